@@ -1,0 +1,218 @@
+"""The accounts API: a thin face over the account services, selectors and filter set."""
+
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from ninja import File, Query, Router, Schema
+from ninja.files import UploadedFile
+from pydantic import Field
+
+from rapport.accounts import selectors, services
+from rapport.accounts.filters import AccountFilterSet
+from rapport.accounts.models import Account, Contact
+from rapport.accounts.schemas import (
+    AccountCreateIn,
+    AccountListOut,
+    AccountOut,
+    AccountPatchIn,
+    AuditEntryOut,
+    AuditListOut,
+    ContactIn,
+    ContactOut,
+    FieldDefinitionIn,
+    FieldDefinitionListOut,
+    FieldDefinitionOut,
+    account_out,
+)
+from rapport.audit.selectors import audit_entries_for
+from rapport.errors import InvalidInput, NotFound
+from rapport.users.models import User
+
+router = Router(tags=["accounts"])
+fields_router = Router(tags=["fields"])
+
+
+class AccountListQuery(Schema):
+    """Filters shared with the directory page; `field.<key>` filters are accepted too."""
+
+    q: str = Field("", max_length=200, description="Name, domain, contact email or CRM company.")
+    owner: list[str] = Field(default_factory=list, description="User id, or 'none'.")
+    status: list[str] = Field(default_factory=list)
+    source: list[str] = Field(default_factory=list)
+    industry: list[str] = Field(default_factory=list)
+    crm_status: list[str] = Field(
+        default_factory=list, description="not_mapped, synced or failing."
+    )
+    has_channel: str | None = Field(None, description="yes or no.")
+    arr_min: str | None = None
+    arr_max: str | None = None
+    sort: str = Field("name", description="A column key; prefix '-' to sort descending.")
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0, le=10_000_000)
+
+
+def _actor(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined,no-any-return]
+
+
+def _account(account_id: int) -> Account:
+    account = Account.objects.filter(pk=account_id).first()
+    if account is None:
+        raise NotFound(f"No account with id {account_id}.")
+    return account
+
+
+def _owner(owner_id: int | None) -> User | None:
+    if owner_id is None:
+        return None
+    owner = User.objects.filter(pk=owner_id, is_active=True).first()
+    if owner is None:
+        raise InvalidInput(f"No active user with id {owner_id}.", field="owner_id")
+    return owner
+
+
+def _detail(account_id: int) -> AccountOut:
+    return account_out(selectors.account_queryset().get(pk=account_id))
+
+
+@router.get("", response=AccountListOut, summary="List accounts")
+def account_list(request: HttpRequest, query: Query[AccountListQuery]) -> dict[str, Any]:
+    filters = AccountFilterSet.from_params(request.GET, selectors.field_definitions())
+    page = selectors.account_page(filters, limit=query.limit, offset=query.offset)
+    return {"items": [account_out(a) for a in page.accounts], "count": page.count}
+
+
+@router.post("", response={201: AccountOut}, summary="Create an account")
+@transaction.atomic
+def account_create(request: HttpRequest, payload: AccountCreateIn) -> tuple[int, AccountOut]:
+    actor = _actor(request)
+    metadata = payload.model_dump(
+        include={"industry", "employee_count", "arr", "close_date", "website", "notes"}
+    )
+    account = services.account_create(
+        actor=actor,
+        name=payload.name,
+        primary_domain=payload.primary_domain,
+        secondary_domains=payload.secondary_domains,
+        owner=_owner(payload.owner_id),
+        **({"status": payload.status} if payload.status else {}),
+        **metadata,
+    )
+    if payload.fields:
+        services.account_set_field_values(actor=actor, account=account, values=payload.fields)
+    if payload.crm is not None:
+        services.account_set_crm_mapping(
+            actor=actor,
+            account=account,
+            provider=payload.crm.provider,
+            external_id=payload.crm.external_id,
+            company_name=payload.crm.company_name,
+        )
+    return 201, _detail(account.pk)
+
+
+@router.get("/{account_id}", response=AccountOut, summary="Get an account")
+def account_get(request: HttpRequest, account_id: int) -> AccountOut:
+    return _detail(_account(account_id).pk)
+
+
+@router.patch("/{account_id}", response=AccountOut, summary="Change an account")
+@transaction.atomic
+def account_patch(request: HttpRequest, account_id: int, payload: AccountPatchIn) -> AccountOut:
+    actor = _actor(request)
+    account = _account(account_id)
+    changes = payload.model_dump(exclude_unset=True)
+    crm_given = "crm" in changes
+    crm = changes.pop("crm", None)
+    fields = changes.pop("fields", None)
+    if "owner_id" in changes:
+        changes["owner"] = _owner(changes.pop("owner_id"))
+    if changes.get("name", "") is None:
+        raise InvalidInput("name cannot be null.", field="name")
+    if changes:
+        account = services.account_update(actor=actor, account=account, **changes)
+    if crm_given:
+        services.account_set_crm_mapping(
+            actor=actor,
+            account=account,
+            provider=crm["provider"] if crm else "",
+            external_id=crm["external_id"] if crm else "",
+            company_name=crm["company_name"] if crm else "",
+        )
+    if fields:
+        services.account_set_field_values(actor=actor, account=account, values=fields)
+    return _detail(account.pk)
+
+
+@router.delete("/{account_id}", response={204: None}, summary="Delete an account")
+def account_delete(request: HttpRequest, account_id: int) -> tuple[int, None]:
+    services.account_delete(actor=_actor(request), account=_account(account_id))
+    return 204, None
+
+
+@router.post("/{account_id}/logo", response=AccountOut, summary="Upload an account's logo")
+def account_logo_upload(
+    request: HttpRequest, account_id: int, logo: File[UploadedFile]
+) -> AccountOut:
+    services.account_set_logo(actor=_actor(request), account=_account(account_id), upload=logo)
+    return _detail(account_id)
+
+
+@router.delete("/{account_id}/logo", response=AccountOut, summary="Remove an account's logo")
+def account_logo_delete(request: HttpRequest, account_id: int) -> AccountOut:
+    services.account_set_logo(actor=_actor(request), account=_account(account_id), upload=None)
+    return _detail(account_id)
+
+
+@router.get("/{account_id}/contacts", response=list[ContactOut], summary="An account's contacts")
+def account_contacts(request: HttpRequest, account_id: int) -> list[Contact]:
+    return list(_account(account_id).contacts.order_by("name", "email"))
+
+
+@router.post(
+    "/{account_id}/contacts", response={201: ContactOut}, summary="Add a contact to an account"
+)
+def account_contact_add(
+    request: HttpRequest, account_id: int, payload: ContactIn
+) -> tuple[int, Contact]:
+    contact = services.contact_add_to_account(
+        account=_account(account_id), email=payload.email, name=payload.name
+    )
+    return 201, contact
+
+
+@router.get("/{account_id}/audit", response=AuditListOut, summary="An account's audit history")
+def account_audit(request: HttpRequest, account_id: int) -> dict[str, Any]:
+    entries = list(audit_entries_for(_account(account_id)))
+    return {
+        "items": [
+            AuditEntryOut(
+                id=e.pk,
+                actor=e.actor_label,
+                action=e.action,
+                changes=e.changes,
+                created_at=e.created_at,
+            )
+            for e in entries
+        ],
+        "count": len(entries),
+    }
+
+
+@fields_router.get("", response=FieldDefinitionListOut, summary="List extra account fields")
+def field_list(request: HttpRequest) -> dict[str, Any]:
+    fields = selectors.field_definitions()
+    return {"items": fields, "count": len(fields)}
+
+
+@fields_router.post("", response={201: FieldDefinitionOut}, summary="Define a Rapport field")
+def field_create(request: HttpRequest, payload: FieldDefinitionIn) -> tuple[int, Any]:
+    field = services.field_definition_create(
+        actor=_actor(request),
+        key=payload.key,
+        label=payload.label,
+        type=payload.type,
+        choices=payload.choices,
+    )
+    return 201, field

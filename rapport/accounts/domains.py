@@ -1,0 +1,54 @@
+"""Normalize domain names the one way Rapport stores and compares them."""
+
+import re
+
+import idna
+
+from rapport.errors import InvalidInput
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
+def domain_normalize(value: str) -> str:
+    """Return *value* as a stored domain: lower case, IDNA A-labels, no `www.`, no trailing dot.
+
+    Accept what people paste: `https://www.Acme.com/pricing`, `acme.com.`, `bücher.de`.
+    Raise InvalidInput for anything that is not a registrable host name.
+    """
+    raw = value
+    text = value.strip()
+    text = _SCHEME.sub("", text)
+    if "@" in text:  # an email address or user@host
+        text = text.rsplit("@", 1)[1]
+    text = re.split(r"[/?#]", text, maxsplit=1)[0]
+    text = re.sub(r":\d*$", "", text)  # port
+    text = text.rstrip(".").lower()
+    if not text:
+        raise InvalidInput("Enter a domain, such as acme.com.", field="domain")
+    try:
+        text = idna.encode(text, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError) as exc:
+        raise InvalidInput(f"{raw.strip()!r} is not a valid domain name.", field="domain") from exc
+    while text.startswith("www."):
+        text = text[4:]
+    labels = text.split(".")
+    if (
+        len(text) > 253
+        or len(labels) < 2
+        or not all(_LABEL.match(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
+        raise InvalidInput(
+            f"{raw.strip()!r} is not a valid domain name (expected something like acme.com).",
+            field="domain",
+        )
+    return text
+
+
+def domain_display(domain: str) -> str:
+    """Return a stored domain in Unicode for people to read."""
+    try:
+        return idna.decode(domain)
+    except (idna.IDNAError, UnicodeError):
+        return domain

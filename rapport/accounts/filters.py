@@ -1,0 +1,318 @@
+"""The account filter set, shared by the directory page and the accounts API.
+
+Parameters (all optional, repeatable where it makes sense):
+  q                        words matched against name, domains, contact emails, CRM company
+  owner                    user id, or "none" for accounts without an owner
+  status, source, industry Rapport metadata
+  crm_status               not_mapped | synced | failing
+  has_channel              yes | no
+  arr_min, arr_max         annual revenue range
+  field.<key>              value of an extra field (CRM or Rapport); exact match
+  field.<key>.min / .max   range on a number or date field
+  sort                     a column key, "-" in front for descending
+"""
+
+import datetime
+import operator
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import reduce
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
+
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import OrderBy
+from django.db.models.functions import Lower
+
+from rapport.accounts.fields import VALUE_COLUMN, field_parse
+from rapport.accounts.models import (
+    Account,
+    AccountSource,
+    AccountStatus,
+    CrmSyncStatus,
+    FieldDefinition,
+    FieldType,
+    FieldValue,
+)
+from rapport.errors import InvalidInput
+
+SORTS: dict[str, Any] = {
+    "name": Lower("name"),
+    "contacts": F("contact_count"),
+    "primary_domain": F("primary_domain"),
+    "owner": Lower("owner__name"),
+    "crm_company": F("crm_company_name"),
+    "crm_status": F("crm_sync_status"),
+    "crm_id": F("crm_external_id"),
+    "crm_last_synced": F("crm_last_synced_at"),
+    "status": F("status"),
+    "source": F("source"),
+    "industry": F("industry"),
+    "employee_count": F("employee_count"),
+    "arr": F("arr"),
+    "close_date": F("close_date"),
+    "created": F("created_at"),
+}
+RESERVED = {"q", "owner", "status", "source", "industry", "crm_status", "has_channel"}
+RESERVED |= {"arr_min", "arr_max", "sort", "page", "limit", "offset", "columns"}
+
+
+class ParamSource(Protocol):
+    def getlist(self, key: str) -> list[str]: ...
+    def keys(self) -> Any: ...
+
+
+@dataclass
+class FieldFilter:
+    field: FieldDefinition
+    values: list[Any] = field(default_factory=list)
+    minimum: Any = None
+    maximum: Any = None
+
+
+@dataclass
+class AccountFilterSet:
+    """Validated directory filters and sort; `apply` turns them into a queryset."""
+
+    q: str = ""
+    owners: list[int] = field(default_factory=list)
+    no_owner: bool = False
+    statuses: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    industries: list[str] = field(default_factory=list)
+    crm_statuses: list[str] = field(default_factory=list)
+    has_channel: bool | None = None
+    arr_min: Decimal | None = None
+    arr_max: Decimal | None = None
+    field_filters: list[FieldFilter] = field(default_factory=list)
+    sort: str = "name"
+    descending: bool = False
+    fields_by_key: dict[str, FieldDefinition] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_params(
+        cls, params: ParamSource | Mapping[str, Any], fields: list[FieldDefinition]
+    ) -> "AccountFilterSet":
+        """Parse query parameters; raise InvalidInput naming the first bad one."""
+        get = _getter(params)
+        self = cls()
+        self.q = " ".join(" ".join(get("q")).split())[:200]
+        for raw in get("owner"):
+            if raw == "none":
+                self.no_owner = True
+            elif raw.isdigit():
+                self.owners.append(int(raw))
+            else:
+                raise InvalidInput(f"owner must be a user id or 'none', not {raw!r}.", field="owner")
+        self.statuses = _choices(get("status"), AccountStatus.values, "status")
+        self.sources = _choices(get("source"), AccountSource.values, "source")
+        self.crm_statuses = _choices(get("crm_status"), CrmSyncStatus.values, "crm_status")
+        self.industries = [v.strip() for v in get("industry") if v.strip()]
+        self.has_channel = _yes_no(get("has_channel"), "has_channel")
+        self.arr_min = _decimal(get("arr_min"), "arr_min")
+        self.arr_max = _decimal(get("arr_max"), "arr_max")
+
+        by_key = {f.key: f for f in fields}
+        grouped: dict[str, FieldFilter] = {}
+        for name in list(params.keys()):
+            if not name.startswith("field."):
+                continue
+            key, _, bound = name[len("field.") :].partition(".")
+            definition = by_key.get(key)
+            if definition is None:
+                raise InvalidInput(f"Unknown field {key!r} in filter {name!r}.", field=name)
+            values = [v for v in get(name) if v.strip()]
+            if not values:
+                continue
+            flt = grouped.setdefault(key, FieldFilter(definition))
+            if bound in ("min", "max"):
+                if definition.type not in (FieldType.NUMBER, FieldType.DATE):
+                    raise InvalidInput(
+                        f"{definition.label} is not a number or date field; "
+                        f"{name} cannot be used.",
+                        field=name,
+                    )
+                setattr(flt, "minimum" if bound == "min" else "maximum", field_parse(definition, values[-1]))
+            elif bound:
+                raise InvalidInput(f"Unknown filter {name!r}.", field=name)
+            else:
+                flt.values.extend(field_parse(definition, v) for v in values)
+        self.field_filters = list(grouped.values())
+
+        sort = (get("sort") or ["name"])[-1].strip() or "name"
+        self.descending = sort.startswith("-")
+        self.sort = sort.lstrip("-")
+        if self.sort not in SORTS and self.sort not in {"slack_channel"} and not (
+            self.sort.startswith("field.") and self.sort[len("field.") :] in by_key
+        ):
+            raise InvalidInput(f"Cannot sort by {self.sort!r}.", field="sort")
+        self.fields_by_key = by_key
+        return self
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(
+            self.q
+            or self.owners
+            or self.no_owner
+            or self.statuses
+            or self.sources
+            or self.industries
+            or self.crm_statuses
+            or self.has_channel is not None
+            or self.arr_min is not None
+            or self.arr_max is not None
+            or self.field_filters
+        )
+
+    def filter(self, queryset: QuerySet[Account]) -> QuerySet[Account]:
+        """Return *queryset* narrowed to the accounts that match every filter."""
+        for term in self.q.lower().split():
+            queryset = queryset.filter(search_text__contains=term)
+        owner_matches = [Q(owner_id__in=self.owners)] if self.owners else []
+        if self.no_owner:
+            owner_matches.append(Q(owner__isnull=True))
+        if owner_matches:
+            queryset = queryset.filter(reduce(operator.or_, owner_matches))
+        if self.statuses:
+            queryset = queryset.filter(status__in=self.statuses)
+        if self.sources:
+            queryset = queryset.filter(source__in=self.sources)
+        if self.industries:
+            queryset = queryset.filter(industry__in=self.industries)
+        if self.crm_statuses:
+            queryset = queryset.filter(crm_sync_status__in=self.crm_statuses)
+        if self.has_channel is not None:
+            from rapport.inbox.models import ChannelAccount
+
+            linked = ChannelAccount.objects.values("account_id")
+            queryset = (
+                queryset.filter(pk__in=linked)
+                if self.has_channel
+                else queryset.exclude(pk__in=linked)
+            )
+        if self.arr_min is not None:
+            queryset = queryset.filter(arr__gte=self.arr_min)
+        if self.arr_max is not None:
+            queryset = queryset.filter(arr__lte=self.arr_max)
+        for flt in self.field_filters:
+            column = VALUE_COLUMN[FieldType(flt.field.type)]
+            matches = FieldValue.objects.filter(field=flt.field)
+            if flt.values:
+                matches = matches.filter(**{f"{column}__in": flt.values})
+            if flt.minimum is not None:
+                matches = matches.filter(**{f"{column}__gte": flt.minimum})
+            if flt.maximum is not None:
+                matches = matches.filter(**{f"{column}__lte": flt.maximum})
+            queryset = queryset.filter(pk__in=matches.values("account_id"))
+        return queryset
+
+    def order(self, queryset: QuerySet[Account]) -> QuerySet[Account]:
+        """Return *queryset* in the picked order, ties broken by id so pages are stable."""
+        expression: Any
+        if self.sort == "slack_channel":
+            from rapport.inbox.models import Channel
+
+            expression = Subquery(
+                Channel.objects.filter(accounts=OuterRef("pk")).order_by("name").values("name")[:1]
+            )
+        elif self.sort.startswith("field."):
+            definition = self.fields_by_key[self.sort[len("field.") :]]
+            expression = Subquery(
+                FieldValue.objects.filter(account=OuterRef("pk"), field=definition).values(
+                    VALUE_COLUMN[FieldType(definition.type)]
+                )[:1]
+            )
+        else:
+            expression = SORTS[self.sort]
+        ordering = OrderBy(expression, descending=self.descending, nulls_last=True)
+        tie = "-id" if self.descending else "id"
+        return queryset.order_by(ordering, tie)
+
+    def as_query(self) -> dict[str, Any]:
+        """Return the filters as they appear in a shareable URL."""
+        query: dict[str, Any] = {}
+        if self.q:
+            query["q"] = self.q
+        owners = [str(o) for o in self.owners] + (["none"] if self.no_owner else [])
+        for key, values in (
+            ("owner", owners),
+            ("status", self.statuses),
+            ("source", self.sources),
+            ("industry", self.industries),
+            ("crm_status", self.crm_statuses),
+        ):
+            if values:
+                query[key] = values
+        if self.has_channel is not None:
+            query["has_channel"] = "yes" if self.has_channel else "no"
+        if self.arr_min is not None:
+            query["arr_min"] = str(self.arr_min)
+        if self.arr_max is not None:
+            query["arr_max"] = str(self.arr_max)
+        for flt in self.field_filters:
+            name = f"field.{flt.field.key}"
+            if flt.values:
+                query[name] = [_as_text(v) for v in flt.values]
+            if flt.minimum is not None:
+                query[f"{name}.min"] = _as_text(flt.minimum)
+            if flt.maximum is not None:
+                query[f"{name}.max"] = _as_text(flt.maximum)
+        return query
+
+    @property
+    def sort_param(self) -> str:
+        return f"-{self.sort}" if self.descending else self.sort
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _getter(params: ParamSource | Mapping[str, Any]) -> Any:
+    def get(key: str) -> list[str]:
+        if hasattr(params, "getlist"):
+            return [str(v) for v in params.getlist(key)]
+        value = params.get(key)  # type: ignore[union-attr]
+        if value is None:
+            return []
+        if isinstance(value, list | tuple):
+            return [str(v) for v in value]
+        return [str(value)]
+
+    return get
+
+
+def _choices(values: list[str], allowed: list[str], name: str) -> list[str]:
+    cleaned = [v.strip() for v in values if v.strip()]
+    for value in cleaned:
+        if value not in allowed:
+            raise InvalidInput(
+                f"{name} must be one of {', '.join(allowed)}, not {value!r}.", field=name
+            )
+    return cleaned
+
+
+def _yes_no(values: list[str], name: str) -> bool | None:
+    if not values or not values[-1].strip():
+        return None
+    value = values[-1].strip().lower()
+    if value in ("yes", "true", "1"):
+        return True
+    if value in ("no", "false", "0"):
+        return False
+    raise InvalidInput(f"{name} must be yes or no.", field=name)
+
+
+def _decimal(values: list[str], name: str) -> Decimal | None:
+    if not values or not values[-1].strip():
+        return None
+    try:
+        number = Decimal(values[-1].strip())
+    except InvalidOperation:
+        raise InvalidInput(f"{name} must be a number.", field=name) from None
+    if not number.is_finite():
+        raise InvalidInput(f"{name} must be a finite number.", field=name)
+    return number

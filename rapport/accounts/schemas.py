@@ -1,0 +1,192 @@
+"""Shapes of accounts in the JSON API."""
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from ninja import Field, Schema
+from pydantic import field_validator
+
+from rapport.accounts.fields import field_json
+from rapport.accounts.models import Account, CrmProvider, FieldDefinition
+
+
+class OwnerOut(Schema):
+    id: int
+    email: str
+    name: str
+
+
+class CrmOut(Schema):
+    provider: str | None
+    external_id: str | None
+    company_name: str | None
+    sync_status: str
+    last_synced_at: datetime.datetime | None
+    error: str | None
+
+
+class ChannelOut(Schema):
+    id: int
+    name: str
+    slack_channel_id: str
+
+
+class ContactOut(Schema):
+    id: int
+    email: str
+    name: str
+    kind: str
+
+
+class AccountOut(Schema):
+    id: int
+    name: str
+    primary_domain: str | None
+    secondary_domains: list[str]
+    owner: OwnerOut | None
+    crm: CrmOut
+    status: str
+    source: str
+    industry: str
+    employee_count: int | None
+    arr: Decimal | None
+    close_date: datetime.date | None
+    website: str
+    contact_count: int
+    contacts: list[ContactOut] = Field(description="The first few contacts, by name.")
+    channels: list[ChannelOut]
+    logo_url: str | None
+    fields: dict[str, Any]
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+
+class CrmIn(Schema):
+    provider: CrmProvider
+    external_id: str = Field(min_length=1, max_length=100)
+    company_name: str = Field("", max_length=200)
+
+
+class AccountCreateIn(Schema):
+    name: str = Field(min_length=1, max_length=200)
+    primary_domain: str | None = Field(None, max_length=300)
+    secondary_domains: list[str] = Field(default_factory=list, max_length=100)
+    owner_id: int | None = None
+    status: str | None = None
+    industry: str = Field("", max_length=100)
+    employee_count: int | None = Field(None, ge=0, le=10_000_000)
+    arr: Decimal | None = Field(None, ge=0, lt=Decimal("1e12"), allow_inf_nan=False)
+    close_date: datetime.date | None = None
+    website: str = Field("", max_length=200)
+    notes: str = Field("", max_length=20000)
+    crm: CrmIn | None = None
+    fields: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("secondary_domains")
+    @classmethod
+    def _short_domains(cls, value: list[str]) -> list[str]:
+        if any(len(v) > 300 for v in value):
+            raise ValueError("a domain is at most 300 characters")
+        return value
+
+
+class AccountPatchIn(Schema):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    primary_domain: str | None = Field(None, max_length=300)
+    secondary_domains: list[str] | None = Field(None, max_length=100)
+    owner_id: int | None = None
+    status: str | None = None
+    industry: str | None = Field(None, max_length=100)
+    employee_count: int | None = Field(None, ge=0, le=10_000_000)
+    arr: Decimal | None = Field(None, ge=0, lt=Decimal("1e12"), allow_inf_nan=False)
+    close_date: datetime.date | None = None
+    website: str | None = Field(None, max_length=200)
+    notes: str | None = Field(None, max_length=20000)
+    crm: CrmIn | None = Field(None, description="null unmaps the account from the CRM.")
+    fields: dict[str, Any] | None = None
+
+
+class AccountListOut(Schema):
+    items: list[AccountOut]
+    count: int
+
+
+class FieldDefinitionOut(Schema):
+    key: str
+    label: str
+    source: str
+    type: str
+    choices: list[str]
+
+
+class FieldDefinitionIn(Schema):
+    key: str = Field(min_length=1, max_length=64)
+    label: str = Field(min_length=1, max_length=100)
+    type: str = "text"
+    choices: list[str] = Field(default_factory=list, max_length=200)
+
+
+class FieldDefinitionListOut(Schema):
+    items: list[FieldDefinitionOut]
+    count: int
+
+
+class AuditEntryOut(Schema):
+    id: int
+    actor: str
+    action: str
+    changes: dict[str, Any]
+    created_at: datetime.datetime
+
+
+class AuditListOut(Schema):
+    items: list[AuditEntryOut]
+    count: int
+
+
+class ContactIn(Schema):
+    email: str = Field(min_length=3, max_length=254)
+    name: str = Field("", max_length=200)
+
+
+def account_out(account: Account, fields: dict[int, FieldDefinition] | None = None) -> AccountOut:
+    """Build the API shape of an account fetched by `selectors.account_queryset`."""
+    owner = account.owner
+    return AccountOut(
+        id=account.pk,
+        name=account.name,
+        primary_domain=account.primary_domain,
+        secondary_domains=[d.domain for d in getattr(account, "secondary_domains_shown", [])],
+        owner=OwnerOut(id=owner.pk, email=owner.email, name=owner.name) if owner else None,
+        crm=CrmOut(
+            provider=account.crm_provider or None,
+            external_id=account.crm_external_id or None,
+            company_name=account.crm_company_name or None,
+            sync_status=account.crm_sync_status,
+            last_synced_at=account.crm_last_synced_at,
+            error=account.crm_sync_error or None,
+        ),
+        status=account.status,
+        source=account.source,
+        industry=account.industry,
+        employee_count=account.employee_count,
+        arr=account.arr,
+        close_date=account.close_date,
+        website=account.website,
+        contact_count=account.contact_count,
+        contacts=[
+            ContactOut(id=c.pk, email=c.email, name=c.name, kind=c.kind)
+            for c in getattr(account, "contacts_shown", [])
+        ],
+        channels=[
+            ChannelOut(id=c.pk, name=c.name, slack_channel_id=c.slack_channel_id)
+            for c in getattr(account, "channels_shown", [])
+        ],
+        logo_url=f"/accounts/{account.pk}/logo" if account.logo else None,
+        fields={
+            v.field.key: field_json(v.value) for v in getattr(account, "field_values_shown", [])
+        },
+        created_at=account.created_at,
+        updated_at=account.updated_at,
+    )

@@ -1,0 +1,631 @@
+"""Writes for accounts, their domains, contacts, CRM mapping and extra fields.
+
+Identity (name, logo, domains, CRM mapping) and extra Rapport fields are admin-only;
+members may change the owner and the lifecycle metadata. Every change is audited.
+"""
+
+import datetime
+import io
+import uuid
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from PIL import Image, UnidentifiedImageError
+
+from rapport.accounts.domains import domain_normalize
+from rapport.accounts.fields import field_json, field_parse, field_value_apply
+from rapport.accounts.models import (
+    Account,
+    AccountContact,
+    AccountDomain,
+    AccountSource,
+    AccountStatus,
+    Contact,
+    ContactKind,
+    CrmProvider,
+    CrmSyncStatus,
+    DirectoryPreference,
+    FieldDefinition,
+    FieldSource,
+    FieldType,
+    FieldValue,
+)
+from rapport.audit.services import audit_changes, audit_record
+from rapport.errors import Conflict, InvalidInput, NotFound
+from rapport.users.models import User
+from rapport.users.services import user_require_admin
+
+IDENTITY_FIELDS = ("name", "primary_domain", "secondary_domains", "logo", "crm")
+METADATA_FIELDS = (
+    "owner",
+    "status",
+    "industry",
+    "employee_count",
+    "arr",
+    "close_date",
+    "website",
+    "notes",
+)
+LOGO_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
+LOGO_MAX_PIXELS = 4096 * 4096
+LOGO_SIZE = 256
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise InvalidInput("An account needs a name.", field="name")
+    if len(name) > 200:
+        raise InvalidInput("An account name is at most 200 characters.", field="name")
+    return name
+
+
+def _clean_domains(values: Iterable[str], *, field: str) -> list[str]:
+    seen: list[str] = []
+    for value in values:
+        if not value or not value.strip():
+            continue
+        try:
+            domain = domain_normalize(value)
+        except InvalidInput as exc:
+            raise InvalidInput(exc.message, field=field) from None
+        if domain not in seen:
+            seen.append(domain)
+    return seen
+
+
+def _primary_domain_conflict(domain: str, *, exclude: int | None = None) -> Conflict | None:
+    owner = Account.objects.filter(primary_domain=domain).exclude(pk=exclude).first()
+    if owner is None:
+        return None
+    return Conflict(
+        f"{domain} is already the primary domain of the account “{owner.name}” (id {owner.pk}).",
+        field="primary_domain",
+    )
+
+
+def _identity_snapshot(account: Account) -> dict[str, Any]:
+    return {
+        "name": account.name,
+        "primary_domain": account.primary_domain,
+        "secondary_domains": sorted(account.domains.values_list("domain", flat=True))
+        if account.pk
+        else [],
+        "logo": account.logo.name or None,
+        "owner": account.owner.display_name if account.owner else None,
+        "crm": _crm_snapshot(account),
+    }
+
+
+def _crm_snapshot(account: Account) -> str | None:
+    if not account.crm_external_id:
+        return None
+    label = CrmProvider(account.crm_provider).label if account.crm_provider else "CRM"
+    company = f" ({account.crm_company_name})" if account.crm_company_name else ""
+    return f"{label} {account.crm_external_id}{company}"
+
+
+def _metadata_snapshot(account: Account) -> dict[str, Any]:
+    return {
+        "owner": account.owner.display_name if account.owner else None,
+        "status": account.status,
+        "industry": account.industry,
+        "employee_count": account.employee_count,
+        "arr": str(account.arr) if account.arr is not None else None,
+        "close_date": account.close_date.isoformat() if account.close_date else None,
+        "website": account.website,
+        "notes": account.notes,
+    }
+
+
+def account_refresh_denormalized(account_ids: Iterable[int]) -> None:
+    """Recompute the contact count and search text of the given accounts."""
+    ids = list(set(account_ids))
+    if not ids:
+        return
+    domains: dict[int, list[str]] = {}
+    for account_id, domain in AccountDomain.objects.filter(account_id__in=ids).values_list(
+        "account_id", "domain"
+    ):
+        domains.setdefault(account_id, []).append(domain)
+    emails: dict[int, list[str]] = {}
+    for account_id, email in AccountContact.objects.filter(account_id__in=ids).values_list(
+        "account_id", "contact__email"
+    ):
+        emails.setdefault(account_id, []).append(email)
+    accounts = list(
+        Account.objects.filter(pk__in=ids).only(
+            "id", "name", "primary_domain", "crm_company_name"
+        )
+    )
+    for account in accounts:
+        account.search_text = account_search_text(
+            account.name,
+            account.primary_domain,
+            domains.get(account.pk, []),
+            emails.get(account.pk, []),
+            account.crm_company_name,
+        )
+        account.contact_count = len(emails.get(account.pk, []))
+    Account.objects.bulk_update(accounts, ["search_text", "contact_count"], batch_size=500)
+
+
+def account_search_text(
+    name: str,
+    primary_domain: str | None,
+    secondary_domains: Iterable[str],
+    contact_emails: Iterable[str],
+    crm_company_name: str = "",
+) -> str:
+    """Return the lower-case text the directory search matches against."""
+    parts = [name, primary_domain or "", *secondary_domains, *contact_emails, crm_company_name]
+    return " ".join(part.lower() for part in parts if part)
+
+
+# --- accounts ------------------------------------------------------------------------------
+
+
+def account_create(
+    *,
+    actor: User | None,
+    name: str,
+    primary_domain: str | None = None,
+    secondary_domains: Iterable[str] = (),
+    owner: User | None = None,
+    source: str = AccountSource.MANUAL,
+    status: str = AccountStatus.ACTIVE,
+    fields: Mapping[str, Any] | None = None,
+    **metadata: Any,
+) -> Account:
+    """Create an account, refusing a primary domain that another account already has.
+
+    The unique constraint on `primary_domain` settles races: when two creates with the
+    same domain run at once, one commits and the other gets the same Conflict as a
+    sequential duplicate, naming the account that won.
+    """
+    name = _clean_name(name)
+    primary = _clean_domains([primary_domain or ""], field="primary_domain")
+    domain = primary[0] if primary else None
+    secondaries = [
+        d for d in _clean_domains(secondary_domains, field="secondary_domains") if d != domain
+    ]
+    if source not in AccountSource.values:
+        raise InvalidInput(f"Unknown account source {source!r}.", field="source")
+    if status not in AccountStatus.values:
+        raise InvalidInput(f"Unknown account status {status!r}.", field="status")
+    unknown = set(metadata) - set(METADATA_FIELDS)
+    if unknown:
+        raise InvalidInput(f"Unknown account fields: {', '.join(sorted(unknown))}.")
+    if domain and (conflict := _primary_domain_conflict(domain)):
+        raise conflict
+    try:
+        with transaction.atomic():
+            account = Account(
+                name=name,
+                primary_domain=domain,
+                owner=owner,
+                source=source,
+                status=status,
+                **_clean_metadata(metadata),
+            )
+            account.save()
+            AccountDomain.objects.bulk_create(
+                [AccountDomain(account=account, domain=d) for d in secondaries]
+            )
+            if fields:
+                _set_field_values(actor, account, fields, allow_crm=actor is None)
+            account_refresh_denormalized([account.pk])
+            audit_record(
+                actor=actor,
+                action="account.create",
+                obj=account,
+                changes=audit_changes({}, _identity_snapshot(account)),
+            )
+    except IntegrityError:
+        if domain and (conflict := _primary_domain_conflict(domain)):
+            raise conflict from None
+        raise
+    account.refresh_from_db()
+    return account
+
+
+def _clean_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    cleaned: dict[str, Any] = {}
+    for key, value in metadata.items():
+        if key == "status" and value not in AccountStatus.values:
+            raise InvalidInput(f"Unknown account status {value!r}.", field="status")
+        if key in ("industry", "website", "notes"):
+            value = (value or "").strip()
+            limit = {"industry": 100, "website": 200, "notes": 20000}[key]
+            if len(value) > limit:
+                raise InvalidInput(f"{key} is at most {limit} characters.", field=key)
+            if key == "website" and value and not value.startswith(("http://", "https://")):
+                value = f"https://{value}"
+        if key == "employee_count" and value is not None:
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise InvalidInput("employee_count must be a whole number >= 0.", field=key)
+        if key == "arr" and value is not None:
+            try:
+                value = Decimal(str(value))
+            except ArithmeticError:
+                raise InvalidInput("arr must be a number.", field=key) from None
+            if not value.is_finite() or value < 0 or value >= Decimal("1e12"):
+                raise InvalidInput("arr must be a number between 0 and 10^12.", field=key)
+        if key == "close_date" and isinstance(value, str):
+            try:
+                value = datetime.date.fromisoformat(value) if value else None
+            except ValueError:
+                raise InvalidInput("close_date must be a date as YYYY-MM-DD.", field=key) from None
+        if key == "owner" and value is not None and not isinstance(value, User):
+            raise InvalidInput("owner must be a workspace member.", field=key)
+        cleaned[key] = value
+    return cleaned
+
+
+@transaction.atomic
+def account_update(*, actor: User, account: Account, **changes: Any) -> Account:
+    """Change an account's identity and metadata; identity changes need an admin.
+
+    `secondary_domains` replaces the whole list. Use `account_set_crm_mapping`,
+    `account_set_logo` and `account_set_field_values` for those parts.
+    """
+    identity = {k for k in changes if k in ("name", "primary_domain", "secondary_domains")}
+    unknown = set(changes) - identity - set(METADATA_FIELDS)
+    if unknown:
+        raise InvalidInput(f"These account fields cannot be changed: {', '.join(sorted(unknown))}.")
+    if identity:
+        user_require_admin(actor, "change an account's name or domains")
+    account = Account.objects.select_for_update().select_related("owner").get(pk=account.pk)
+    before = _identity_snapshot(account) | _metadata_snapshot(account)
+
+    if "name" in changes:
+        account.name = _clean_name(changes["name"])
+    if "primary_domain" in changes:
+        primary = _clean_domains([changes["primary_domain"] or ""], field="primary_domain")
+        domain = primary[0] if primary else None
+        if domain and (conflict := _primary_domain_conflict(domain, exclude=account.pk)):
+            raise conflict
+        account.primary_domain = domain
+    for key, value in _clean_metadata(
+        {k: v for k, v in changes.items() if k in METADATA_FIELDS}
+    ).items():
+        setattr(account, key, value)
+    try:
+        with transaction.atomic():
+            account.save()
+    except IntegrityError:
+        if account.primary_domain and (
+            conflict := _primary_domain_conflict(account.primary_domain, exclude=account.pk)
+        ):
+            raise conflict from None
+        raise
+    if "secondary_domains" in changes:
+        wanted = [
+            d
+            for d in _clean_domains(changes["secondary_domains"] or [], field="secondary_domains")
+            if d != account.primary_domain
+        ]
+        AccountDomain.objects.filter(account=account).exclude(domain__in=wanted).delete()
+        existing = set(account.domains.values_list("domain", flat=True))
+        AccountDomain.objects.bulk_create(
+            [AccountDomain(account=account, domain=d) for d in wanted if d not in existing]
+        )
+    elif "primary_domain" in changes and account.primary_domain:
+        # A domain promoted to primary is no longer also a secondary one.
+        AccountDomain.objects.filter(account=account, domain=account.primary_domain).delete()
+    account_refresh_denormalized([account.pk])
+    account.refresh_from_db()
+    after = _identity_snapshot(account) | _metadata_snapshot(account)
+    audit_record(actor=actor, action="account.update", obj=account, changes=audit_changes(before, after))
+    return account
+
+
+@transaction.atomic
+def account_set_crm_mapping(
+    *,
+    actor: User | None,
+    account: Account,
+    provider: str,
+    external_id: str,
+    company_name: str = "",
+) -> Account:
+    """Map an account to a CRM company by hand, or unmap it with an empty external id."""
+    if actor is not None:
+        user_require_admin(actor, "change an account's CRM mapping")
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    before = {"crm": _crm_snapshot(account)}
+    external_id = (external_id or "").strip()
+    company_name = " ".join((company_name or "").split())
+    if external_id:
+        if provider not in CrmProvider.values:
+            allowed = ", ".join(CrmProvider.values)
+            raise InvalidInput(f"Pick a CRM: one of {allowed}.", field="crm_provider")
+        if len(external_id) > 100:
+            raise InvalidInput("A CRM id is at most 100 characters.", field="crm_external_id")
+        other = (
+            Account.objects.filter(crm_provider=provider, crm_external_id=external_id)
+            .exclude(pk=account.pk)
+            .first()
+        )
+        if other is not None:
+            raise Conflict(
+                f"CRM company {external_id} is already mapped to the account “{other.name}” "
+                f"(id {other.pk}).",
+                field="crm_external_id",
+            )
+        account.crm_provider = provider
+        account.crm_external_id = external_id
+        account.crm_company_name = company_name[:200]
+        account.crm_sync_status = CrmSyncStatus.SYNCED
+        account.crm_sync_error = ""
+    else:
+        account.crm_provider = ""
+        account.crm_external_id = ""
+        account.crm_company_name = ""
+        account.crm_sync_status = CrmSyncStatus.NOT_MAPPED
+        account.crm_sync_error = ""
+        account.crm_last_synced_at = None
+    account.save()
+    account_refresh_denormalized([account.pk])
+    audit_record(
+        actor=actor,
+        action="account.crm_mapping",
+        obj=account,
+        changes=audit_changes(before, {"crm": _crm_snapshot(account)}),
+    )
+    return account
+
+
+def account_record_crm_sync(
+    *, account: Account, ok: bool, error: str = "", at: datetime.datetime | None = None
+) -> None:
+    """Record the outcome of a CRM sync for a mapped account."""
+    Account.objects.filter(pk=account.pk).exclude(crm_external_id="").update(
+        crm_sync_status=CrmSyncStatus.SYNCED if ok else CrmSyncStatus.FAILING,
+        crm_sync_error="" if ok else error[:2000],
+        crm_last_synced_at=at or timezone.now(),
+    )
+
+
+def logo_validate(upload: UploadedFile) -> bytes:
+    """Return the upload re-encoded as a PNG of at most 256 px, or raise InvalidInput.
+
+    Re-encoding drops anything but pixels (metadata, scripts in polyglot files), so the
+    stored file is always a plain PNG.
+    """
+    limit = settings.LOGO_MAX_BYTES
+    if upload.size is None or upload.size > limit:
+        raise InvalidInput(f"The logo must be at most {limit // 1024} KB.", field="logo")
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise InvalidInput(f"The logo must be at most {limit // 1024} KB.", field="logo")
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            image_format = probe.format
+            width, height = probe.size
+            probe.verify()
+        if image_format not in LOGO_FORMATS:
+            raise InvalidInput("The logo must be a PNG, JPEG, GIF or WebP image.", field="logo")
+        if width * height > LOGO_MAX_PIXELS:
+            raise InvalidInput("The logo is too large (at most 4096 × 4096 px).", field="logo")
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            image = image.convert("RGBA")
+            image.thumbnail((LOGO_SIZE, LOGO_SIZE))
+            out = io.BytesIO()
+            image.save(out, format="PNG", optimize=True)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise InvalidInput("The logo must be a PNG, JPEG, GIF or WebP image.", field="logo") from None
+    return out.getvalue()
+
+
+def account_set_logo(*, actor: User, account: Account, upload: UploadedFile | None) -> Account:
+    """Replace or remove an account's logo."""
+    user_require_admin(actor, "change an account's logo")
+    png = logo_validate(upload) if upload is not None else None
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=account.pk)
+        old = account.logo.name or None
+        if png is not None:
+            account.logo.save(f"{account.pk}-{uuid.uuid4().hex[:12]}.png", ContentFile(png), save=False)
+        else:
+            account.logo = ""  # type: ignore[assignment]
+        account.save(update_fields=["logo", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="account.logo",
+            obj=account,
+            changes={"logo": {"before": old, "after": account.logo.name or None}},
+        )
+    if old:
+        storage = account.logo.storage
+        transaction.on_commit(lambda: storage.delete(old))
+    return account
+
+
+@transaction.atomic
+def account_delete(*, actor: User, account: Account) -> None:
+    """Delete an account with its domains, memberships and field values."""
+    user_require_admin(actor, "delete an account")
+    audit_record(
+        actor=actor,
+        action="account.delete",
+        obj=account,
+        changes=audit_changes(_identity_snapshot(account), {}),
+    )
+    account.delete()
+
+
+# --- extra fields --------------------------------------------------------------------------
+
+
+def _set_field_values(
+    actor: User | None, account: Account, values: Mapping[str, Any], *, allow_crm: bool
+) -> dict[str, dict[str, Any]]:
+    definitions = {f.key: f for f in FieldDefinition.objects.filter(key__in=list(values))}
+    unknown = set(values) - set(definitions)
+    if unknown:
+        raise InvalidInput(f"Unknown fields: {', '.join(sorted(unknown))}.", field="fields")
+    existing = {
+        v.field_id: v for v in FieldValue.objects.filter(account=account, field__key__in=list(values))
+    }
+    changes: dict[str, dict[str, Any]] = {}
+    to_create, to_update, to_delete = [], [], []
+    for key, raw in values.items():
+        field = definitions[key]
+        if field.source == FieldSource.CRM and not allow_crm:
+            raise InvalidInput(
+                f"{field.label} comes from the CRM and cannot be edited here.", field=key
+            )
+        parsed = field_parse(field, raw)
+        current = existing.get(field.pk)
+        before = field_json(current.value) if current else None
+        if parsed is None:
+            if current:
+                to_delete.append(current.pk)
+        elif current:
+            field_value_apply(current, field, parsed)
+            to_update.append(current)
+        else:
+            value = FieldValue(account=account, field=field)
+            field_value_apply(value, field, parsed)
+            to_create.append(value)
+        after = field_json(parsed)
+        if before != after:
+            changes[f"field:{key}"] = {"before": before, "after": after}
+    FieldValue.objects.filter(pk__in=to_delete).delete()
+    FieldValue.objects.bulk_update(to_update, ["value_text", "value_number", "value_date"])
+    FieldValue.objects.bulk_create(to_create)
+    return changes
+
+
+@transaction.atomic
+def account_set_field_values(
+    *, actor: User | None, account: Account, values: Mapping[str, Any]
+) -> None:
+    """Set extra field values of an account; Rapport fields need an admin.
+
+    CRM fields are written only by the CRM sync (actor None), never by a person.
+    """
+    if actor is not None:
+        user_require_admin(actor, "edit account fields")
+    changes = _set_field_values(actor, account, values, allow_crm=actor is None)
+    audit_record(
+        actor=actor,
+        actor_label=None if actor else "CRM sync",
+        action="account.fields",
+        obj=account,
+        changes=changes,
+    )
+
+
+@transaction.atomic
+def field_definition_create(
+    *,
+    actor: User | None,
+    key: str,
+    label: str,
+    source: str = FieldSource.RAPPORT,
+    type: str = FieldType.TEXT,
+    choices: Iterable[str] = (),
+    crm_property: str = "",
+) -> FieldDefinition:
+    """Define an extra account field."""
+    if actor is not None:
+        user_require_admin(actor, "define account fields")
+    key = key.strip().lower().replace("-", "_")
+    if not key or not key.replace("_", "").isalnum() or len(key) > 64:
+        raise InvalidInput("A field key uses letters, digits and underscores.", field="key")
+    if source not in FieldSource.values:
+        raise InvalidInput(f"Unknown field source {source!r}.", field="source")
+    if type not in FieldType.values:
+        raise InvalidInput(f"Unknown field type {type!r}.", field="type")
+    choice_list = [c.strip() for c in choices if c and c.strip()]
+    if type == FieldType.CHOICE and not choice_list:
+        raise InvalidInput("A single-choice field needs at least one choice.", field="choices")
+    if FieldDefinition.objects.filter(key=key).exists():
+        raise Conflict(f"A field with the key {key} already exists.", field="key")
+    position = FieldDefinition.objects.filter(source=source).count()
+    return FieldDefinition.objects.create(
+        key=key,
+        label=label.strip() or key,
+        source=source,
+        type=type,
+        choices=choice_list if type == FieldType.CHOICE else [],
+        crm_property=crm_property,
+        position=position,
+    )
+
+
+# --- contacts ------------------------------------------------------------------------------
+
+
+def contact_normalize_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    local, _, host = email.rpartition("@")
+    if not local or not host:
+        raise InvalidInput(f"{email!r} is not an email address.", field="email")
+    return f"{local}@{domain_normalize(host)}"
+
+
+@transaction.atomic
+def contact_add_to_account(
+    *,
+    account: Account,
+    email: str,
+    name: str = "",
+    kind: str = ContactKind.CUSTOMER,
+    title: str = "",
+) -> Contact:
+    """Make the person with *email* a contact of *account*, creating the contact if new."""
+    email = contact_normalize_email(email)
+    contact, created = Contact.objects.get_or_create(
+        email=email, defaults={"name": name.strip()[:200], "kind": kind, "title": title[:200]}
+    )
+    if not created and name and not contact.name:
+        contact.name = name.strip()[:200]
+        contact.save(update_fields=["name"])
+    _, linked = AccountContact.objects.get_or_create(account=account, contact=contact)
+    if linked:
+        account_refresh_denormalized([account.pk])
+    return contact
+
+
+@transaction.atomic
+def contact_remove_from_account(*, actor: User, account: Account, contact: Contact) -> None:
+    """Remove a contact from an account; the person stays a contact of their other accounts."""
+    deleted, _ = AccountContact.objects.filter(account=account, contact=contact).delete()
+    if not deleted:
+        raise NotFound(f"{contact.email} is not a contact of {account.name}.")
+    account_refresh_denormalized([account.pk])
+    audit_record(
+        actor=actor,
+        action="account.contact_remove",
+        obj=account,
+        changes={"contacts": {"before": contact.email, "after": None}},
+    )
+
+
+# --- directory preferences -----------------------------------------------------------------
+
+
+def directory_columns_save(*, user: User, columns: list[str]) -> list[str]:
+    """Remember the directory columns *user* picked, in order."""
+    from rapport.accounts.columns import directory_columns_available
+
+    available = {c.key for c in directory_columns_available()}
+    unknown = [c for c in columns if c not in available]
+    if unknown:
+        raise InvalidInput(f"Unknown columns: {', '.join(unknown)}.", field="columns")
+    cleaned = list(dict.fromkeys(columns))
+    DirectoryPreference.objects.update_or_create(user=user, defaults={"columns": cleaned})
+    return cleaned

@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from rapport.api import api
+from rapport.ops.views import healthz
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="accounts:list", permanent=False), name="home"),
+    path("", include("rapport.users.urls")),
+    path("accounts/", include("rapport.accounts.urls")),
+    path("api/v1/", api.urls),
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
