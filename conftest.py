@@ -1,17 +1,24 @@
 """Fixtures shared by every app's tests: members, clients and API tokens."""
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import pytest
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 
 from rapport.users.models import Role, User
 from rapport.users.services import api_token_create, user_create
 
-PASSWORD = "correct-horse-battery"
+PASSWORD = "correct-horse-battery"  # noqa: S105 (test fixture)
 
 
 @pytest.fixture
 def admin_user(db: None) -> User:
-    return user_create(email="admin@example.test", password=PASSWORD, name="Ada Admin", role=Role.ADMIN)
+    return user_create(
+        email="admin@example.test", password=PASSWORD, name="Ada Admin", role=Role.ADMIN
+    )
 
 
 @pytest.fixture
@@ -52,3 +59,26 @@ def admin_api(admin_token: str) -> Client:
 @pytest.fixture
 def member_api(member_token: str) -> Client:
     return Client(headers={"Authorization": f"Bearer {member_token}"})
+
+
+# Hypothesis: no example database on disk (the suite stays hermetic) and no per-example
+# deadline (a first database query can be slow on a cold connection).
+hypothesis_settings.register_profile("rapport", database=None, deadline=None)
+hypothesis_settings.load_profile("rapport")
+
+
+@pytest.fixture
+def media_root(settings: Any, tmp_path: Path) -> Path:
+    """Store uploaded files in a temporary directory for the test."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., User]:
+    """Create more workspace members: make_user("x@example.test", role="admin")."""
+
+    def make(email: str, *, role: str = Role.MEMBER, name: str = "") -> User:
+        return user_create(email=email, password=PASSWORD, name=name, role=role)
+
+    return make

@@ -2,12 +2,15 @@
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
-from ninja.security import HttpBearer, django_auth
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
+from ninja.security import HttpBearer, SessionAuth
+from ninja.utils import check_csrf
 
-from rapport.errors import ServiceError
+from rapport.errors import InvalidInput, ServiceError
 from rapport.users.models import User
 from rapport.users.services import api_token_authenticate
 
@@ -22,6 +25,58 @@ class ApiTokenAuth(HttpBearer):
         return user
 
 
+class BrowserSessionAuth(SessionAuth):
+    """A logged-in browser session; unsafe methods also need Django's CSRF token.
+
+    Without a logged-in session the scheme does not apply, so an anonymous client or
+    a bad bearer token gets 401 rather than a CSRF 403.
+    """
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if not request.user.is_authenticated:
+            return None
+        if not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request):
+            raise HttpError(
+                403,
+                "CSRF check failed: send the X-CSRFToken header with the csrftoken cookie's value.",
+            )
+        return request.COOKIES.get(self.param_name)
+
+
+_NUL_MESSAGE = "Text cannot contain NUL (\\u0000) characters."
+
+
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(v) for v in value)
+    return False
+
+
+class RapportParser(Parser):
+    """Parse JSON bodies and query strings, refusing NUL characters.
+
+    No text column can store NUL (PostgreSQL refuses it outright), so it is turned
+    away at the door with a clear 400 rather than failing deep in a query.
+    """
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = super().parse_body(request)
+        if _contains_nul(data):
+            raise InvalidInput(_NUL_MESSAGE)
+        return data
+
+    def parse_querydict(
+        self, data: MultiValueDict[str, Any], list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        if any(_contains_nul(key) or _contains_nul(values) for key, values in data.lists()):
+            raise InvalidInput(_NUL_MESSAGE)
+        return super().parse_querydict(data, list_fields, request)
+
+
 api = NinjaAPI(
     title="Rapport API",
     version="1",
@@ -31,7 +86,8 @@ api = NinjaAPI(
         "or a browser session. List endpoints answer `{items, count}` and take `limit` "
         "and `offset`."
     ),
-    auth=[ApiTokenAuth(), django_auth],
+    auth=[ApiTokenAuth(), BrowserSessionAuth()],
+    parser=RapportParser(),
     urls_namespace="api",
 )
 
@@ -57,6 +113,21 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
     )
 
 
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, ServiceError):  # raised while parsing the body
+        return service_error(request, exc.__cause__)
+    message = exc.message
+    if message == "Cannot parse request body":
+        message = "The request body is not valid JSON."
+    return api.create_response(request, {"error": message}, status=exc.status_code)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, {"error": "Not found."}, status=404)
+
+
 @api.exception_handler(AuthenticationError)
 def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return api.create_response(
@@ -67,8 +138,8 @@ def authentication_error(request: HttpRequest, exc: AuthenticationError) -> Http
 
 
 def _register_routers() -> None:
-    from rapport.accounts.api import router as accounts_router
     from rapport.accounts.api import fields_router
+    from rapport.accounts.api import router as accounts_router
 
     api.add_router("/accounts", accounts_router)
     api.add_router("/fields", fields_router)

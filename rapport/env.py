@@ -1,24 +1,24 @@
 """Read settings from the environment through one typed helper that fails loudly."""
 
-from __future__ import annotations
-
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from django.core.exceptions import ImproperlyConfigured
 
 _MISSING = object()
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+Text = str  # The methods below are named after the types they return.
+Texts = list[str]
 
 
 class Env:
     """Typed access to environment variables; a bad value raises ImproperlyConfigured."""
 
-    def __init__(self, environ: dict[str, str] | None = None) -> None:
+    def __init__(self, environ: Mapping[Text, Text] | None = None) -> None:
         self.environ = os.environ if environ is None else environ
 
-    def _get[T](self, name: str, default: object, cast: Callable[[str], T], kind: str) -> T:
+    def _get[T](self, name: Text, default: object, cast: Callable[[Text], T], kind: Text) -> T:
         raw = self.environ.get(name)
         if raw is None:
             if default is _MISSING:
@@ -29,14 +29,14 @@ class Env:
         except ValueError as exc:
             raise ImproperlyConfigured(f"{name}={raw!r} is not a valid {kind}: {exc}") from exc
 
-    def str(self, name: str, default: object = _MISSING) -> str:
+    def str(self, name: Text, default: object = _MISSING) -> Text:
         return self._get(name, default, lambda raw: raw, "string")
 
-    def int(self, name: str, default: object = _MISSING) -> int:
+    def int(self, name: Text, default: object = _MISSING) -> int:
         return self._get(name, default, int, "integer")
 
-    def bool(self, name: str, default: object = _MISSING) -> bool:
-        def cast(raw: str) -> bool:
+    def bool(self, name: Text, default: object = _MISSING) -> bool:
+        def cast(raw: Text) -> bool:
             if raw.lower() in _TRUE:
                 return True
             if raw.lower() in _FALSE:
@@ -45,7 +45,7 @@ class Env:
 
         return self._get(name, default, cast, "boolean")
 
-    def list(self, name: str, default: object = _MISSING) -> list[str]:
+    def list(self, name: Text, default: object = _MISSING) -> Texts:
         return self._get(
             name,
             default,
@@ -53,8 +53,8 @@ class Env:
             "comma-separated list",
         )
 
-    def choice(self, name: str, choices: tuple[str, ...], default: object = _MISSING) -> str:
-        def cast(raw: str) -> str:
+    def choice(self, name: Text, choices: tuple[Text, ...], default: object = _MISSING) -> Text:
+        def cast(raw: Text) -> Text:
             if raw not in choices:
                 raise ValueError(f"expected one of {', '.join(choices)}")
             return raw

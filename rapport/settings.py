@@ -85,7 +85,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "rapport.sqlite3",
+            "NAME": str(VAR_DIR / "rapport.sqlite3"),
             "OPTIONS": {
                 # IMMEDIATE takes the write lock at BEGIN, so concurrent writers queue on
                 # the busy timeout instead of failing with "database is locked".
@@ -122,6 +122,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # collectstatic's target; whitenoise warns if absent
+STATICFILES_DIRS = [BASE_DIR / "rapport" / "static"]
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 _s3_bucket = env.str("S3_BUCKET", "")

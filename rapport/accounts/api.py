@@ -4,13 +4,13 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
-from ninja import File, Query, Router, Schema
+from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
 from rapport.accounts import selectors, services
 from rapport.accounts.filters import AccountFilterSet
-from rapport.accounts.models import Account, Contact
+from rapport.accounts.models import Account, AccountStatus, Contact
 from rapport.accounts.schemas import (
     AccountCreateIn,
     AccountListOut,
@@ -53,7 +53,7 @@ class AccountListQuery(Schema):
 
 
 def _actor(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+    return request.auth  # type: ignore[attr-defined]
 
 
 def _account(account_id: int) -> Account:
@@ -72,7 +72,7 @@ def _owner(owner_id: int | None) -> User | None:
     return owner
 
 
-def _detail(account_id: int) -> AccountOut:
+def _detail(account_id: int) -> dict[str, Any]:
     return account_out(selectors.account_queryset().get(pk=account_id))
 
 
@@ -85,7 +85,7 @@ def account_list(request: HttpRequest, query: Query[AccountListQuery]) -> dict[s
 
 @router.post("", response={201: AccountOut}, summary="Create an account")
 @transaction.atomic
-def account_create(request: HttpRequest, payload: AccountCreateIn) -> tuple[int, AccountOut]:
+def account_create(request: HttpRequest, payload: AccountCreateIn) -> Status[dict[str, Any]]:
     actor = _actor(request)
     metadata = payload.model_dump(
         include={"industry", "employee_count", "arr", "close_date", "website", "notes"}
@@ -96,7 +96,7 @@ def account_create(request: HttpRequest, payload: AccountCreateIn) -> tuple[int,
         primary_domain=payload.primary_domain,
         secondary_domains=payload.secondary_domains,
         owner=_owner(payload.owner_id),
-        **({"status": payload.status} if payload.status else {}),
+        status=payload.status or AccountStatus.ACTIVE,
         **metadata,
     )
     if payload.fields:
@@ -109,22 +109,25 @@ def account_create(request: HttpRequest, payload: AccountCreateIn) -> tuple[int,
             external_id=payload.crm.external_id,
             company_name=payload.crm.company_name,
         )
-    return 201, _detail(account.pk)
+    return Status(201, _detail(account.pk))
 
 
 @router.get("/{account_id}", response=AccountOut, summary="Get an account")
-def account_get(request: HttpRequest, account_id: int) -> AccountOut:
+def account_get(request: HttpRequest, account_id: int) -> dict[str, Any]:
     return _detail(_account(account_id).pk)
 
 
 @router.patch("/{account_id}", response=AccountOut, summary="Change an account")
 @transaction.atomic
-def account_patch(request: HttpRequest, account_id: int, payload: AccountPatchIn) -> AccountOut:
+def account_patch(request: HttpRequest, account_id: int, payload: AccountPatchIn) -> dict[str, Any]:
     actor = _actor(request)
     account = _account(account_id)
     changes = payload.model_dump(exclude_unset=True)
     crm_given = "crm" in changes
-    crm = changes.pop("crm", None)
+    changes.pop("crm", None)
+    # The schema object, not the dump: exclude_unset also drops a nested default
+    # such as an omitted company_name.
+    crm = payload.crm
     fields = changes.pop("fields", None)
     if "owner_id" in changes:
         changes["owner"] = _owner(changes.pop("owner_id"))
@@ -136,9 +139,9 @@ def account_patch(request: HttpRequest, account_id: int, payload: AccountPatchIn
         services.account_set_crm_mapping(
             actor=actor,
             account=account,
-            provider=crm["provider"] if crm else "",
-            external_id=crm["external_id"] if crm else "",
-            company_name=crm["company_name"] if crm else "",
+            provider=crm.provider if crm else "",
+            external_id=crm.external_id if crm else "",
+            company_name=crm.company_name if crm else "",
         )
     if fields:
         services.account_set_field_values(actor=actor, account=account, values=fields)
@@ -146,21 +149,21 @@ def account_patch(request: HttpRequest, account_id: int, payload: AccountPatchIn
 
 
 @router.delete("/{account_id}", response={204: None}, summary="Delete an account")
-def account_delete(request: HttpRequest, account_id: int) -> tuple[int, None]:
+def account_delete(request: HttpRequest, account_id: int) -> Status[None]:
     services.account_delete(actor=_actor(request), account=_account(account_id))
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/{account_id}/logo", response=AccountOut, summary="Upload an account's logo")
 def account_logo_upload(
     request: HttpRequest, account_id: int, logo: File[UploadedFile]
-) -> AccountOut:
+) -> dict[str, Any]:
     services.account_set_logo(actor=_actor(request), account=_account(account_id), upload=logo)
     return _detail(account_id)
 
 
 @router.delete("/{account_id}/logo", response=AccountOut, summary="Remove an account's logo")
-def account_logo_delete(request: HttpRequest, account_id: int) -> AccountOut:
+def account_logo_delete(request: HttpRequest, account_id: int) -> dict[str, Any]:
     services.account_set_logo(actor=_actor(request), account=_account(account_id), upload=None)
     return _detail(account_id)
 
@@ -175,11 +178,11 @@ def account_contacts(request: HttpRequest, account_id: int) -> list[Contact]:
 )
 def account_contact_add(
     request: HttpRequest, account_id: int, payload: ContactIn
-) -> tuple[int, Contact]:
+) -> Status[Contact]:
     contact = services.contact_add_to_account(
-        account=_account(account_id), email=payload.email, name=payload.name
+        account=_account(account_id), email=payload.email, name=payload.name, actor=_actor(request)
     )
-    return 201, contact
+    return Status(201, contact)
 
 
 @router.get("/{account_id}/audit", response=AuditListOut, summary="An account's audit history")
@@ -207,7 +210,7 @@ def field_list(request: HttpRequest) -> dict[str, Any]:
 
 
 @fields_router.post("", response={201: FieldDefinitionOut}, summary="Define a Rapport field")
-def field_create(request: HttpRequest, payload: FieldDefinitionIn) -> tuple[int, Any]:
+def field_create(request: HttpRequest, payload: FieldDefinitionIn) -> Status[Any]:
     field = services.field_definition_create(
         actor=_actor(request),
         key=payload.key,
@@ -215,4 +218,4 @@ def field_create(request: HttpRequest, payload: FieldDefinitionIn) -> tuple[int,
         type=payload.type,
         choices=payload.choices,
     )
-    return 201, field
+    return Status(201, field)

@@ -19,15 +19,18 @@ def domain_normalize(value: str) -> str:
     raw = value
     text = value.strip()
     text = _SCHEME.sub("", text)
+    # The host ends at the path, query or fragment; an @ after that (an email address in
+    # a query string) is not the user-info separator.
+    text = re.split(r"[/?#]", text, maxsplit=1)[0]
     if "@" in text:  # an email address or user@host
         text = text.rsplit("@", 1)[1]
-    text = re.split(r"[/?#]", text, maxsplit=1)[0]
     text = re.sub(r":\d*$", "", text)  # port
     text = text.rstrip(".").lower()
     if not text:
         raise InvalidInput("Enter a domain, such as acme.com.", field="domain")
     try:
-        text = idna.encode(text, uts46=True).decode("ascii")
+        # IDNA maps full-width and ideographic full stops to ".", so strip again after.
+        text = idna.encode(text, uts46=True).decode("ascii").rstrip(".")
     except (idna.IDNAError, UnicodeError) as exc:
         raise InvalidInput(f"{raw.strip()!r} is not a valid domain name.", field="domain") from exc
     while text.startswith("www."):
@@ -48,6 +51,8 @@ def domain_normalize(value: str) -> str:
 
 def domain_display(domain: str) -> str:
     """Return a stored domain in Unicode for people to read."""
+    if "xn--" not in domain:
+        return domain  # plain ASCII: nothing to decode (the common case, and on hot pages)
     try:
         return idna.decode(domain)
     except (idna.IDNAError, UnicodeError):

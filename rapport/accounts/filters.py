@@ -16,13 +16,23 @@ import datetime
 import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import reduce
 from decimal import Decimal, InvalidOperation
+from functools import reduce
 from typing import Any, Protocol
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db import connections
+from django.db.models import (
+    BigIntegerField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.expressions import OrderBy
 from django.db.models.functions import Lower
+from django.db.models.lookups import In
 
 from rapport.accounts.fields import VALUE_COLUMN, field_parse
 from rapport.accounts.models import (
@@ -64,7 +74,7 @@ class ParamSource(Protocol):
 
 @dataclass
 class FieldFilter:
-    field: FieldDefinition
+    definition: FieldDefinition
     values: list[Any] = field(default_factory=list)
     minimum: Any = None
     maximum: Any = None
@@ -97,13 +107,15 @@ class AccountFilterSet:
         get = _getter(params)
         self = cls()
         self.q = " ".join(" ".join(get("q")).split())[:200]
-        for raw in get("owner"):
+        for raw in (v.strip() for v in get("owner") if v.strip()):
             if raw == "none":
                 self.no_owner = True
             elif raw.isdigit():
                 self.owners.append(int(raw))
             else:
-                raise InvalidInput(f"owner must be a user id or 'none', not {raw!r}.", field="owner")
+                raise InvalidInput(
+                    f"owner must be a user id or 'none', not {raw!r}.", field="owner"
+                )
         self.statuses = _choices(get("status"), AccountStatus.values, "status")
         self.sources = _choices(get("source"), AccountSource.values, "source")
         self.crm_statuses = _choices(get("crm_status"), CrmSyncStatus.values, "crm_status")
@@ -128,11 +140,14 @@ class AccountFilterSet:
             if bound in ("min", "max"):
                 if definition.type not in (FieldType.NUMBER, FieldType.DATE):
                     raise InvalidInput(
-                        f"{definition.label} is not a number or date field; "
-                        f"{name} cannot be used.",
+                        f"{definition.label} is not a number or date field; {name} cannot be used.",
                         field=name,
                     )
-                setattr(flt, "minimum" if bound == "min" else "maximum", field_parse(definition, values[-1]))
+                setattr(
+                    flt,
+                    "minimum" if bound == "min" else "maximum",
+                    field_parse(definition, values[-1]),
+                )
             elif bound:
                 raise InvalidInput(f"Unknown filter {name!r}.", field=name)
             else:
@@ -142,8 +157,10 @@ class AccountFilterSet:
         sort = (get("sort") or ["name"])[-1].strip() or "name"
         self.descending = sort.startswith("-")
         self.sort = sort.lstrip("-")
-        if self.sort not in SORTS and self.sort not in {"slack_channel"} and not (
-            self.sort.startswith("field.") and self.sort[len("field.") :] in by_key
+        if (
+            self.sort not in SORTS
+            and self.sort not in {"slack_channel"}
+            and not (self.sort.startswith("field.") and self.sort[len("field.") :] in by_key)
         ):
             raise InvalidInput(f"Cannot sort by {self.sort!r}.", field="sort")
         self.fields_by_key = by_key
@@ -186,25 +203,21 @@ class AccountFilterSet:
             from rapport.inbox.models import ChannelAccount
 
             linked = ChannelAccount.objects.values("account_id")
-            queryset = (
-                queryset.filter(pk__in=linked)
-                if self.has_channel
-                else queryset.exclude(pk__in=linked)
-            )
+            queryset = _with_ids(queryset, linked, negate=not self.has_channel)
         if self.arr_min is not None:
             queryset = queryset.filter(arr__gte=self.arr_min)
         if self.arr_max is not None:
             queryset = queryset.filter(arr__lte=self.arr_max)
         for flt in self.field_filters:
-            column = VALUE_COLUMN[FieldType(flt.field.type)]
-            matches = FieldValue.objects.filter(field=flt.field)
+            column = VALUE_COLUMN[FieldType(flt.definition.type)]
+            matches = FieldValue.objects.filter(field=flt.definition)
             if flt.values:
                 matches = matches.filter(**{f"{column}__in": flt.values})
             if flt.minimum is not None:
                 matches = matches.filter(**{f"{column}__gte": flt.minimum})
             if flt.maximum is not None:
                 matches = matches.filter(**{f"{column}__lte": flt.maximum})
-            queryset = queryset.filter(pk__in=matches.values("account_id"))
+            queryset = _with_ids(queryset, matches.values("account_id"))
         return queryset
 
     def order(self, queryset: QuerySet[Account]) -> QuerySet[Account]:
@@ -251,7 +264,7 @@ class AccountFilterSet:
         if self.arr_max is not None:
             query["arr_max"] = str(self.arr_max)
         for flt in self.field_filters:
-            name = f"field.{flt.field.key}"
+            name = f"field.{flt.definition.key}"
             if flt.values:
                 query[name] = [_as_text(v) for v in flt.values]
             if flt.minimum is not None:
@@ -265,6 +278,24 @@ class AccountFilterSet:
         return f"-{self.sort}" if self.descending else self.sort
 
 
+def _with_ids(
+    queryset: QuerySet[Account], ids: QuerySet[Any], *, negate: bool = False
+) -> QuerySet[Account]:
+    """Keep the accounts whose id the subquery *ids* returns (or, negated, the others).
+
+    On SQLite the id is compared as `id + 0`. SQLite has no estimate of how many ids a
+    subquery returns and plans a plain `id IN (subquery)` as one index probe per returned
+    id, through an index another filter also uses (owner, CRM status): tens of thousands
+    of probes for a common field value. Against `id + 0` it builds the list once and tests
+    each candidate row, while another filter's index, or the sort's, drives the scan.
+    PostgreSQL plans both forms from its statistics and keeps the plain one.
+    """
+    condition: Any = Q(pk__in=ids)
+    if connections[queryset.db].vendor == "sqlite":
+        condition = In(ExpressionWrapper(F("pk") + 0, output_field=BigIntegerField()), ids)
+    return queryset.exclude(condition) if negate else queryset.filter(condition)
+
+
 def _as_text(value: Any) -> str:
     if isinstance(value, datetime.date):
         return value.isoformat()
@@ -272,15 +303,21 @@ def _as_text(value: Any) -> str:
 
 
 def _getter(params: ParamSource | Mapping[str, Any]) -> Any:
-    def get(key: str) -> list[str]:
+    def raw(key: str) -> list[str]:
         if hasattr(params, "getlist"):
             return [str(v) for v in params.getlist(key)]
-        value = params.get(key)  # type: ignore[union-attr]
+        value = params.get(key)
         if value is None:
             return []
         if isinstance(value, list | tuple):
             return [str(v) for v in value]
         return [str(value)]
+
+    def get(key: str) -> list[str]:
+        values = raw(key)
+        if any("\x00" in v for v in values):
+            raise InvalidInput(f"{key} contains a NUL character.", field=key)
+        return values
 
     return get
 

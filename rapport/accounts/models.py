@@ -152,7 +152,9 @@ class Contact(models.Model):
     email = models.EmailField(unique=True)
     name = models.CharField(max_length=200, blank=True)
     title = models.CharField(max_length=200, blank=True)
-    kind = models.CharField(max_length=16, choices=ContactKind.choices, default=ContactKind.CUSTOMER)
+    kind = models.CharField(
+        max_length=16, choices=ContactKind.choices, default=ContactKind.CUSTOMER
+    )
     accounts = models.ManyToManyField(Account, through="AccountContact", related_name="contacts")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -218,7 +220,8 @@ class FieldValue(models.Model):
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="field_values")
     field = models.ForeignKey(FieldDefinition, on_delete=models.CASCADE, related_name="values")
-    value_text = models.CharField(max_length=500, null=True, blank=True)
+    # NULL (not "") marks "no text value", like the number and date columns.
+    value_text = models.CharField(max_length=500, null=True, blank=True)  # noqa: DJ001
     value_number = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
     value_date = models.DateField(null=True, blank=True)
 

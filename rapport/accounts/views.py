@@ -1,9 +1,621 @@
-from django.views.generic import TemplateView
+"""The accounts web UI: the directory, the account page, inline edits and field settings.
+
+Views stay thin: a form turns posted text into values, a service writes, a selector
+reads, and a template renders. A ServiceError becomes a message next to the form that
+caused it, answered with the error's HTTP status.
+"""
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.files.storage import default_storage
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views import View
+from django_htmx.http import HttpResponseClientRedirect, push_url
+from django_htmx.middleware import HtmxDetails
+
+from rapport.accounts import selectors, services
+from rapport.accounts.columns import directory_columns_available
+from rapport.accounts.domains import domain_display
+from rapport.accounts.fields import field_format
+from rapport.accounts.filters import SORTS, AccountFilterSet
+from rapport.accounts.forms import (
+    AccountCreateForm,
+    AccountCrmForm,
+    AccountFieldValuesForm,
+    AccountIdentityForm,
+    AccountLogoForm,
+    AccountMetadataForm,
+    ContactAddForm,
+    FieldDefinitionForm,
+    form_add_service_error,
+    split_list,
+)
+from rapport.accounts.models import (
+    Account,
+    AccountSource,
+    AccountStatus,
+    CrmSyncStatus,
+    FieldDefinition,
+    FieldSource,
+    FieldType,
+)
+from rapport.accounts.templatetags.accounts_ui import directory_domain_cell, directory_name_cell
+from rapport.audit.selectors import audit_entries_for
+from rapport.errors import InvalidInput, NotFound, PermissionDenied, ServiceError
+from rapport.users.models import User
+
+PAGE_SIZE = 50
+INLINE_FIELDS = {"name": "Account name", "primary_domain": "Primary domain"}
+COLUMN_GROUPS = (("rapport", "Rapport fields"), ("crm", "CRM fields"), ("field", "Extra fields"))
 
 
-class AccountListView(TemplateView):
-    template_name = "accounts/list.html"
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
 
 
-class AccountDetailView(TemplateView):
-    template_name = "accounts/detail.html"
+class HtmxLoginRequiredMixin(LoginRequiredMixin, View):
+    """Send anonymous visitors to the login page, the whole page even from an htmx request.
+
+    A plain redirect would make htmx swap the login form into a table cell.
+    """
+
+    # An htmx redirect answers 200 with a header, so it is no HttpResponseRedirect.
+    def handle_no_permission(self) -> HttpResponse:  # type: ignore[override]
+        htmx = getattr(self.request, "htmx", None)
+        if htmx:
+            page = htmx.current_url_abs_path or reverse("accounts:list")
+            return HttpResponseClientRedirect(f"{settings.LOGIN_URL}?{urlencode({'next': page})}")
+        return super().handle_no_permission()
+
+
+def _actor(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User), "LoginRequiredMixin runs before the view."
+    return user
+
+
+def _account(account_id: int) -> Account:
+    try:
+        return selectors.account_get(account_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+
+
+def _is_partial(request: HtmxHttpRequest) -> bool:
+    """Answer an htmx request with a fragment, except when htmx restores history."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _raise_if_denied(exc: ServiceError) -> None:
+    """Answer a refused write with the 403 page: the form is not shown to this user."""
+    if isinstance(exc, PermissionDenied):
+        raise DjangoPermissionDenied(exc.message)
+
+
+# --- directory ---------------------------------------------------------------------------
+
+
+def _clean_params(params: QueryDict) -> QueryDict:
+    """Drop blank values, so an empty filter control means "any"."""
+    cleaned = QueryDict(mutable=True)
+    for key, values in params.lists():
+        kept = [v for v in values if v.strip()]
+        if kept:
+            cleaned.setlist(key, kept)
+    return cleaned
+
+
+def _page_number(params: QueryDict) -> int:
+    raw = params.get("page", "1").strip()
+    if not raw.isdigit() or int(raw) < 1:
+        raise InvalidInput(f"page must be a whole number from 1, not {raw!r}.", field="page")
+    return int(raw)
+
+
+def _directory_query(filters: AccountFilterSet, *, sort: str | None = None, page: int = 1) -> str:
+    query = filters.as_query()
+    sort = filters.sort_param if sort is None else sort
+    if sort != "name":
+        query["sort"] = sort
+    if page > 1:
+        query["page"] = str(page)
+    return urlencode(query, doseq=True)
+
+
+def _directory_url(filters: AccountFilterSet, **kwargs: Any) -> str:
+    query = _directory_query(filters, **kwargs)
+    return reverse("accounts:list") + (f"?{query}" if query else "")
+
+
+def _sortable(key: str) -> bool:
+    return key in SORTS or key == "slack_channel" or key.startswith("field.")
+
+
+def _filter_controls(fields: list[FieldDefinition], params: QueryDict) -> list[dict[str, Any]]:
+    """Describe one filter control per extra field, with the values currently asked for."""
+    controls = []
+    for field in fields:
+        name = f"field.{field.key}"
+        kind = {
+            FieldType.CHOICE: "choice",
+            FieldType.NUMBER: "range",
+            FieldType.DATE: "range",
+        }.get(FieldType(field.type), "text")
+        controls.append(
+            {
+                "field": field,
+                "name": name,
+                "kind": kind,
+                "input_type": "date" if field.type == FieldType.DATE else "number",
+                "value": params.get(name, ""),
+                "min": params.get(f"{name}.min", ""),
+                "max": params.get(f"{name}.max", ""),
+            }
+        )
+    return controls
+
+
+def _directory_response(
+    request: HtmxHttpRequest, params: QueryDict, *, error: ServiceError | None = None
+) -> HttpResponse:
+    """Render the directory for *params*: the whole page, or only its results for htmx."""
+    user = _actor(request)
+    fields = selectors.field_definitions()
+    page_number = 1
+    try:
+        filters = AccountFilterSet.from_params(params, fields)
+        page_number = _page_number(params)
+    except ServiceError as exc:
+        error = exc
+        filters = AccountFilterSet.from_params({}, fields)
+    directory = selectors.directory_for(
+        user, filters, fields, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE
+    )
+    page = directory.page
+    picked = {c.key for c in directory.columns}
+    available = directory_columns_available(fields)
+    headers = []
+    for column in directory.columns:
+        sortable = _sortable(column.key)
+        current = filters.sort == column.key
+        next_sort = f"-{column.key}" if current and not filters.descending else column.key
+        headers.append(
+            {
+                "column": column,
+                "url": _directory_url(filters, sort=next_sort) if sortable else "",
+                "direction": ("desc" if filters.descending else "asc") if current else "",
+            }
+        )
+    canonical = _directory_url(filters, page=page_number)
+    context = {
+        "directory": directory,
+        "page": page,
+        "filters": filters,
+        "params": params,
+        "error": error,
+        "headers": headers,
+        "first_row": page.offset + 1,
+        "last_row": page.offset + len(page.accounts),
+        "previous_url": _directory_url(filters, page=page_number - 1) if page_number > 1 else "",
+        "next_url": _directory_url(filters, page=page_number + 1) if page.has_next else "",
+        "canonical_query": _directory_query(filters, page=page_number),
+        "column_groups": [
+            (label, [(c, c.key in picked) for c in available if c.group == group])
+            for group, label in COLUMN_GROUPS
+        ],
+        "field_controls": _filter_controls(fields, params),
+        "statuses": AccountStatus.choices,
+        "sources": AccountSource.choices,
+        "crm_statuses": CrmSyncStatus.choices,
+        "is_admin": user.is_admin,
+        "oob": _is_partial(request),
+    }
+    partial = _is_partial(request)
+    template = "accounts/list.html#directory" if partial else "accounts/list.html"
+    response = render(request, template, context, status=error.status if error else 200)
+    if partial and error is None:
+        # The server names the URL to push, so blank controls never reach the address bar.
+        push_url(response, canonical)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+class AccountListView(HtmxLoginRequiredMixin):
+    """The account directory: totals, filters, sortable columns and pages."""
+
+    def get(self, request: HtmxHttpRequest) -> HttpResponse:
+        return _directory_response(request, _clean_params(request.GET))
+
+
+class DirectoryColumnsView(HtmxLoginRequiredMixin):
+    """Save the columns the user picked, then show the directory with them."""
+
+    def post(self, request: HtmxHttpRequest) -> HttpResponse:
+        params = _clean_params(QueryDict(request.POST.get("query", "")))
+        error = None
+        try:
+            services.directory_columns_save(
+                user=_actor(request), columns=request.POST.getlist("columns")
+            )
+        except ServiceError as exc:
+            error = exc
+        if _is_partial(request) or error is not None:
+            return _directory_response(request, params, error=error)
+        query = params.urlencode()
+        return redirect(reverse("accounts:list") + (f"?{query}" if query else ""))
+
+
+# --- inline cells ------------------------------------------------------------------------
+
+
+def _inline_field(field: str) -> str:
+    if field not in INLINE_FIELDS:
+        raise Http404("Only the name and the primary domain are edited in the table.")
+    return field
+
+
+def _cell(
+    request: HttpRequest, account: Account, field: str, *, saved: bool = False
+) -> HttpResponse:
+    render_cell = directory_name_cell if field == "name" else directory_domain_cell
+    return HttpResponse(render_cell(account, _actor(request).is_admin, saved=saved))
+
+
+def _cell_form(
+    request: HttpRequest,
+    account: Account,
+    field: str,
+    *,
+    value: str,
+    error: str = "",
+    status: int = 200,
+    denied: bool = False,
+) -> HttpResponse:
+    context = {
+        "account": account,
+        "field": field,
+        "label": INLINE_FIELDS[field],
+        "value": value,
+        "error": error,
+        "denied": denied,
+    }
+    return render(request, "accounts/cells.html#edit", context, status=status)
+
+
+class AccountCellView(HtmxLoginRequiredMixin):
+    """A directory cell an admin edits in place: GET shows it, POST saves it."""
+
+    def get(self, request: HttpRequest, pk: int, field: str) -> HttpResponse:
+        return _cell(request, _account(pk), _inline_field(field))
+
+    def post(self, request: HttpRequest, pk: int, field: str) -> HttpResponse:
+        field = _inline_field(field)
+        account = _account(pk)
+        value = request.POST.get("value", "")
+        try:
+            account = services.account_update(
+                actor=_actor(request), account=account, **{field: value}
+            )
+        except ServiceError as exc:
+            return _cell_form(
+                request, account, field, value=value, error=exc.message, status=exc.status
+            )
+        return _cell(request, account, field, saved=True)
+
+
+class AccountCellEditView(HtmxLoginRequiredMixin):
+    """The form that replaces a directory cell while an admin edits it."""
+
+    def get(self, request: HttpRequest, pk: int, field: str) -> HttpResponse:
+        field = _inline_field(field)
+        account = _account(pk)
+        if not _actor(request).is_admin:
+            return _cell_form(
+                request,
+                account,
+                field,
+                value="",
+                error="Only an admin can change an account's name or domains.",
+                status=403,
+                denied=True,
+            )
+        value = account.name if field == "name" else domain_display(account.primary_domain or "")
+        return _cell_form(request, account, field, value=value)
+
+
+# --- account page ------------------------------------------------------------------------
+
+
+def _detail_response(
+    request: HttpRequest,
+    pk: int,
+    *,
+    bound: dict[str, forms.BaseForm] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """Render the account page; *bound* holds a submitted form to show with its errors."""
+    try:
+        account = selectors.account_detail(pk)
+    except Account.DoesNotExist:
+        raise Http404(f"No account with id {pk}.") from None
+    user = _actor(request)
+    fields = selectors.field_definitions()
+    values = {v.field.key: v.value for v in getattr(account, "field_values_shown", [])}
+    rapport_fields = [f for f in fields if f.source == FieldSource.RAPPORT]
+    page_forms: dict[str, forms.BaseForm] = {
+        "identity": AccountIdentityForm.for_account(account),
+        "metadata": AccountMetadataForm.for_account(account),
+        "crm": AccountCrmForm.for_account(account),
+        "logo": AccountLogoForm(),
+        "field_values": AccountFieldValuesForm(rapport_fields, values=values),
+        "contact": ContactAddForm(),
+    }
+    page_forms |= bound or {}
+    context = {
+        "account": account,
+        "forms": page_forms,
+        "open_form": next(iter(bound), "") if bound else "",
+        "crm_fields": [
+            (f, field_format(values.get(f.key))) for f in fields if f.source == FieldSource.CRM
+        ],
+        "rapport_fields": [(f, field_format(values.get(f.key))) for f in rapport_fields],
+        "logo_max_kb": settings.LOGO_MAX_BYTES // 1024,
+        "fields": fields,
+        "history": list(audit_entries_for(account)),
+        "is_admin": user.is_admin,
+    }
+    return render(request, "accounts/detail.html", context, status=status)
+
+
+class AccountDetailView(HtmxLoginRequiredMixin):
+    """One account: identity, metadata, CRM link, fields, contacts, channels and history."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return _detail_response(request, pk)
+
+
+class AccountFormView(HtmxLoginRequiredMixin):
+    """Base of the account page's forms: validate, call a service, come back to the page."""
+
+    form_key = ""
+    success_message = ""
+
+    def get_form(self, request: HttpRequest, account: Account) -> forms.BaseForm:
+        raise NotImplementedError
+
+    def save(self, request: HttpRequest, account: Account, form: Any) -> None:
+        raise NotImplementedError
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        account = _account(pk)
+        form = self.get_form(request, account)
+        status = 400
+        if form.is_valid():
+            try:
+                self.save(request, account, form)
+            except ServiceError as exc:
+                _raise_if_denied(exc)
+                form_add_service_error(form, exc)
+                status = exc.status
+            else:
+                messages.success(request, self.success_message)
+                return redirect(account)
+        return _detail_response(request, pk, bound={self.form_key: form}, status=status)
+
+
+class AccountIdentityUpdateView(AccountFormView):
+    form_key = "identity"
+    success_message = "Saved the name and domains."
+
+    def get_form(self, request: HttpRequest, account: Account) -> forms.BaseForm:
+        return AccountIdentityForm(request.POST)
+
+    def save(self, request: HttpRequest, account: Account, form: AccountIdentityForm) -> None:
+        services.account_update(actor=_actor(request), account=account, **form.changes())
+
+
+class AccountMetadataUpdateView(AccountFormView):
+    form_key = "metadata"
+    success_message = "Saved the account details."
+
+    def get_form(self, request: HttpRequest, account: Account) -> forms.BaseForm:
+        return AccountMetadataForm(request.POST)
+
+    def save(self, request: HttpRequest, account: Account, form: AccountMetadataForm) -> None:
+        services.account_update(actor=_actor(request), account=account, **form.changes())
+
+
+class AccountLogoUpdateView(AccountFormView):
+    form_key = "logo"
+    success_message = "Saved the logo."
+
+    def get_form(self, request: HttpRequest, account: Account) -> forms.BaseForm:
+        return AccountLogoForm(request.POST, request.FILES)
+
+    def save(self, request: HttpRequest, account: Account, form: AccountLogoForm) -> None:
+        upload = None if "remove" in request.POST else form.cleaned_data["logo"]
+        if upload is None and "remove" not in request.POST:
+            raise InvalidInput("Choose an image to upload.", field="logo")
+        services.account_set_logo(actor=_actor(request), account=account, upload=upload)
+        if upload is None:
+            self.success_message = "Removed the logo."
+
+
+class AccountCrmMappingView(AccountFormView):
+    form_key = "crm"
+    success_message = "Saved the CRM mapping."
+
+    def get_form(self, request: HttpRequest, account: Account) -> forms.BaseForm:
+        return AccountCrmForm(request.POST)
+
+    def save(self, request: HttpRequest, account: Account, form: AccountCrmForm) -> None:
+        data = form.cleaned_data
+        services.account_set_crm_mapping(
+            actor=_actor(request),
+            account=account,
+            provider=data["crm_provider"],
+            external_id=data["crm_external_id"],
+            company_name=data["crm_company_name"],
+        )
+        if not data["crm_external_id"].strip():
+            self.success_message = "Unmapped the account from the CRM."
+
+
+class AccountFieldValuesView(AccountFormView):
+    form_key = "field_values"
+    success_message = "Saved the fields."
+
+    def get_form(self, request: HttpRequest, account: Account) -> forms.BaseForm:
+        definitions = [f for f in selectors.field_definitions() if f.source == FieldSource.RAPPORT]
+        return AccountFieldValuesForm(definitions, request.POST)
+
+    def save(self, request: HttpRequest, account: Account, form: AccountFieldValuesForm) -> None:
+        services.account_set_field_values(
+            actor=_actor(request), account=account, values=form.values()
+        )
+
+
+class AccountContactAddView(AccountFormView):
+    form_key = "contact"
+    success_message = "Added the contact."
+
+    def get_form(self, request: HttpRequest, account: Account) -> forms.BaseForm:
+        return ContactAddForm(request.POST)
+
+    def save(self, request: HttpRequest, account: Account, form: ContactAddForm) -> None:
+        contact = services.contact_add_to_account(
+            account=account,
+            email=form.cleaned_data["email"],
+            name=form.cleaned_data["name"],
+            actor=_actor(request),
+        )
+        self.success_message = f"Added {contact.email} to the contacts."
+
+
+class AccountLogoView(HtmxLoginRequiredMixin):
+    """Serve an account's logo: always a PNG re-encoded on upload, never sniffed."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        account = _account(pk)
+        if not account.logo.name:
+            raise Http404("This account has no logo.")
+        try:
+            with default_storage.open(account.logo.name, "rb") as stored:
+                content = stored.read()
+        except FileNotFoundError:
+            raise Http404("The logo file is missing.") from None
+        response = HttpResponse(content, content_type="image/png")
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Disposition"] = f'inline; filename="account-{account.pk}.png"'
+        response["Cache-Control"] = "private, max-age=300"
+        return response
+
+
+class AccountDeleteView(HtmxLoginRequiredMixin):
+    """Ask before deleting an account (GET), then delete it (POST). Admins only."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        account = _account(pk)
+        if not _actor(request).is_admin:
+            raise DjangoPermissionDenied("Only an admin can delete an account.")
+        return render(request, "accounts/delete.html", {"account": account})
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        account = _account(pk)
+        name = account.name
+        try:
+            services.account_delete(actor=_actor(request), account=account)
+        except ServiceError as exc:
+            _raise_if_denied(exc)
+            messages.error(request, exc.message)
+            return redirect(account)
+        messages.success(request, f"Deleted the account “{name}”.")
+        return redirect("accounts:list")
+
+
+# --- new account, fields settings --------------------------------------------------------
+
+
+class AccountCreateView(HtmxLoginRequiredMixin):
+    """Create an account by hand."""
+
+    template_name = "accounts/new.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, self.template_name, {"form": AccountCreateForm()})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = AccountCreateForm(request.POST)
+        status, existing = 400, None
+        if form.is_valid():
+            data = dict(form.cleaned_data)  # add_error() below drops the field it names
+            try:
+                account = services.account_create(
+                    actor=_actor(request),
+                    name=data["name"],
+                    primary_domain=data["primary_domain"] or None,
+                    secondary_domains=split_list(data["secondary_domains"]),
+                    owner=data["owner"],
+                    status=data["status"],
+                )
+            except ServiceError as exc:
+                form_add_service_error(form, exc)
+                status = exc.status
+                if exc.status == 409 and data["primary_domain"]:
+                    existing = selectors.account_with_primary_domain(data["primary_domain"])
+            else:
+                messages.success(request, f"Created the account “{account.name}”.")
+                return redirect(account)
+        context = {"form": form, "existing": existing}
+        return render(request, self.template_name, context, status=status)
+
+
+class FieldDefinitionListView(HtmxLoginRequiredMixin):
+    """Fields settings: every extra account field, and a form to define a Rapport field."""
+
+    template_name = "accounts/fields.html"
+
+    def _render(self, request: HttpRequest, form: FieldDefinitionForm, status: int) -> HttpResponse:
+        if not _actor(request).is_admin:
+            raise DjangoPermissionDenied("Only an admin can manage account fields.")
+        fields = selectors.field_definitions()
+        context = {
+            "form": form,
+            "crm_fields": [f for f in fields if f.source == FieldSource.CRM],
+            "rapport_fields": [f for f in fields if f.source == FieldSource.RAPPORT],
+        }
+        return render(request, self.template_name, context, status=status)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self._render(request, FieldDefinitionForm(), 200)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = FieldDefinitionForm(request.POST)
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                field = services.field_definition_create(
+                    actor=_actor(request),
+                    key=data["key"],
+                    label=data["label"],
+                    type=data["type"],
+                    choices=form.choice_list(),
+                )
+            except ServiceError as exc:
+                _raise_if_denied(exc)
+                form_add_service_error(form, exc)
+                status = exc.status
+            else:
+                messages.success(request, f"Added the field “{field.label}”.")
+                return redirect("accounts:fields")
+        return self._render(request, form, status)

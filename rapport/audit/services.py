@@ -10,11 +10,15 @@ from rapport.users.models import User
 
 
 def audit_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """Return the fields whose value differs, as {"field": {"before": .., "after": ..}}."""
+    """Return the fields whose value differs, as {"field": {"before": .., "after": ..}}.
+
+    Empty values (None, "", []) count as the same "nothing", so creating an account
+    without secondary domains does not log "None → []".
+    """
     return {
         key: {"before": before.get(key), "after": after.get(key)}
         for key in sorted(set(before) | set(after))
-        if before.get(key) != after.get(key)
+        if before.get(key) != after.get(key) and (before.get(key) or after.get(key))
     }
 
 

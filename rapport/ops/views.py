@@ -19,7 +19,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
             cursor.execute("SELECT 1")
         beat = Heartbeat.objects.filter(name="worker").values_list("beat_at", flat=True).first()
     except DatabaseError:
-        return JsonResponse({"status": "error", "database": "error", "worker": "unknown"}, status=503)
+        return JsonResponse(
+            {"status": "error", "database": "error", "worker": "unknown"}, status=503
+        )
     if beat is None:
         worker = "no heartbeat yet"
     else:

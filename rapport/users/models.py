@@ -23,6 +23,10 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
+    def get_by_natural_key(self, username: str | None) -> "User":
+        """Find a user by email whatever its case, as emails are stored in lower case."""
+        return self.get(email=(username or "").strip().lower())
+
     def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> "User":
         extra.update(role=Role.ADMIN, is_staff=True, is_superuser=True)
         return self.create_user(email, password, **extra)

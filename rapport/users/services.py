@@ -10,7 +10,7 @@ from django.utils import timezone
 from rapport.errors import InvalidInput, PermissionDenied
 from rapport.users.models import ApiToken, Role, Team, User
 
-TOKEN_PREFIX = "rpt_"
+TOKEN_PREFIX = "rpt_"  # noqa: S105 (a public prefix, not a secret)
 
 
 def _token_digest(raw: str) -> str:

@@ -10,8 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 class Command(BaseCommand):
     help = (
-        "Run the web server, the task worker and the scheduler together; "
-        "Ctrl-C stops all of them."
+        "Run the web server, the task worker and the scheduler together; Ctrl-C stops all of them."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -1,0 +1,54 @@
+"""Run the benchmarks: one JSON object per line on stdout, progress on stderr.
+
+Each line is {"name", "value", "unit", "baseline", "ratio", "n"}; see docs/benchmarks.md.
+Environment: BENCH_ACCOUNTS (accounts to seed, default 100000), BENCH_RUNS (measured
+runs per figure, default 30), BENCH_WARMUP (unmeasured runs first, default 5).
+"""
+
+import json
+import os
+import platform
+import sys
+import time
+
+from bench.database import bench_environment_configure, progress
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    try:
+        value = int(raw) if raw.strip() else default
+    except ValueError:
+        sys.exit(f"{name}={raw!r} is not a whole number.")
+    if value < 1:
+        sys.exit(f"{name} must be at least 1.")
+    return value
+
+
+def main() -> None:
+    accounts = _int_env("BENCH_ACCOUNTS", 100_000)
+    runs = _int_env("BENCH_RUNS", 30)
+    warmup = _int_env("BENCH_WARMUP", 5)
+    bench_environment_configure()
+
+    import django
+
+    django.setup()
+
+    from bench.database import bench_database_describe, bench_database_prepare
+    from bench.directory import bench_directory
+    from bench.seed import bench_seed, bench_seed_marker
+
+    progress(f"bench: {bench_database_describe()}; Python {platform.python_version()}")
+    if bench_database_prepare(bench_seed_marker(accounts)):
+        progress(f"bench: reusing the seeded database ({accounts:,} accounts)")
+    else:
+        start = time.perf_counter()
+        summary = bench_seed(accounts)
+        progress(f"bench: seeded {summary.rows} in {time.perf_counter() - start:.1f} s")
+    for result in bench_directory(runs=runs, warmup=warmup):
+        print(json.dumps(result.as_json()), flush=True)
+
+
+if __name__ == "__main__":
+    main()

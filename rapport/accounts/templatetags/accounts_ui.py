@@ -1,0 +1,358 @@
+"""Template helpers of the accounts web UI: how values read in a table cell or history."""
+
+import datetime
+import html
+import zlib
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from django import template
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import slugify
+
+from rapport.accounts.columns import Column
+from rapport.accounts.domains import domain_display
+from rapport.accounts.fields import field_format
+from rapport.accounts.models import (
+    Account,
+    AccountSource,
+    AccountStatus,
+    CrmProvider,
+    CrmSyncStatus,
+    FieldDefinition,
+)
+from rapport.audit.models import AuditEntry
+
+register = template.Library()
+
+AVATAR_TONES = 8
+AUDIT_LABELS = {
+    "name": "Name",
+    "primary_domain": "Primary domain",
+    "secondary_domains": "Secondary domains",
+    "logo": "Logo",
+    "owner": "Owner",
+    "crm": "CRM mapping",
+    "status": "Status",
+    "industry": "Industry",
+    "employee_count": "Employees",
+    "arr": "ARR",
+    "close_date": "Close date",
+    "website": "Website",
+    "notes": "Notes",
+    "contacts": "Contacts",
+}
+AUDIT_ACTIONS = {
+    "account.create": "created the account",
+    "account.update": "changed the account",
+    "account.crm_mapping": "changed the CRM mapping",
+    "account.logo": "changed the logo",
+    "account.fields": "changed fields",
+    "account.contact_add": "added a contact",
+    "account.contact_remove": "removed a contact",
+    "account.delete": "deleted the account",
+}
+_DOMAIN_KEYS = {"primary_domain", "secondary_domains"}
+
+
+@register.filter
+def domain(value: str | None) -> str:
+    """Show a stored (ASCII) domain in Unicode."""
+    return domain_display(value) if value else ""
+
+
+@register.filter
+def initials(name: str) -> str:
+    """Return up to two initials for an avatar."""
+    words = [w for w in (name or "").split() if w[:1].isalnum()]
+    return "".join(w[0] for w in words[:2]).upper() or "?"
+
+
+@register.filter
+def avatar_tone(value: object) -> int:
+    """Return a stable colour index for an avatar, so a name keeps its colour."""
+    return zlib.crc32(str(value).encode()) % AVATAR_TONES
+
+
+@register.filter
+def money(value: Decimal | None) -> str:
+    """Show an amount without cents when it has none: 120,000 or 1,250.50."""
+    if value is None:
+        return ""
+    if value == value.to_integral_value():
+        return intcomma(int(value))
+    return intcomma(f"{value:.2f}")
+
+
+def _when(value: datetime.datetime | datetime.date | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return date_format(timezone.localtime(value), "M j, Y H:i")
+    return date_format(value, "M j, Y")
+
+
+@register.filter
+def when(value: datetime.datetime | datetime.date | None) -> str:
+    """Show a date or a time the same way everywhere."""
+    return _when(value)
+
+
+@register.filter
+def crm_title(account: Account) -> str:
+    """The hover text of an account's CRM sync badge: when it last synced, or why it fails."""
+    if account.crm_sync_status == CrmSyncStatus.NOT_MAPPED:
+        return "Not mapped to a CRM company"
+    last = _when(account.crm_last_synced_at) or "never"
+    if account.crm_sync_status == CrmSyncStatus.FAILING:
+        error = account.crm_sync_error or "unknown error"
+        return f"Sync failing: {error} (last attempt: {last})"
+    return f"Last synced: {last}"
+
+
+@register.filter
+def field_value(account: Account, key: str) -> str:
+    """Return the formatted value of extra field *key*, from the prefetched values."""
+    for value in getattr(account, "field_values_shown", ()):
+        if value.field.key == key:
+            return field_format(value.value)
+    return ""
+
+
+@register.simple_tag
+def directory_value(account: Account, column: Column) -> str:
+    """Return the text of a plain directory cell (the rich cells have their own markup)."""
+    key = column.key
+    if column.field is not None:
+        return field_value(account, column.field.key)
+    match key:
+        case "secondary_domains":
+            shown = getattr(account, "secondary_domains_shown", ())
+            return ", ".join(domain_display(d.domain) for d in shown)
+        case "status":
+            return account.get_status_display()
+        case "source":
+            return account.get_source_display()
+        case "industry":
+            return account.industry
+        case "employee_count":
+            return intcomma(account.employee_count) if account.employee_count is not None else ""
+        case "arr":
+            return money(account.arr)
+        case "close_date":
+            return _when(account.close_date)
+        case "created":
+            return _when(account.created_at.date())
+        case "crm_id":
+            return account.crm_external_id
+        case "crm_last_synced":
+            return _when(account.crm_last_synced_at)
+        case "crm_company":
+            return account.crm_company_name
+    return ""
+
+
+@dataclass
+class AuditChange:
+    label: str
+    before: str
+    after: str
+
+
+def _audit_text(key: str, value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return ""
+    if key in _DOMAIN_KEYS:
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(domain_display(str(v)) for v in values)
+    if key == "status" and value in AccountStatus.values:
+        return AccountStatus(value).label
+    if key == "source" and value in AccountSource.values:
+        return AccountSource(value).label
+    if key == "crm_provider" and value in CrmProvider.values:
+        return CrmProvider(value).label
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return intcomma(value)
+    return str(value)
+
+
+@register.simple_tag
+def audit_changes(entry: AuditEntry, fields: list[FieldDefinition]) -> list[AuditChange]:
+    """Return the changes of an audit entry as labelled before → after pairs."""
+    labels = {f"field:{f.key}": f.label for f in fields}
+    rows = []
+    for key, change in (entry.changes or {}).items():
+        if not isinstance(change, dict):
+            continue
+        before = _audit_text(key, change.get("before"))
+        after = _audit_text(key, change.get("after"))
+        if before == after:  # such as "no domains" recorded as None, then as []
+            continue
+        label = AUDIT_LABELS.get(key) or labels.get(key) or key.removeprefix("field:")
+        rows.append(AuditChange(label=label, before=before, after=after))
+    return rows
+
+
+@register.filter
+def audit_action(action: str) -> str:
+    """Say what an audit entry's action did, in words."""
+    return AUDIT_ACTIONS.get(action, action)
+
+
+# The directory's cells are built here, in Python, rather than with a template per cell:
+# a page has hundreds of cells, and plain string building with `html.escape` keeps the
+# rendering well below the database time (see docs/benchmarks.md). Every value that
+# comes from data goes through `_e`.
+_EDIT_ICON = (
+    '<svg viewBox="0 0 16 16" width="13" height="13" aria-hidden="true"><path d="M11.1 1.9a1.5 '
+    "1.5 0 0 1 2.1 0l.9.9a1.5 1.5 0 0 1 0 2.1L5.6 13.4 2 14l.6-3.6 8.5-8.5Zm-7.2 9.2-.3 1.3 "
+    '1.3-.3 7.2-7.2-1-1-7.2 7.2Z" fill="currentColor"/></svg>'
+)
+_EMPTY = '<span class="empty">—</span>'
+_PK = 987654321
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+@lru_cache(maxsize=32)
+def _url_pattern(name: str, field: str | None) -> str:
+    return reverse(name, args=[_PK, field] if field else [_PK])
+
+
+def _url(name: str, pk: int, field: str | None = None) -> str:
+    """Reverse a URL once per process and fill in the id (hundreds of links per page)."""
+    return _url_pattern(name, field).replace(str(_PK), str(pk))
+
+
+def _edit_button(account: Account, field: str, label: str) -> str:
+    return (
+        f'<button type="button" class="icon-btn edit-btn" title="Edit the {label}" '
+        f'aria-label="Edit the {label} of {_e(account.name)}" '
+        f'hx-get="{_url("accounts:cell_edit", account.pk, field)}" '
+        f'hx-target="#cell-{account.pk}-{field}" hx-swap="outerHTML">{_EDIT_ICON}</button>'
+    )
+
+
+def _name_cell(account: Account, is_admin: bool, saved: bool = False) -> str:
+    if account.logo:
+        badge = (
+            f'<img class="logo logo-sm" src="{_url("accounts:logo", account.pk)}" alt="" '
+            'width="22" height="22" loading="lazy">'
+        )
+    else:
+        badge = (
+            f'<span class="avatar avatar-sm tone-{avatar_tone(account.name)}" '
+            f'aria-hidden="true">{_e(initials(account.name))}</span>'
+        )
+    edit = _edit_button(account, "name", "name") if is_admin else ""
+    return (
+        f'<div class="cell cell-name{" saved" if saved else ""}" id="cell-{account.pk}-name">'
+        f'{badge} <a class="account-link" href="{_url("accounts:detail", account.pk)}">'
+        f"{_e(account.name)}</a>{edit}</div>"
+    )
+
+
+def _domain_cell(account: Account, is_admin: bool, saved: bool = False) -> str:
+    shown = (
+        f'<span class="domain">{_e(domain_display(account.primary_domain))}</span>'
+        if account.primary_domain
+        else _EMPTY
+    )
+    edit = _edit_button(account, "primary_domain", "primary domain") if is_admin else ""
+    return (
+        f'<div class="cell cell-domain{" saved" if saved else ""}" '
+        f'id="cell-{account.pk}-primary_domain">{shown}{edit}</div>'
+    )
+
+
+def directory_name_cell(account: Account, is_admin: bool, saved: bool = False) -> SafeString:
+    """The account name cell: logo or initials, the link, and the admin's edit button."""
+    return mark_safe(_name_cell(account, is_admin, saved))  # noqa: S308 - escaped by _e
+
+
+def directory_domain_cell(account: Account, is_admin: bool, saved: bool = False) -> SafeString:
+    """The primary domain cell, with the admin's edit button."""
+    return mark_safe(_domain_cell(account, is_admin, saved))  # noqa: S308 - escaped by _e
+
+
+def _directory_cell(account: Account, column: Column, is_admin: bool) -> str:
+    key = column.key
+    if key == "name":
+        return _name_cell(account, is_admin)
+    if key == "primary_domain":
+        return _domain_cell(account, is_admin)
+    if key == "contacts":
+        count = account.contact_count
+        if not count:
+            return _EMPTY
+        shown = getattr(account, "contacts_shown", [])
+        names = ", ".join(
+            f'<span title="{_e(c.email)}">{_e(c.name or c.email)}</span>' for c in shown
+        )
+        more = " …" if count > len(shown) else ""
+        return (
+            f'<span class="count" title="{count} contact{"" if count == 1 else "s"}">'
+            f'{intcomma(count)}</span> <span class="contact-names">{names}{more}</span>'
+        )
+    if key == "slack_channel":
+        channels = getattr(account, "channels_shown", [])
+        return (
+            "".join(
+                f'<span class="chip chip-channel" title="Slack channel {_e(c.slack_channel_id)}">'
+                f"#{_e(c.name)}</span>"
+                for c in channels
+            )
+            or _EMPTY
+        )
+    if key == "owner":
+        owner = account.owner
+        if owner is None:
+            return '<span class="empty">Unassigned</span>'
+        return (
+            f'<span class="owner"><span class="avatar avatar-xs tone-{avatar_tone(owner.email)}" '
+            f'aria-hidden="true">{_e(initials(owner.display_name))}</span>'
+            f"{_e(owner.display_name)}</span>"
+        )
+    if key == "crm_status":
+        return (
+            f'<span class="badge crm-{_e(account.crm_sync_status)}" '
+            f'title="{_e(crm_title(account))}">{_e(account.get_crm_sync_status_display())}</span>'
+        )
+    if key == "status":
+        return (
+            f'<span class="badge status-{_e(account.status)}">'
+            f"{_e(account.get_status_display())}</span>"
+        )
+    text = directory_value(account, column)
+    if not text:
+        return _EMPTY
+    return f'<span class="truncate" title="{_e(text)}">{_e(text)}</span>'
+
+
+@register.simple_tag
+def directory_cells(account: Account, columns: list[Column], is_admin: bool) -> SafeString:
+    """Render the cells of one directory row."""
+    return mark_safe(  # noqa: S308 - every value is escaped by _e
+        "".join(
+            f'<td class="col-{_column_class(column.key)}">'
+            f"{_directory_cell(account, column, is_admin)}</td>"
+            for column in columns
+        )
+    )
+
+
+@lru_cache(maxsize=256)
+def _column_class(key: str) -> str:
+    return slugify(key)

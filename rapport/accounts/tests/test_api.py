@@ -1,0 +1,744 @@
+"""The accounts JSON API under /api/v1/, as an API client and a browser session see it."""
+
+import datetime
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.middleware.csrf import get_token
+from django.test import Client, RequestFactory
+from django.utils import timezone
+
+from rapport.accounts.models import Account, AccountDomain, Contact, FieldDefinition, FieldValue
+from rapport.accounts.services import contact_add_to_account
+from rapport.accounts.tests.factories import image_bytes, make_account, make_channel, make_field
+from rapport.audit.models import AuditEntry
+from rapport.users.models import ApiToken, User
+from rapport.users.services import api_token_create, api_token_revoke
+
+pytestmark = pytest.mark.django_db
+
+ACCOUNTS = "/api/v1/accounts"
+
+
+def send(client: Client, method: str, path: str, body: Any = None, **extra: Any) -> Any:
+    """Send *body* as JSON with *method*; GET and DELETE send no body."""
+    if method in ("get", "delete"):
+        return getattr(client, method)(path, **extra)
+    return getattr(client, method)(
+        path, data=json.dumps(body or {}), content_type="application/json", **extra
+    )
+
+
+def error_of(response: Any, status: int) -> str:
+    """Assert the answer is *status* with a JSON {"error": ...}; return the message."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert isinstance(body.get("error"), str)
+    assert body["error"]
+    return str(body["error"])
+
+
+@pytest.fixture
+def account(db: None) -> Account:
+    return make_account("Acme", domain="acme.com", secondary_domains=["acme.io"])
+
+
+def _endpoints(account_id: int) -> list[tuple[str, str, Any]]:
+    one = f"{ACCOUNTS}/{account_id}"
+    return [
+        ("get", ACCOUNTS, None),
+        ("post", ACCOUNTS, {"name": "New"}),
+        ("get", one, None),
+        ("patch", one, {"status": "churned"}),
+        ("delete", one, None),
+        ("post", f"{one}/logo", None),
+        ("delete", f"{one}/logo", None),
+        ("get", f"{one}/contacts", None),
+        ("post", f"{one}/contacts", {"email": "jane@acme.com"}),
+        ("get", f"{one}/audit", None),
+        ("get", "/api/v1/fields", None),
+        ("post", "/api/v1/fields", {"key": "seats", "label": "Seats"}),
+    ]
+
+
+ENDPOINT_IDS = [
+    "list",
+    "create",
+    "get",
+    "patch",
+    "delete",
+    "logo-upload",
+    "logo-delete",
+    "contacts",
+    "contact-add",
+    "audit",
+    "fields",
+    "field-create",
+]
+
+
+# --- authentication ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("index", range(12), ids=ENDPOINT_IDS)
+def test_anonymous_requests_get_401_and_change_nothing(account: Account, index: int) -> None:
+    method, path, body = _endpoints(account.pk)[index]
+    client = Client(enforce_csrf_checks=True)
+    message = error_of(send(client, method, path, body), 401)
+    assert "Bearer" in message
+    account.refresh_from_db()
+    assert account.status == "active"
+    assert Account.objects.count() == 1
+    assert not Contact.objects.exists()
+
+
+def _revoked(user: User) -> str:
+    token, raw = api_token_create(user=user)
+    api_token_revoke(token=token)
+    return raw
+
+
+def _expired(user: User) -> str:
+    return api_token_create(user=user, expires_at=timezone.now() - datetime.timedelta(seconds=1))[1]
+
+
+def _of_inactive_user(user: User) -> str:
+    raw = api_token_create(user=user)[1]
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    return raw
+
+
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        _revoked,
+        _expired,
+        _of_inactive_user,
+        lambda user: "garbage",
+        lambda user: "rpt_" + "x" * 43,
+        lambda user: api_token_create(user=user)[1][:-1],
+        lambda user: "",
+    ],
+    ids=["revoked", "expired", "inactive-user", "garbage", "unknown", "truncated", "empty"],
+)
+@pytest.mark.parametrize("index", [0, 1, 3, 4], ids=["list", "create", "patch", "delete"])
+def test_a_bad_bearer_token_gets_401(
+    account: Account, admin_user: User, make_token: Callable[[User], str], index: int
+) -> None:
+    method, path, body = _endpoints(account.pk)[index]
+    client = Client(
+        enforce_csrf_checks=True, headers={"Authorization": f"Bearer {make_token(admin_user)}"}
+    )
+    error_of(send(client, method, path, body), 401)
+    assert Account.objects.count() == 1
+
+
+def test_a_valid_bearer_token_needs_no_csrf_token(admin_token: str) -> None:
+    client = Client(enforce_csrf_checks=True, headers={"Authorization": f"Bearer {admin_token}"})
+    response = send(client, "post", ACCOUNTS, {"name": "Acme", "primary_domain": "acme.com"})
+    assert response.status_code == 201, response.content
+
+
+def test_a_token_with_an_expiry_in_the_future_works(admin_user: User) -> None:
+    raw = api_token_create(user=admin_user, expires_at=timezone.now() + datetime.timedelta(days=1))[
+        1
+    ]
+    client = Client(headers={"Authorization": f"Bearer {raw}"})
+    assert client.get(ACCOUNTS).status_code == 200
+
+
+def test_using_a_token_records_when_it_was_last_used(admin_user: User, admin_token: str) -> None:
+    Client(headers={"Authorization": f"Bearer {admin_token}"}).get(ACCOUNTS)
+    assert ApiToken.objects.get(user=admin_user).last_used_at is not None
+
+
+def test_a_browser_session_reads_without_csrf(admin_client: Client, account: Account) -> None:
+    response = admin_client.get(f"{ACCOUNTS}/{account.pk}")
+    assert response.status_code == 200
+    assert response.json()["name"] == "Acme"
+
+
+def test_a_browser_session_needs_the_csrf_token_to_write(admin_user: User) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    body = {"name": "Acme", "primary_domain": "acme.com"}
+    assert "CSRF" in error_of(send(client, "post", ACCOUNTS, body), 403)
+    assert not Account.objects.exists()
+
+    # What a page with a form does: set the CSRF cookie and hand the token to the script.
+    page_request = RequestFactory().get("/")
+    token = get_token(page_request)
+    client.cookies[settings.CSRF_COOKIE_NAME] = page_request.META["CSRF_COOKIE"]
+    response = send(client, "post", ACCOUNTS, body, headers={"X-CSRFToken": token})
+    assert response.status_code == 201, response.content
+
+
+# --- list ----------------------------------------------------------------------------------
+
+
+def test_list_answers_items_and_count_with_limit_and_offset(admin_api: Client) -> None:
+    for i in range(7):
+        make_account(f"Company {i:02d}")
+    body = admin_api.get(ACCOUNTS, {"limit": 3, "offset": 3}).json()
+    assert body["count"] == 7
+    assert [a["name"] for a in body["items"]] == ["Company 03", "Company 04", "Company 05"]
+    tail = admin_api.get(ACCOUNTS, {"limit": 3, "offset": 6}).json()
+    assert [a["name"] for a in tail["items"]] == ["Company 06"]
+    beyond = admin_api.get(ACCOUNTS, {"offset": 100}).json()
+    assert beyond == {"items": [], "count": 7}
+
+
+def test_list_defaults_to_50_per_page(admin_api: Client) -> None:
+    for i in range(55):
+        make_account(f"Company {i:02d}")
+    body = admin_api.get(ACCOUNTS).json()
+    assert (len(body["items"]), body["count"]) == (50, 55)
+
+
+@pytest.mark.parametrize("query", [{"limit": 0}, {"limit": 201}, {"offset": -1}, {"limit": "ten"}])
+def test_list_refuses_bad_pagination_with_422(admin_api: Client, query: dict[str, Any]) -> None:
+    error_of(admin_api.get(ACCOUNTS, query), 422)
+
+
+def test_an_account_carries_its_identity_owner_crm_and_fields(
+    admin_api: Client, member_user: User
+) -> None:
+    make_field("seats", type="number")
+    account = make_account(
+        "Acme",
+        domain="acme.com",
+        secondary_domains=["acme.io"],
+        owner=member_user,
+        crm_id="4242",
+        fields={"seats": 25},
+        arr="1200.50",
+    )
+    contact_add_to_account(account=account, email="jane@acme.com", name="Jane")
+    make_channel("acme-support", accounts=[account])
+    [item] = admin_api.get(ACCOUNTS).json()["items"]
+    assert item["id"] == account.pk
+    assert item["name"] == "Acme"
+    assert item["primary_domain"] == "acme.com"
+    assert item["secondary_domains"] == ["acme.io"]
+    assert item["owner"] == {
+        "id": member_user.pk,
+        "email": "member@example.test",
+        "name": "Max Member",
+    }
+    assert item["crm"]["provider"] == "hubspot"
+    assert item["crm"]["external_id"] == "4242"
+    assert item["crm"]["sync_status"] == "synced"
+    assert item["fields"] == {"seats": 25}
+    assert item["contact_count"] == 1
+    assert item["contacts"][0]["email"] == "jane@acme.com"
+    assert [c["name"] for c in item["channels"]] == ["acme-support"]
+    assert item["arr"] == "1200.50"
+
+
+def _rich_accounts(count: int, owner: User) -> None:
+    """Accounts with everything a list row shows: owner, CRM, fields, contacts, channels."""
+    if not FieldDefinition.objects.exists():
+        make_field("seats", type="number")
+        make_field("tier", type="choice", choices=["Gold", "Silver"])
+    start = Account.objects.count()
+    for i in range(start, start + count):
+        account = make_account(
+            secondary_domains=[f"alt{i}.example", f"other{i}.example"],
+            owner=owner if i % 2 else None,
+            crm_id=f"crm-{i}" if i % 3 == 0 else None,
+            fields={"seats": i, "tier": "Gold"},
+            contacts=4,
+        )
+        make_channel(f"channel-{i}", accounts=[account])
+
+
+# The token, the field definitions, the count, the page with its owners, then one
+# prefetch each for contacts, channels, field values and secondary domains.
+LIST_QUERIES = 8
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"limit": 200}, {"limit": 200, "sort": "-field.seats", "field.tier": "Gold", "q": "company"}],
+    ids=["plain", "filtered-and-sorted"],
+)
+def test_the_list_issues_the_same_few_queries_for_5_or_40_accounts(
+    admin_api: Client,
+    member_user: User,
+    query: dict[str, Any],
+    django_assert_num_queries: Callable[..., Any],
+) -> None:
+    admin_api.get(ACCOUNTS)  # a token's first use is recorded once, outside the count
+    for total in (5, 40):
+        _rich_accounts(total - Account.objects.count(), member_user)
+        with django_assert_num_queries(LIST_QUERIES):
+            response = admin_api.get(ACCOUNTS, query)
+        body = response.json()
+        assert body["count"] == len(body["items"]) == total
+        assert all(len(item["contacts"]) == 3 for item in body["items"])
+
+
+def test_a_browser_session_lists_with_as_few_queries(
+    admin_client: Client, member_user: User, django_assert_num_queries: Callable[..., Any]
+) -> None:
+    _rich_accounts(10, member_user)
+    # The session and its user replace the token lookup.
+    with django_assert_num_queries(LIST_QUERIES + 1):
+        assert admin_client.get(ACCOUNTS).status_code == 200
+
+
+# --- create --------------------------------------------------------------------------------
+
+
+def test_create_answers_201_with_the_normalized_account(
+    admin_api: Client, admin_user: User
+) -> None:
+    response = send(
+        admin_api,
+        "post",
+        ACCOUNTS,
+        {
+            "name": "Acme",
+            "primary_domain": "https://www.ACME.com/",
+            "secondary_domains": ["Acme.IO", "bücher.de"],
+            "owner_id": admin_user.pk,
+            "status": "onboarding",
+            "arr": "1000.5",
+            "close_date": "2025-01-31",
+        },
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["primary_domain"] == "acme.com"
+    assert body["secondary_domains"] == ["acme.io", "xn--bcher-kva.de"]
+    assert body["owner"]["id"] == admin_user.pk
+    assert body["status"] == "onboarding"
+    assert body["source"] == "manual"
+    assert Account.objects.get().name == "Acme"
+    entry = AuditEntry.objects.get(action="account.create")
+    assert entry.actor == admin_user
+
+
+def test_create_with_fields_and_crm(admin_api: Client) -> None:
+    make_field("seats", type="number")
+    response = send(
+        admin_api,
+        "post",
+        ACCOUNTS,
+        {
+            "name": "Acme",
+            "fields": {"seats": "12"},
+            "crm": {"provider": "salesforce", "external_id": "001X", "company_name": "Acme Ltd"},
+        },
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["fields"] == {"seats": 12}
+    assert body["crm"]["external_id"] == "001X"
+    assert body["crm"]["company_name"] == "Acme Ltd"
+
+
+def test_a_duplicate_primary_domain_gets_409_naming_the_other_account(admin_api: Client) -> None:
+    existing = make_account("Acme", domain="acme.com")
+    response = send(admin_api, "post", ACCOUNTS, {"name": "Acme 2", "primary_domain": "ACME.COM"})
+    message = error_of(response, 409)
+    assert "Acme" in message
+    assert str(existing.pk) in message
+    assert response.json()["field"] == "primary_domain"
+    assert Account.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"name": "Acme", "primary_domain": "not a domain"}, 400),
+        ({"name": "Acme", "secondary_domains": ["ok.com", "bad domain"]}, 400),
+        ({"name": "Acme", "status": "asleep"}, 400),
+        ({"name": "Acme", "owner_id": 999999}, 400),
+        ({"name": "Acme", "fields": {"seats": "many"}}, 400),
+        ({"name": "Acme", "fields": {"unknown": "1"}}, 400),
+        ({"name": "Acme", "crm": {"provider": "pipedrive", "external_id": "1"}}, 422),
+        ({"name": ""}, 422),
+        ({}, 422),
+        ({"name": "Acme", "employee_count": "many"}, 422),
+        ({"name": "Acme", "arr": -1}, 422),
+        ({"name": "Acme", "close_date": "tomorrow"}, 422),
+        ({"name": "Acme", "secondary_domains": "acme.io"}, 422),
+        ({"name": ["Acme"]}, 422),
+    ],
+)
+def test_bad_input_to_create_is_refused_and_leaves_no_account_behind(
+    admin_api: Client, body: dict[str, Any], status: int
+) -> None:
+    make_field("seats", type="number")
+    error_of(send(admin_api, "post", ACCOUNTS, body), status)
+    assert not Account.objects.exists()
+    assert not AuditEntry.objects.exists()
+
+
+def test_a_crm_conflict_on_create_leaves_no_account_behind(admin_api: Client) -> None:
+    make_account("Acme", crm_id="4242")
+    body = {"name": "Globex", "crm": {"provider": "hubspot", "external_id": "4242"}}
+    assert "Acme" in error_of(send(admin_api, "post", ACCOUNTS, body), 409)
+    assert list(Account.objects.values_list("name", flat=True)) == ["Acme"]
+
+
+def test_malformed_json_gets_a_clear_error(admin_api: Client) -> None:
+    response = admin_api.post(ACCOUNTS, data="{not json", content_type="application/json")
+    assert response.status_code in (400, 422)
+    error_of(response, response.status_code)
+    assert not Account.objects.exists()
+
+
+def test_a_member_creates_a_plain_account(member_api: Client) -> None:
+    response = send(member_api, "post", ACCOUNTS, {"name": "Acme", "primary_domain": "acme.com"})
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"fields": {"seats": 3}}, {"crm": {"provider": "hubspot", "external_id": "1"}}],
+    ids=["rapport-fields", "crm-mapping"],
+)
+def test_a_member_cannot_create_with_admin_only_parts_and_nothing_is_left(
+    member_api: Client, extra: dict[str, Any]
+) -> None:
+    make_field("seats", type="number")
+    response = send(member_api, "post", ACCOUNTS, {"name": "Acme", **extra})
+    assert "admin" in error_of(response, 403)
+    assert not Account.objects.exists()
+
+
+# --- get, patch, delete --------------------------------------------------------------------
+
+
+def test_get_an_account(member_api: Client, account: Account) -> None:
+    body = member_api.get(f"{ACCOUNTS}/{account.pk}").json()
+    assert (body["id"], body["name"], body["secondary_domains"]) == (
+        account.pk,
+        "Acme",
+        ["acme.io"],
+    )
+
+
+@pytest.mark.parametrize("method", ["get", "patch", "delete"])
+@pytest.mark.parametrize("account_id", [0, 987654, 2**63, 10**30])
+def test_an_unknown_account_is_404(admin_api: Client, method: str, account_id: int) -> None:
+    message = error_of(
+        send(admin_api, method, f"{ACCOUNTS}/{account_id}", {"status": "active"}), 404
+    )
+    assert str(account_id) in message
+
+
+def test_admin_patches_identity_and_gets_the_new_account(
+    admin_api: Client, account: Account
+) -> None:
+    response = send(
+        admin_api,
+        "patch",
+        f"{ACCOUNTS}/{account.pk}",
+        {"name": "Acme Inc", "primary_domain": "www.acme-inc.com", "secondary_domains": []},
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["name"], body["primary_domain"], body["secondary_domains"]) == (
+        "Acme Inc",
+        "acme-inc.com",
+        [],
+    )
+    assert AccountDomain.objects.count() == 0
+
+
+def test_patch_only_changes_what_is_sent(admin_api: Client, member_user: User) -> None:
+    account = make_account("Acme", domain="acme.com", owner=member_user, industry="Retail")
+    response = send(admin_api, "patch", f"{ACCOUNTS}/{account.pk}", {"notes": "Call back"})
+    assert response.status_code == 200
+    account.refresh_from_db()
+    assert (account.owner, account.industry, account.notes) == (member_user, "Retail", "Call back")
+
+
+def test_patch_with_owner_null_clears_the_owner(member_api: Client, member_user: User) -> None:
+    account = make_account("Acme", owner=member_user)
+    response = send(member_api, "patch", f"{ACCOUNTS}/{account.pk}", {"owner_id": None})
+    assert response.status_code == 200
+    assert response.json()["owner"] is None
+
+
+def test_patch_name_null_is_refused(admin_api: Client, account: Account) -> None:
+    error_of(send(admin_api, "patch", f"{ACCOUNTS}/{account.pk}", {"name": None}), 400)
+    account.refresh_from_db()
+    assert account.name == "Acme"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "Renamed"},
+        {"primary_domain": "renamed.com"},
+        {"secondary_domains": ["x.com"]},
+        {"crm": {"provider": "hubspot", "external_id": "1"}},
+        {"crm": None},
+        {"fields": {"seats": 4}},
+        {"status": "churned", "name": "Renamed"},
+    ],
+    ids=["name", "primary", "secondary", "crm-map", "crm-unmap", "fields", "mixed"],
+)
+def test_a_member_gets_403_for_identity_edits_and_nothing_changes(
+    member_api: Client, account: Account, body: dict[str, Any]
+) -> None:
+    make_field("seats", type="number")
+    response = send(member_api, "patch", f"{ACCOUNTS}/{account.pk}", body)
+    assert "Only an admin" in error_of(response, 403)
+    account.refresh_from_db()
+    assert (account.name, account.primary_domain, account.status) == ("Acme", "acme.com", "active")
+    assert list(account.domains.values_list("domain", flat=True)) == ["acme.io"]
+    assert account.crm_external_id == ""
+    assert not FieldValue.objects.exists()
+    assert not AuditEntry.objects.filter(
+        action__startswith="account.", actor__isnull=False
+    ).exists()
+
+
+def test_a_member_changes_owner_and_metadata(
+    member_api: Client, member_user: User, account: Account
+) -> None:
+    response = send(
+        member_api,
+        "patch",
+        f"{ACCOUNTS}/{account.pk}",
+        {"owner_id": member_user.pk, "status": "at_risk", "industry": "Retail", "arr": 5000},
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["owner"]["id"], body["status"], body["industry"]) == (
+        member_user.pk,
+        "at_risk",
+        "Retail",
+    )
+
+
+def test_patch_with_a_taken_primary_domain_is_409(admin_api: Client, account: Account) -> None:
+    make_account("Globex", domain="globex.com")
+    response = send(
+        admin_api, "patch", f"{ACCOUNTS}/{account.pk}", {"primary_domain": "globex.com"}
+    )
+    assert "Globex" in error_of(response, 409)
+
+
+def test_a_patch_that_fails_half_way_changes_nothing(admin_api: Client, account: Account) -> None:
+    make_field("seats", type="number")
+    response = send(
+        admin_api,
+        "patch",
+        f"{ACCOUNTS}/{account.pk}",
+        {"name": "Acme Renamed", "status": "churned", "fields": {"seats": "many"}},
+    )
+    error_of(response, 400)
+    account.refresh_from_db()
+    assert (account.name, account.status) == ("Acme", "active")
+    assert not AuditEntry.objects.filter(action="account.update").exists()
+
+
+def test_patch_maps_and_unmaps_the_crm(admin_api: Client, account: Account) -> None:
+    path = f"{ACCOUNTS}/{account.pk}"
+    mapped = send(admin_api, "patch", path, {"crm": {"provider": "hubspot", "external_id": "99"}})
+    assert mapped.json()["crm"]["sync_status"] == "synced"
+    unmapped = send(admin_api, "patch", path, {"crm": None})
+    assert unmapped.json()["crm"]["external_id"] is None
+    assert unmapped.json()["crm"]["sync_status"] == "not_mapped"
+
+
+def test_patch_with_a_crm_id_mapped_elsewhere_is_409(admin_api: Client, account: Account) -> None:
+    make_account("Globex", crm_id="99")
+    body = {"crm": {"provider": "hubspot", "external_id": "99"}}
+    assert "Globex" in error_of(send(admin_api, "patch", f"{ACCOUNTS}/{account.pk}", body), 409)
+
+
+def test_patch_refuses_crm_fields(admin_api: Client, account: Account) -> None:
+    make_field("plan", source="crm")
+    body = {"fields": {"plan": "Enterprise"}}
+    assert "CRM" in error_of(send(admin_api, "patch", f"{ACCOUNTS}/{account.pk}", body), 400)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"employee_count": -3}, {"arr": "NaN"}, {"owner_id": "me"}, {"close_date": "2025-13-01"}],
+)
+def test_patch_with_wrong_types_is_422(admin_api: Client, account: Account, body: dict) -> None:
+    error_of(send(admin_api, "patch", f"{ACCOUNTS}/{account.pk}", body), 422)
+
+
+def test_admin_deletes_an_account(admin_api: Client, account: Account) -> None:
+    response = admin_api.delete(f"{ACCOUNTS}/{account.pk}")
+    assert response.status_code == 204
+    assert response.content == b""
+    error_of(admin_api.get(f"{ACCOUNTS}/{account.pk}"), 404)
+
+
+def test_a_member_cannot_delete_an_account(member_api: Client, account: Account) -> None:
+    error_of(member_api.delete(f"{ACCOUNTS}/{account.pk}"), 403)
+    assert Account.objects.filter(pk=account.pk).exists()
+
+
+# --- logo ----------------------------------------------------------------------------------
+
+
+def test_admin_uploads_and_removes_a_logo(
+    admin_api: Client, account: Account, media_root: Path
+) -> None:
+    upload = SimpleUploadedFile("logo.png", image_bytes(300, 300), content_type="image/png")
+    response = admin_api.post(f"{ACCOUNTS}/{account.pk}/logo", {"logo": upload})
+    assert response.status_code == 200, response.content
+    assert response.json()["logo_url"] == f"/accounts/{account.pk}/logo"
+    removed = admin_api.delete(f"{ACCOUNTS}/{account.pk}/logo")
+    assert removed.status_code == 200
+    assert removed.json()["logo_url"] is None
+
+
+def test_a_logo_that_is_not_an_image_is_400(
+    admin_api: Client, account: Account, media_root: Path
+) -> None:
+    upload = SimpleUploadedFile("logo.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>")
+    response = admin_api.post(f"{ACCOUNTS}/{account.pk}/logo", {"logo": upload})
+    assert "PNG" in error_of(response, 400)
+    account.refresh_from_db()
+    assert not account.logo
+
+
+def test_a_logo_upload_without_a_file_is_422(admin_api: Client, account: Account) -> None:
+    error_of(admin_api.post(f"{ACCOUNTS}/{account.pk}/logo", {}), 422)
+
+
+def test_a_member_cannot_upload_a_logo(
+    member_api: Client, account: Account, media_root: Path
+) -> None:
+    upload = SimpleUploadedFile("logo.png", image_bytes(), content_type="image/png")
+    error_of(member_api.post(f"{ACCOUNTS}/{account.pk}/logo", {"logo": upload}), 403)
+
+
+# --- contacts and audit --------------------------------------------------------------------
+
+
+def test_contacts_are_added_and_listed(member_api: Client, account: Account) -> None:
+    path = f"{ACCOUNTS}/{account.pk}/contacts"
+    response = send(member_api, "post", path, {"email": "Jane@ACME.com", "name": "Jane"})
+    assert response.status_code == 201, response.content
+    assert response.json()["email"] == "jane@acme.com"
+    send(member_api, "post", path, {"email": "bob@acme.com"})
+    assert [c["email"] for c in member_api.get(path).json()] == ["bob@acme.com", "jane@acme.com"]
+    assert member_api.get(f"{ACCOUNTS}/{account.pk}").json()["contact_count"] == 2
+
+
+@pytest.mark.parametrize("email", ["not-an-email", "jane@not a domain"])
+def test_a_malformed_contact_email_is_400(member_api: Client, account: Account, email: str) -> None:
+    error_of(send(member_api, "post", f"{ACCOUNTS}/{account.pk}/contacts", {"email": email}), 400)
+    assert not Contact.objects.exists()
+
+
+def test_the_audit_history_shows_actor_and_before_after(
+    admin_api: Client, member_api: Client, account: Account
+) -> None:
+    send(admin_api, "patch", f"{ACCOUNTS}/{account.pk}", {"name": "Acme Inc"})
+    send(member_api, "patch", f"{ACCOUNTS}/{account.pk}", {"status": "at_risk"})
+    body = member_api.get(f"{ACCOUNTS}/{account.pk}/audit").json()
+    assert body["count"] == len(body["items"]) == 3
+    newest, renamed, created = body["items"]
+    assert (newest["actor"], newest["changes"]) == (
+        "Max Member",
+        {"status": {"before": "active", "after": "at_risk"}},
+    )
+    assert (renamed["actor"], renamed["changes"]["name"]) == (
+        "Ada Admin",
+        {"before": "Acme", "after": "Acme Inc"},
+    )
+    assert created["action"] == "account.create"
+
+
+# --- fields --------------------------------------------------------------------------------
+
+
+def test_admin_defines_a_field_and_everyone_lists_it(admin_api: Client, member_api: Client) -> None:
+    response = send(
+        admin_api,
+        "post",
+        "/api/v1/fields",
+        {"key": "Tier", "label": "Tier", "type": "choice", "choices": ["Gold", "Silver"]},
+    )
+    assert response.status_code == 201, response.content
+    assert response.json() == {
+        "key": "tier",
+        "label": "Tier",
+        "source": "rapport",
+        "type": "choice",
+        "choices": ["Gold", "Silver"],
+    }
+    listed = member_api.get("/api/v1/fields").json()
+    assert listed["count"] == 1
+    assert listed["items"][0]["key"] == "tier"
+
+
+def test_defining_a_field_twice_is_409(admin_api: Client) -> None:
+    make_field("seats", type="number")
+    body = {"key": "seats", "label": "Seats"}
+    assert "seats" in error_of(send(admin_api, "post", "/api/v1/fields", body), 409)
+
+
+def test_a_member_cannot_define_a_field(member_api: Client) -> None:
+    error_of(send(member_api, "post", "/api/v1/fields", {"key": "seats", "label": "Seats"}), 403)
+    assert not FieldDefinition.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"key": "seats", "label": "Seats", "type": "money"}, 400),
+        ({"key": "bad key!", "label": "Seats"}, 400),
+        ({"key": "tier", "label": "Tier", "type": "choice"}, 400),
+        ({"label": "Seats"}, 422),
+    ],
+)
+def test_a_bad_field_definition_is_refused(
+    admin_api: Client, body: dict[str, Any], status: int
+) -> None:
+    error_of(send(admin_api, "post", "/api/v1/fields", body), status)
+    assert not FieldDefinition.objects.exists()
+
+
+# --- documentation -------------------------------------------------------------------------
+
+
+def test_the_openapi_schema_and_docs_are_served(client: Client) -> None:
+    schema = client.get("/api/v1/openapi.json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    assert {"/api/v1/accounts", "/api/v1/accounts/{account_id}", "/api/v1/fields"} <= set(paths)
+    assert client.get("/api/v1/docs").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", ACCOUNTS, {"name": "Ac\x00me"}),
+        ("post", ACCOUNTS, {"name": "Acme", "fields": {"notes": "a\x00b"}}),
+        ("post", "/api/v1/fields", {"key": "tier", "label": "Tier", "choices": ["\x00"]}),
+    ],
+)
+def test_text_with_nul_characters_is_refused_with_400(
+    admin_api: Client, method: str, path: str, body: dict[str, Any]
+) -> None:
+    make_field("notes")
+    assert "NUL" in error_of(send(admin_api, method, path, body), 400)
+    assert not Account.objects.exists()
+
+
+@pytest.mark.parametrize("query", [{"q": "a\x00"}, {"industry": "\x00"}, {"field.x\x00": "1"}])
+def test_a_list_query_with_nul_characters_is_refused_with_400(
+    admin_api: Client, query: dict[str, str]
+) -> None:
+    assert "NUL" in error_of(admin_api.get(ACCOUNTS, query), 400)

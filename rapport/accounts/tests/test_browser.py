@@ -1,0 +1,265 @@
+"""The flows a person clicks through, in Debian's Chromium driven by Playwright.
+
+Set RAPPORT_SCREENSHOTS to a directory to also save a screenshot of the directory page
+(with demo-like data) there as directory.png.
+"""
+
+import os
+import random
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
+# test itself (building data) must not be refused as "async unsafe".
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from conftest import PASSWORD
+from rapport.accounts.services import (
+    account_record_crm_sync,
+    account_set_field_values,
+    contact_add_to_account,
+)
+from rapport.accounts.tests.factories import make_account, make_field
+from rapport.inbox.services import channel_create, channel_set_accounts
+from rapport.users.models import Role, User
+from rapport.users.services import user_create
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (run `make browser-deps`).")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: Any) -> Iterator[Page]:
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1400, "height": 900}, locale="en-US"
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+
+    def on_console(message: Any) -> None:
+        # Chromium logs every 4xx answer; those are expected (inline 400/403/409 messages).
+        expected = re.match(r"Failed to load resource: .* status of 4\d\d", message.text)
+        if message.type == "error" and not expected:
+            problems.append(message.text)
+
+    page.on("console", on_console)
+    yield page
+    context.close()
+    # Any script error or CSP violation (blocked inline style or script) fails the flow.
+    assert problems == []
+
+
+def _log_in(page: Page, email: str) -> None:
+    page.goto("/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/accounts/$"))
+
+
+def test_admin_filters_picks_a_column_edits_a_domain_and_sees_it_in_history(
+    page: Page, admin_user: User
+) -> None:
+    acme = make_account("Acme", domain="acme.example", industry="Retail")
+    make_account("Acme Labs", domain="acmelabs.example", industry="Research")
+    make_account("Globex", domain="globex.example", industry="Energy")
+
+    _log_in(page, admin_user.email)
+    rows = page.locator("#directory tbody tr")
+    expect(rows).to_have_count(3)
+    expect(page.get_by_text("3 accounts")).to_be_visible()
+
+    # Typing in the search box narrows the rows and pushes a shareable URL.
+    page.get_by_label("Search").fill("acme")
+    expect(rows).to_have_count(2)
+    expect(page).to_have_url(re.compile(r"/accounts/\?q=acme$"))
+    filters = page.locator("#filters")
+    filters.get_by_label("Industry").select_option("Retail")
+    expect(rows).to_have_count(1)
+    expect(page).to_have_url(re.compile(r"q=acme&industry=Retail$"))
+    # Back and forward walk through the filtered views.
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/accounts/\?q=acme$"))
+    expect(rows).to_have_count(2)
+    page.go_forward()
+    expect(rows).to_have_count(1)
+    # A full load of that URL shows the same view.
+    page.reload()
+    expect(rows).to_have_count(1)
+    expect(filters.get_by_label("Search")).to_have_value("acme")
+    expect(filters.get_by_label("Industry")).to_have_value("Retail")
+    page.get_by_role("link", name="Clear all").click()
+    expect(rows).to_have_count(3)
+
+    # Sort by a column header.
+    page.locator("#directory thead").get_by_role("link", name="Account", exact=True).click()
+    expect(page).to_have_url(re.compile(r"sort=-name"))
+    expect(rows.first).to_contain_text("Globex")
+
+    # Add a column through the picker.
+    picker = page.locator(".column-picker")
+    picker.get_by_text("Columns", exact=True).click()
+    picker.get_by_label("Industry").check()
+    page.get_by_role("button", name="Apply columns").click()
+    expect(page.get_by_role("columnheader", name="Industry")).to_be_visible()
+    expect(page.get_by_role("cell", name="Energy")).to_be_visible()
+
+    # Edit a primary domain in place; a taken domain is refused with the other account's name.
+    acme_row = rows.filter(has=page.locator(f"#cell-{acme.pk}-name"))
+    acme_row.hover()
+    acme_row.get_by_role("button", name="Edit the name of Acme").click()
+    acme_row.get_by_label("Account name of Acme", exact=True).press("Escape")
+    expect(acme_row.locator("form")).to_have_count(0)
+    acme_row.get_by_role("button", name="Edit the primary domain of Acme").click()
+    field = acme_row.get_by_label("Primary domain of Acme", exact=True)
+    field.fill("globex.example")
+    field.press("Enter")
+    expect(acme_row.get_by_role("alert")).to_contain_text("“Globex”")
+    field.fill("acme-corp.example")
+    field.press("Enter")
+    expect(acme_row.get_by_text("acme-corp.example")).to_be_visible()
+    expect(acme_row.locator("form")).to_have_count(0)
+
+    # The account page lists the change in its history.
+    acme_row.get_by_role("link", name="Acme", exact=True).click()
+    expect(page.get_by_role("heading", name="Acme", exact=True)).to_be_visible()
+    history = page.locator("#history")
+    expect(history).to_contain_text("Ada Admin changed the account")
+    newest = history.locator(".timeline-item").first
+    expect(newest.locator(".changes li")).to_have_text(
+        "Primary domain acme.example → acme-corp.example"
+    )
+
+    # Log out through the navigation's POST form.
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(re.compile(r"/login/$"))
+
+
+def test_member_finds_no_edit_controls(page: Page, member_user: User) -> None:
+    make_account("Acme", domain="acme.example")
+    _log_in(page, member_user.email)
+    expect(page.locator("#directory tbody tr")).to_have_count(1)
+    expect(page.locator(".edit-btn")).to_have_count(0)
+    expect(page.get_by_role("link", name="Fields settings")).to_have_count(0)
+
+    page.get_by_role("link", name="Acme", exact=True).click()
+    expect(page.get_by_role("heading", name="Acme", exact=True)).to_be_visible()
+    expect(page.get_by_text("Edit name, domains and logo")).to_have_count(0)
+    expect(page.get_by_role("link", name="Delete account")).to_have_count(0)
+    # Members may still edit the lifecycle details.
+    expect(page.get_by_text("Edit details")).to_be_visible()
+
+
+COMPANIES = [
+    ("Northwind Analytics", "northwind.example", "Software"),
+    ("Bluebird Logistics", "bluebird-logistics.example", "Logistics"),
+    ("Copperleaf Health", "copperleaf.example", "Healthcare"),
+    ("Driftwood Studios", "driftwood.example", "Media"),
+    ("Evergreen Foods", "evergreen-foods.example", "Retail"),
+    ("Foxglove Security", "foxglove.example", "Software"),
+    ("Granite Capital", "granitecap.example", "Finance"),
+    ("Harbor & Pine", "harborpine.example", "Retail"),
+    ("Ironbark Manufacturing", "ironbark.example", "Manufacturing"),
+    ("Juniper Learning", "juniperlearn.example", "Education"),
+    ("Kestrel Aviation", "kestrel.example", "Logistics"),
+    ("Lumen Energy", "lumen-energy.example", "Energy"),
+    ("Meridian Insurance", "meridian-ins.example", "Finance"),
+    ("Nimbus Cloudworks", "nimbus.example", "Software"),
+    ("Orchard Street Bank", "orchardbank.example", "Finance"),
+    ("Pinnacle Robotics", "pinnacle.example", "Manufacturing"),
+    ("Quarry Labs", "quarrylabs.example", "Research"),
+    ("Riverstone Legal", "riverstone.example", "Legal"),
+    ("Saffron Hospitality", "saffron.example", "Hospitality"),
+    ("Tidewater Marine", "tidewater.example", "Logistics"),
+    ("Umbra Design", "umbra.example", "Media"),
+    ("Vantage Telecom", "vantage.example", "Telecom"),
+    ("Willow Pediatrics", "willow.example", "Healthcare"),
+    ("Xylo Music", "xylo.example", "Media"),
+    ("Zephyr Mobility", "zephyr.example", "Energy"),
+]
+PEOPLE = ["Alex Kim", "Jordan Lee", "Sam Rivera", "Taylor Brooks", "Casey Morgan", "Robin Diaz"]
+
+
+def _demo_directory() -> None:
+    """Build a directory that looks like a team's: owners, CRM states, channels, contacts."""
+    rng = random.Random(7)
+    owners = [
+        user_create(email=f"{name.split()[0].lower()}@rapport.example", password=None, name=name)
+        for name in ("Priya Patel", "Marcus Chen", "Sofia Alvarez", "Liam Byrne")
+    ]
+    make_field("tier", source="crm", type="choice", choices=["Enterprise", "Growth", "Starter"])
+    for n, (name, domain, industry) in enumerate(COMPANIES):
+        crm_id = f"{rng.randint(10_000_000, 99_999_999)}" if n % 5 != 3 else None
+        account = make_account(
+            name,
+            domain=domain,
+            crm_id=crm_id,
+            owner=owners[n % 4] if n % 7 != 6 else None,
+            industry=industry,
+            arr=rng.choice([18_000, 42_000, 96_000, 150_000, 320_000, 780_000]),
+            status=rng.choice(["active", "active", "active", "onboarding", "at_risk"]),
+            source=rng.choice(["slack", "email", "crm", "manual"]),
+        )
+        for person in rng.sample(PEOPLE, rng.randint(1, 5)):
+            first, last = person.lower().split()
+            contact_add_to_account(account=account, email=f"{first}.{last}@{domain}", name=person)
+        if crm_id:
+            account_set_field_values(
+                actor=None, account=account, values={"tier": rng.choice(["Enterprise", "Growth"])}
+            )
+            if n % 6 == 2:
+                account_record_crm_sync(
+                    account=account, ok=False, error="CRM answered 401: the access token expired"
+                )
+            else:
+                account_record_crm_sync(account=account, ok=True)
+        if n % 4 != 1:
+            slug = domain.split(".")[0]
+            channel = channel_create(
+                slack_team_id="T0DEMO", slack_channel_id=f"C{n:04d}", name=f"ext-{slug}"
+            )
+            channel_set_accounts(actor=None, channel=channel, accounts=[account])
+
+
+def test_directory_with_demo_like_data(page: Page) -> None:
+    user_create(email="lead@rapport.example", password=PASSWORD, name="Dana Lead", role=Role.ADMIN)
+    _demo_directory()
+    _log_in(page, "lead@rapport.example")
+    expect(page.locator("#directory tbody tr")).to_have_count(len(COMPANIES))
+    expect(page.get_by_text("25 accounts")).to_be_visible()
+    failing = page.locator(".badge.crm-failing").first
+    expect(failing).to_have_attribute("title", re.compile(r"Sync failing: CRM answered 401"))
+
+    target = os.environ.get("RAPPORT_SCREENSHOTS")
+    if target:
+        folder = Path(target)
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / "directory.png"), full_page=True)

@@ -1,0 +1,62 @@
+"""Fuzz the JSON API from its own OpenAPI schema: no input may make it answer 5xx.
+
+Every successful answer must also match the response schema the API publishes.
+
+Schemathesis generates valid and invalid requests for every operation in
+/api/v1/openapi.json and sends them through the WSGI application in-process, so the
+requests hit the test database. The run is bounded (a few dozen examples per operation).
+A failure prints a curl command that reproduces it.
+"""
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from rapport.accounts.models import Account
+from rapport.accounts.tests.factories import make_account, make_channel, make_field
+from rapport.users.models import User
+from rapport.wsgi import application
+
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+schema.config.generation.update(max_examples=40)
+
+
+@pytest.fixture
+def workspace(admin_user: User, member_user: User) -> list[Account]:
+    """A few accounts, fields and channels, so generated ids and filters can hit real rows."""
+    make_field("seats", type="number")
+    make_field("renewal", type="date")
+    make_field("tier", type="choice", choices=["Gold", "Silver"])
+    make_field("plan", source="crm")
+    accounts = [
+        make_account(
+            domain=None if i == 0 else "",
+            owner=member_user if i % 2 else None,
+            crm_id=str(i) if i % 2 else None,
+            fields={"seats": i, "tier": "Gold"},
+            contacts=1,
+        )
+        for i in range(1, 5)
+    ]
+    make_channel("support", accounts=accounts[:2])
+    return accounts
+
+
+# Transactional: the real WSGI handler closes the connection at the end of each request,
+# which a test wrapped in one transaction would not survive on PostgreSQL.
+@pytest.mark.django_db(transaction=True)
+@schema.parametrize()
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_no_generated_request_makes_the_api_fail(
+    case: schemathesis.Case, admin_token: str, workspace: list[Account], media_root: object
+) -> None:
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {admin_token}"},
+        checks=[not_a_server_error, response_schema_conformance],
+    )

@@ -1,0 +1,842 @@
+"""Account services: the one write path shared by the API and the web UI."""
+
+import datetime
+import io
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from rapport.accounts import services
+from rapport.accounts.filters import AccountFilterSet
+from rapport.accounts.models import (
+    Account,
+    AccountDomain,
+    Contact,
+    CrmSyncStatus,
+    DirectoryPreference,
+    FieldDefinition,
+    FieldValue,
+)
+from rapport.accounts.selectors import account_page, field_definitions
+from rapport.accounts.tests.factories import (
+    image_bytes,
+    make_account,
+    make_field,
+    png_header_only,
+)
+from rapport.audit.models import AuditEntry
+from rapport.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from rapport.users.models import Role, User
+
+pytestmark = pytest.mark.django_db
+
+
+def _audit(account: Account, action: str | None = None) -> list[AuditEntry]:
+    entries = AuditEntry.objects.filter(object_type="accounts.account", object_id=str(account.pk))
+    if action:
+        entries = entries.filter(action=action)
+    return list(entries)
+
+
+def _secondary(account: Account) -> list[str]:
+    return sorted(AccountDomain.objects.filter(account=account).values_list("domain", flat=True))
+
+
+def _search(q: str) -> list[str]:
+    filters = AccountFilterSet.from_params({"q": q}, field_definitions())
+    return [a.name for a in account_page(filters, limit=50, offset=0).accounts]
+
+
+def _values(account: Account) -> dict[str, object]:
+    return {v.field.key: v.value for v in FieldValue.objects.filter(account=account)}
+
+
+# --- account_create ------------------------------------------------------------------------
+
+
+def test_create_stores_domains_in_normal_form(admin_user: User) -> None:
+    account = services.account_create(
+        actor=admin_user,
+        name="  Acme   Corp ",
+        primary_domain="https://www.ACME.com/pricing",
+        secondary_domains=["WWW.Acme.io", "acme.io", "acme.com", "", "bücher.de"],
+    )
+    assert account.name == "Acme Corp"
+    assert account.primary_domain == "acme.com"
+    assert _secondary(account) == ["acme.io", "xn--bcher-kva.de"]
+
+
+def test_create_refuses_a_primary_domain_another_account_has_and_names_it(
+    admin_user: User,
+) -> None:
+    first = services.account_create(actor=admin_user, name="Acme", primary_domain="acme.com")
+    with pytest.raises(Conflict) as caught:
+        services.account_create(actor=admin_user, name="Acme Again", primary_domain="WWW.ACME.COM.")
+    assert "Acme" in caught.value.message
+    assert f"id {first.pk}" in caught.value.message
+    assert caught.value.field == "primary_domain"
+    assert Account.objects.count() == 1
+
+
+def test_create_allows_two_accounts_to_share_a_secondary_domain(admin_user: User) -> None:
+    one = services.account_create(
+        actor=admin_user, name="One", primary_domain="one.com", secondary_domains=["gmail.com"]
+    )
+    two = services.account_create(
+        actor=admin_user, name="Two", primary_domain="two.com", secondary_domains=["gmail.com"]
+    )
+    assert _secondary(one) == _secondary(two) == ["gmail.com"]
+
+
+def test_create_allows_a_secondary_domain_that_is_another_accounts_primary(
+    admin_user: User,
+) -> None:
+    make_account("Parent", domain="parent.com")
+    child = services.account_create(
+        actor=admin_user, name="Child", primary_domain="child.com", secondary_domains=["parent.com"]
+    )
+    assert _secondary(child) == ["parent.com"]
+
+
+def test_accounts_without_a_primary_domain_may_coexist(admin_user: User) -> None:
+    services.account_create(actor=admin_user, name="No domain 1")
+    services.account_create(actor=admin_user, name="No domain 2", primary_domain="  ")
+    assert Account.objects.filter(primary_domain__isnull=True).count() == 2
+
+
+def test_create_records_an_audit_entry_with_the_actor(admin_user: User) -> None:
+    account = services.account_create(
+        actor=admin_user, name="Acme", primary_domain="acme.com", secondary_domains=["acme.io"]
+    )
+    [entry] = _audit(account, "account.create")
+    assert entry.actor == admin_user
+    assert entry.actor_label == "Ada Admin"
+    assert entry.object_label == "Acme"
+    assert entry.changes["name"] == {"before": None, "after": "Acme"}
+    assert entry.changes["primary_domain"] == {"before": None, "after": "acme.com"}
+    assert entry.changes["secondary_domains"] == {"before": None, "after": ["acme.io"]}
+
+
+def test_create_by_the_system_is_audited_as_system(db: None) -> None:
+    account = make_account("Auto", domain="auto.example")
+    [entry] = _audit(account, "account.create")
+    assert entry.actor is None
+    assert entry.actor_label == "system"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"name": "   "}, "name"),
+        ({"name": "x" * 201}, "name"),
+        ({"primary_domain": "not a domain"}, "primary_domain"),
+        ({"secondary_domains": ["ok.com", "bad domain"]}, "secondary_domains"),
+        ({"status": "sleeping"}, "status"),
+        ({"source": "carrier pigeon"}, "source"),
+        ({"arr": "-5"}, "arr"),
+        ({"arr": "a lot"}, "arr"),
+        ({"employee_count": -1}, "employee_count"),
+        ({"close_date": "31/12/2024"}, "close_date"),
+        ({"industry": "x" * 101}, "industry"),
+    ],
+)
+def test_create_with_bad_input_is_refused_and_stores_nothing(
+    admin_user: User, kwargs: dict[str, object], field: str
+) -> None:
+    arguments: dict[str, object] = {"name": "Acme", "primary_domain": "acme.com"} | kwargs
+    with pytest.raises(InvalidInput) as caught:
+        services.account_create(actor=admin_user, **arguments)  # type: ignore[arg-type]
+    assert caught.value.field == field
+    assert caught.value.message
+    assert not Account.objects.exists()
+    assert not AuditEntry.objects.exists()
+
+
+def test_create_refuses_unknown_account_fields(admin_user: User) -> None:
+    with pytest.raises(InvalidInput, match="crm_external_id"):
+        services.account_create(actor=admin_user, name="Acme", crm_external_id="123")
+
+
+def test_create_with_an_invalid_field_value_leaves_no_account_behind(admin_user: User) -> None:
+    make_field("seats", type="number")
+    with pytest.raises(InvalidInput, match="Seats must be a number"):
+        services.account_create(
+            actor=admin_user, name="Acme", primary_domain="acme.com", fields={"seats": "many"}
+        )
+    assert not Account.objects.exists()
+    assert not FieldValue.objects.exists()
+
+
+def test_create_stores_metadata_in_its_types(admin_user: User, member_user: User) -> None:
+    account = services.account_create(
+        actor=admin_user,
+        name="Acme",
+        owner=member_user,
+        status="onboarding",
+        industry=" Retail ",
+        employee_count=120,
+        arr="125000.50",
+        close_date="2024-03-31",
+        website="acme.com",
+    )
+    assert account.owner == member_user
+    assert account.status == "onboarding"
+    assert account.industry == "Retail"
+    assert account.arr == Decimal("125000.50")
+    assert account.close_date == datetime.date(2024, 3, 31)
+    assert account.website == "https://acme.com"
+
+
+# --- account_update ------------------------------------------------------------------------
+
+
+def test_admin_renames_an_account_and_the_audit_keeps_before_and_after(admin_user: User) -> None:
+    account = make_account("Acme", domain="acme.com")
+    services.account_update(actor=admin_user, account=account, name="Acme Inc")
+    account.refresh_from_db()
+    assert account.name == "Acme Inc"
+    [entry] = _audit(account, "account.update")
+    assert entry.actor == admin_user
+    assert entry.changes == {"name": {"before": "Acme", "after": "Acme Inc"}}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"name": "Renamed"},
+        {"primary_domain": "renamed.com"},
+        {"secondary_domains": ["extra.com"]},
+        {"name": "Renamed", "status": "churned"},
+    ],
+)
+def test_member_cannot_change_identity_and_nothing_changes(
+    member_user: User, changes: dict[str, object]
+) -> None:
+    account = make_account("Acme", domain="acme.com", status="active")
+    with pytest.raises(PermissionDenied, match="Only an admin"):
+        services.account_update(actor=member_user, account=account, **changes)
+    account.refresh_from_db()
+    assert (account.name, account.primary_domain, account.status) == ("Acme", "acme.com", "active")
+    assert _secondary(account) == []
+    assert _audit(account, "account.update") == []
+
+
+def test_member_changes_owner_and_metadata(member_user: User, make_user: Callable) -> None:
+    other = make_user("csm@example.test", name="Cleo CSM")
+    account = make_account("Acme", domain="acme.com", owner=member_user)
+    services.account_update(
+        actor=member_user,
+        account=account,
+        owner=other,
+        status="at_risk",
+        industry="Fintech",
+        employee_count=40,
+        arr=Decimal("9000"),
+        close_date=datetime.date(2025, 1, 2),
+        notes="Renewal in Q1.",
+    )
+    account.refresh_from_db()
+    assert account.owner == other
+    assert account.status == "at_risk"
+    assert account.arr == Decimal("9000")
+    [entry] = _audit(account, "account.update")
+    assert entry.actor == member_user
+    assert entry.changes["owner"] == {"before": "Max Member", "after": "Cleo CSM"}
+    assert entry.changes["status"] == {"before": "active", "after": "at_risk"}
+    assert entry.changes["arr"] == {"before": None, "after": "9000.00"}
+    assert entry.changes["close_date"] == {"before": None, "after": "2025-01-02"}
+
+
+def test_member_clears_the_owner(member_user: User) -> None:
+    account = make_account("Acme", owner=member_user)
+    services.account_update(actor=member_user, account=account, owner=None)
+    account.refresh_from_db()
+    assert account.owner is None
+
+
+def test_an_update_that_changes_nothing_is_not_audited(admin_user: User) -> None:
+    account = make_account("Acme", domain="acme.com")
+    services.account_update(
+        actor=admin_user, account=account, name="Acme", primary_domain="ACME.com"
+    )
+    assert _audit(account, "account.update") == []
+
+
+def test_update_refuses_another_accounts_primary_domain_and_changes_nothing(
+    admin_user: User,
+) -> None:
+    taken = make_account("Globex", domain="globex.com")
+    account = make_account("Acme", domain="acme.com")
+    with pytest.raises(Conflict) as caught:
+        services.account_update(
+            actor=admin_user, account=account, name="Acme 2", primary_domain="www.globex.com"
+        )
+    assert "Globex" in caught.value.message
+    assert f"id {taken.pk}" in caught.value.message
+    account.refresh_from_db()
+    assert (account.name, account.primary_domain) == ("Acme", "acme.com")
+
+
+def test_promoting_a_secondary_domain_to_primary_removes_it_from_the_secondaries(
+    admin_user: User,
+) -> None:
+    account = make_account("Acme", domain="acme.com", secondary_domains=["acme.io", "acme.dev"])
+    services.account_update(actor=admin_user, account=account, primary_domain="acme.io")
+    account.refresh_from_db()
+    assert account.primary_domain == "acme.io"
+    assert _secondary(account) == ["acme.dev"]
+
+
+def test_secondary_domains_are_replaced_as_a_whole(admin_user: User) -> None:
+    account = make_account("Acme", domain="acme.com", secondary_domains=["old.com", "keep.com"])
+    services.account_update(
+        actor=admin_user, account=account, secondary_domains=["Keep.com", "https://new.com/"]
+    )
+    assert _secondary(account) == ["keep.com", "new.com"]
+    [entry] = _audit(account, "account.update")
+    assert entry.changes["secondary_domains"] == {
+        "before": ["keep.com", "old.com"],
+        "after": ["keep.com", "new.com"],
+    }
+
+
+def test_changing_domains_updates_what_search_finds(admin_user: User) -> None:
+    account = make_account("Acme", domain="acme.com")
+    services.account_update(actor=admin_user, account=account, primary_domain="acmecorp.io")
+    assert _search("acmecorp.io") == ["Acme"]
+    assert _search("acme.com") == []
+
+
+def test_update_refuses_fields_it_does_not_own(admin_user: User) -> None:
+    account = make_account("Acme")
+    with pytest.raises(InvalidInput, match="cannot be changed: crm_external_id"):
+        services.account_update(actor=admin_user, account=account, crm_external_id="1")
+
+
+def test_update_with_bad_metadata_changes_nothing(member_user: User) -> None:
+    account = make_account("Acme", status="active")
+    with pytest.raises(InvalidInput):
+        services.account_update(actor=member_user, account=account, status="asleep")
+    with pytest.raises(InvalidInput):
+        services.account_update(actor=member_user, account=account, industry="x", arr="-1")
+    account.refresh_from_db()
+    assert (account.status, account.industry, account.arr) == ("active", "", None)
+
+
+# --- account_delete ------------------------------------------------------------------------
+
+
+def test_admin_deletes_an_account_and_the_audit_entry_survives(admin_user: User) -> None:
+    account = make_account("Acme", domain="acme.com", contacts=2)
+    pk = account.pk
+    services.account_delete(actor=admin_user, account=account)
+    assert not Account.objects.filter(pk=pk).exists()
+    entry = AuditEntry.objects.get(object_id=str(pk), action="account.delete")
+    assert entry.changes["name"] == {"before": "Acme", "after": None}
+    assert Contact.objects.count() == 2  # people outlive the account
+
+
+def test_member_cannot_delete_an_account(member_user: User) -> None:
+    account = make_account("Acme")
+    with pytest.raises(PermissionDenied):
+        services.account_delete(actor=member_user, account=account)
+    assert Account.objects.filter(pk=account.pk).exists()
+
+
+# --- CRM mapping ---------------------------------------------------------------------------
+
+
+def test_admin_maps_an_account_to_a_crm_company(admin_user: User) -> None:
+    account = make_account("Acme")
+    services.account_set_crm_mapping(
+        actor=admin_user,
+        account=account,
+        provider="hubspot",
+        external_id=" 4242 ",
+        company_name="Acme  Corporation",
+    )
+    account.refresh_from_db()
+    assert account.crm_provider == "hubspot"
+    assert account.crm_external_id == "4242"
+    assert account.crm_company_name == "Acme Corporation"
+    assert account.crm_sync_status == CrmSyncStatus.SYNCED
+    [entry] = _audit(account, "account.crm_mapping")
+    assert entry.changes == {
+        "crm": {"before": None, "after": "HubSpot 4242 (Acme Corporation)"},
+    }
+    assert _search("corporation") == ["Acme"]
+
+
+def test_admin_unmaps_an_account(admin_user: User) -> None:
+    account = make_account("Acme", crm_id="4242")
+    services.account_record_crm_sync(account=account, ok=False, error="timeout")
+    services.account_set_crm_mapping(actor=admin_user, account=account, provider="", external_id="")
+    account.refresh_from_db()
+    assert (account.crm_provider, account.crm_external_id, account.crm_company_name) == ("", "", "")
+    assert account.crm_sync_status == CrmSyncStatus.NOT_MAPPED
+    assert account.crm_sync_error == ""
+    assert account.crm_last_synced_at is None
+    [entry] = [e for e in _audit(account, "account.crm_mapping") if e.actor == admin_user]
+    assert entry.changes == {"crm": {"before": "HubSpot 4242 (Acme)", "after": None}}
+
+
+def test_a_crm_company_maps_to_one_account_only(admin_user: User) -> None:
+    owner = make_account("Acme", crm_id="4242")
+    other = make_account("Globex")
+    with pytest.raises(Conflict) as caught:
+        services.account_set_crm_mapping(
+            actor=admin_user, account=other, provider="hubspot", external_id="4242"
+        )
+    assert "Acme" in caught.value.message
+    assert f"id {owner.pk}" in caught.value.message
+    other.refresh_from_db()
+    assert other.crm_external_id == ""
+
+
+def test_the_same_crm_id_may_exist_in_two_crms(admin_user: User) -> None:
+    make_account("Acme", crm_id="4242")
+    other = make_account("Globex")
+    services.account_set_crm_mapping(
+        actor=admin_user, account=other, provider="salesforce", external_id="4242"
+    )
+    other.refresh_from_db()
+    assert other.crm_provider == "salesforce"
+
+
+def test_member_cannot_change_the_crm_mapping(member_user: User) -> None:
+    account = make_account("Acme")
+    with pytest.raises(PermissionDenied):
+        services.account_set_crm_mapping(
+            actor=member_user, account=account, provider="hubspot", external_id="1"
+        )
+    account.refresh_from_db()
+    assert account.crm_external_id == ""
+
+
+@pytest.mark.parametrize(
+    ("provider", "external_id", "field"),
+    [("pipedrive", "1", "crm_provider"), ("hubspot", "9" * 101, "crm_external_id")],
+)
+def test_bad_crm_mapping_is_refused(
+    admin_user: User, provider: str, external_id: str, field: str
+) -> None:
+    account = make_account("Acme")
+    with pytest.raises(InvalidInput) as caught:
+        services.account_set_crm_mapping(
+            actor=admin_user, account=account, provider=provider, external_id=external_id
+        )
+    assert caught.value.field == field
+
+
+def test_crm_sync_outcome_is_recorded(db: None) -> None:
+    account = make_account("Acme", crm_id="4242")
+    failed_at = datetime.datetime(2024, 5, 1, 12, tzinfo=datetime.UTC)
+    services.account_record_crm_sync(account=account, ok=False, error="HTTP 500", at=failed_at)
+    account.refresh_from_db()
+    assert account.crm_sync_status == CrmSyncStatus.FAILING
+    assert account.crm_sync_error == "HTTP 500"
+    assert account.crm_last_synced_at == failed_at
+    services.account_record_crm_sync(account=account, ok=True)
+    account.refresh_from_db()
+    assert account.crm_sync_status == CrmSyncStatus.SYNCED
+    assert account.crm_sync_error == ""
+    assert account.crm_last_synced_at > failed_at
+
+
+def test_a_sync_outcome_for_an_unmapped_account_is_ignored(db: None) -> None:
+    account = make_account("Acme")
+    services.account_record_crm_sync(account=account, ok=False, error="boom")
+    account.refresh_from_db()
+    assert account.crm_sync_status == CrmSyncStatus.NOT_MAPPED
+    assert account.crm_last_synced_at is None
+
+
+# --- extra field values --------------------------------------------------------------------
+
+
+@pytest.fixture
+def fields(db: None) -> dict[str, FieldDefinition]:
+    return {
+        "seats": make_field("seats", type="number"),
+        "renewal": make_field("renewal", type="date"),
+        "tier": make_field("tier", type="choice", choices=["Gold", "Silver"]),
+        "notes": make_field("notes"),
+        "plan": make_field("plan", source="crm", crm_property="plan_name"),
+    }
+
+
+def test_admin_sets_field_values_in_their_types(
+    admin_user: User, fields: dict[str, FieldDefinition]
+) -> None:
+    account = make_account("Acme")
+    services.account_set_field_values(
+        actor=admin_user,
+        account=account,
+        values={"seats": "1,250", "renewal": "2025-06-30", "tier": "Gold", "notes": " hi "},
+    )
+    assert _values(account) == {
+        "seats": Decimal("1250"),
+        "renewal": datetime.date(2025, 6, 30),
+        "tier": "Gold",
+        "notes": "hi",
+    }
+    [entry] = _audit(account, "account.fields")
+    assert entry.actor == admin_user
+    assert entry.changes["field:seats"] == {"before": None, "after": 1250}
+    assert entry.changes["field:renewal"] == {"before": None, "after": "2025-06-30"}
+
+
+def test_changing_and_clearing_field_values_is_audited(
+    admin_user: User, fields: dict[str, FieldDefinition]
+) -> None:
+    account = make_account("Acme", fields={"seats": 10, "tier": "Gold"})
+    services.account_set_field_values(
+        actor=admin_user, account=account, values={"seats": "12.5", "tier": ""}
+    )
+    assert _values(account) == {"seats": Decimal("12.5")}
+    [entry] = _audit(account, "account.fields")
+    assert entry.changes == {
+        "field:seats": {"before": 10, "after": 12.5},
+        "field:tier": {"before": "Gold", "after": None},
+    }
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"seats": "many"}, "Seats must be a number."),
+        ({"seats": "1e20"}, "Seats is out of range."),
+        ({"seats": "NaN"}, "Seats is out of range."),
+        ({"renewal": "30/06/2025"}, "Renewal must be a date as YYYY-MM-DD."),
+        ({"renewal": "2025-02-30"}, "Renewal must be a date as YYYY-MM-DD."),
+        ({"tier": "Platinum"}, "Tier must be one of: Gold, Silver."),
+        ({"notes": "x" * 501}, "Notes is longer than 500 characters."),
+        ({"nope": "1"}, "Unknown fields: nope."),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_refused_and_nothing_is_stored(
+    admin_user: User, fields: dict[str, FieldDefinition], values: dict[str, str], message: str
+) -> None:
+    account = make_account("Acme")
+    with pytest.raises(InvalidInput) as caught:
+        services.account_set_field_values(
+            actor=admin_user, account=account, values={"tier": "Gold", **values}
+        )
+    assert caught.value.message == message
+    assert _values(account) == {}
+    assert _audit(account, "account.fields") == []
+
+
+def test_people_cannot_edit_crm_fields(
+    admin_user: User, fields: dict[str, FieldDefinition]
+) -> None:
+    account = make_account("Acme")
+    with pytest.raises(InvalidInput, match="comes from the CRM"):
+        services.account_set_field_values(
+            actor=admin_user, account=account, values={"plan": "Enterprise"}
+        )
+    assert _values(account) == {}
+
+
+def test_the_crm_sync_writes_crm_fields_and_is_audited_as_such(
+    fields: dict[str, FieldDefinition],
+) -> None:
+    account = make_account("Acme")
+    services.account_set_field_values(actor=None, account=account, values={"plan": "Enterprise"})
+    assert _values(account) == {"plan": "Enterprise"}
+    [entry] = _audit(account, "account.fields")
+    assert entry.actor_label == "CRM sync"
+
+
+def test_members_cannot_set_rapport_fields(
+    member_user: User, fields: dict[str, FieldDefinition]
+) -> None:
+    account = make_account("Acme")
+    with pytest.raises(PermissionDenied):
+        services.account_set_field_values(actor=member_user, account=account, values={"seats": 3})
+    assert _values(account) == {}
+
+
+# --- field definitions ---------------------------------------------------------------------
+
+
+def test_admin_defines_fields_with_normalized_keys_in_order(admin_user: User) -> None:
+    first = services.field_definition_create(actor=admin_user, key="Renewal-Date", label="Renewal")
+    second = services.field_definition_create(
+        actor=admin_user, key="tier", label="  ", type="choice", choices=["Gold", " ", " Silver "]
+    )
+    assert first.key == "renewal_date"
+    assert (second.label, second.choices) == ("tier", ["Gold", "Silver"])
+    assert (first.position, second.position) == (0, 1)
+
+
+def test_members_cannot_define_fields(member_user: User) -> None:
+    with pytest.raises(PermissionDenied):
+        services.field_definition_create(actor=member_user, key="seats", label="Seats")
+    assert not FieldDefinition.objects.exists()
+
+
+def test_a_field_key_is_unique(admin_user: User) -> None:
+    services.field_definition_create(actor=admin_user, key="seats", label="Seats")
+    with pytest.raises(Conflict, match="seats already exists"):
+        services.field_definition_create(actor=admin_user, key="SEATS", label="Seats again")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"key": "bad key!"}, "key"),
+        ({"key": ""}, "key"),
+        ({"key": "k" * 65}, "key"),
+        ({"type": "money"}, "type"),
+        ({"source": "spreadsheet"}, "source"),
+        ({"type": "choice", "choices": ["", " "]}, "choices"),
+    ],
+)
+def test_bad_field_definitions_are_refused(
+    admin_user: User, kwargs: dict[str, object], field: str
+) -> None:
+    arguments: dict[str, object] = {"key": "seats", "label": "Seats"} | kwargs
+    with pytest.raises(InvalidInput) as caught:
+        services.field_definition_create(actor=admin_user, **arguments)  # type: ignore[arg-type]
+    assert caught.value.field == field
+    assert not FieldDefinition.objects.exists()
+
+
+# --- contacts ------------------------------------------------------------------------------
+
+
+def test_one_person_can_be_a_contact_of_several_accounts(db: None) -> None:
+    acme = make_account("Acme", domain="acme.com")
+    globex = make_account("Globex", domain="globex.com")
+    first = services.contact_add_to_account(account=acme, email=" Jane@ACME.com ", name="Jane")
+    second = services.contact_add_to_account(account=globex, email="jane@acme.com")
+    assert first.pk == second.pk
+    assert first.email == "jane@acme.com"
+    assert Contact.objects.count() == 1
+    assert set(first.accounts.all()) == {acme, globex}
+    acme.refresh_from_db()
+    globex.refresh_from_db()
+    assert acme.contact_count == globex.contact_count == 1
+
+
+def test_adding_the_same_contact_twice_counts_once(db: None) -> None:
+    account = make_account("Acme", domain="acme.com")
+    services.contact_add_to_account(account=account, email="jane@acme.com")
+    services.contact_add_to_account(account=account, email="JANE@acme.com", name="Jane Doe")
+    account.refresh_from_db()
+    assert account.contact_count == 1
+    assert Contact.objects.get().name == "Jane Doe"
+
+
+def test_search_finds_an_account_by_a_contacts_email(db: None) -> None:
+    make_account("Acme", domain="acme.com")
+    globex = make_account("Globex", domain="globex.com")
+    services.contact_add_to_account(account=globex, email="buyer@gmail.com")
+    assert _search("buyer@gmail") == ["Globex"]
+
+
+def test_removing_a_contact_keeps_their_other_accounts(admin_user: User) -> None:
+    acme = make_account("Acme")
+    globex = make_account("Globex")
+    jane = services.contact_add_to_account(account=acme, email="jane@example.com")
+    services.contact_add_to_account(account=globex, email="jane@example.com")
+    services.contact_remove_from_account(actor=admin_user, account=acme, contact=jane)
+    acme.refresh_from_db()
+    assert acme.contact_count == 0
+    assert list(jane.accounts.all()) == [globex]
+    assert _search("jane@example.com") == ["Globex"]
+    [entry] = _audit(acme, "account.contact_remove")
+    assert entry.changes == {"contacts": {"before": "jane@example.com", "after": None}}
+
+
+def test_removing_a_person_who_is_not_a_contact_is_not_found(admin_user: User) -> None:
+    acme = make_account("Acme")
+    jane = services.contact_add_to_account(account=make_account("Globex"), email="jane@x.com")
+    with pytest.raises(NotFound, match="not a contact of Acme"):
+        services.contact_remove_from_account(actor=admin_user, account=acme, contact=jane)
+
+
+@pytest.mark.parametrize("email", ["", "jane", "@acme.com", "jane@", "jane@not a domain"])
+def test_a_malformed_contact_email_is_refused(db: None, email: str) -> None:
+    account = make_account("Acme")
+    with pytest.raises(InvalidInput):
+        services.contact_add_to_account(account=account, email=email)
+    assert not Contact.objects.exists()
+
+
+# --- logos ---------------------------------------------------------------------------------
+
+
+def _upload(
+    data: bytes, name: str = "logo.png", content_type: str = "image/png"
+) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+def test_a_good_logo_is_stored_as_a_small_png(admin_user: User, media_root: Path) -> None:
+    account = make_account("Acme")
+    upload = _upload(image_bytes(800, 400, format="JPEG"), "logo.jpg", "image/jpeg")
+    services.account_set_logo(actor=admin_user, account=account, upload=upload)
+    account.refresh_from_db()
+    assert str(account.logo.name).endswith(".png")
+    with account.logo.open("rb") as stored, Image.open(stored) as image:
+        assert image.format == "PNG"
+        assert max(image.size) == 256
+        assert image.size == (256, 128)
+    assert Path(account.logo.path).is_relative_to(media_root)
+    [entry] = _audit(account, "account.logo")
+    assert entry.changes["logo"]["before"] is None
+
+
+def test_reencoding_drops_image_metadata(admin_user: User, media_root: Path) -> None:
+    exif = Image.Exif()
+    exif[0x010E] = "secret description"  # ImageDescription
+    upload = _upload(image_bytes(40, 40, format="JPEG", exif=exif), "x.jpg", "image/jpeg")
+    account = make_account("Acme")
+    services.account_set_logo(actor=admin_user, account=account, upload=upload)
+    account.refresh_from_db()
+    with account.logo.open("rb") as stored:
+        data = stored.read()
+    assert b"secret description" not in data
+
+
+def test_replacing_a_logo_deletes_the_old_file(
+    admin_user: User, media_root: Path, django_capture_on_commit_callbacks: Callable
+) -> None:
+    account = make_account("Acme")
+    services.account_set_logo(actor=admin_user, account=account, upload=_upload(image_bytes()))
+    account.refresh_from_db()
+    old_path = Path(account.logo.path)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.account_set_logo(actor=admin_user, account=account, upload=_upload(image_bytes()))
+    account.refresh_from_db()
+    assert Path(account.logo.path).exists()
+    assert not old_path.exists()
+
+
+def test_removing_a_logo(admin_user: User, media_root: Path) -> None:
+    account = make_account("Acme")
+    services.account_set_logo(actor=admin_user, account=account, upload=_upload(image_bytes()))
+    services.account_set_logo(actor=admin_user, account=account, upload=None)
+    account.refresh_from_db()
+    assert not account.logo
+
+
+_SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+    b"<script>alert(1)</script></svg>"
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"this is not an image at all", "must be a PNG, JPEG, GIF or WebP image"),
+        (_SVG, "must be a PNG, JPEG, GIF or WebP image"),
+        (b"", "must be a PNG, JPEG, GIF or WebP image"),
+        (image_bytes(format="BMP"), "must be a PNG, JPEG, GIF or WebP image"),
+        (image_bytes()[:60], "must be a PNG, JPEG, GIF or WebP image"),
+        (png_header_only(5000, 5000), "too large"),
+        (png_header_only(40000, 40000), "too large"),
+    ],
+    ids=["text", "svg", "empty", "bmp", "truncated", "huge", "decompression-bomb"],
+)
+def test_a_bad_logo_is_refused_and_the_account_keeps_its_logo(
+    admin_user: User, media_root: Path, data: bytes, message: str
+) -> None:
+    account = make_account("Acme")
+    with pytest.raises(InvalidInput) as caught:
+        services.account_set_logo(actor=admin_user, account=account, upload=_upload(data))
+    assert message in caught.value.message
+    assert caught.value.field == "logo"
+    account.refresh_from_db()
+    assert not account.logo
+    assert not media_root.exists() or not any(media_root.rglob("*.png"))
+
+
+def test_a_logo_over_the_size_limit_is_refused(
+    admin_user: User, media_root: Path, settings: Any
+) -> None:
+    settings.LOGO_MAX_BYTES = 2048
+    account = make_account("Acme")
+    noisy = io.BytesIO()
+    Image.effect_noise((200, 200), 100).save(noisy, format="PNG")
+    assert len(noisy.getvalue()) > 2048
+    with pytest.raises(InvalidInput, match="at most 2 KB"):
+        services.account_set_logo(
+            actor=admin_user, account=account, upload=_upload(noisy.getvalue())
+        )
+
+
+def test_members_cannot_change_a_logo(member_user: User, media_root: Path) -> None:
+    account = make_account("Acme")
+    with pytest.raises(PermissionDenied):
+        services.account_set_logo(actor=member_user, account=account, upload=_upload(image_bytes()))
+    account.refresh_from_db()
+    assert not account.logo
+
+
+# --- directory columns ---------------------------------------------------------------------
+
+
+def test_directory_columns_are_remembered_in_order_without_repeats(member_user: User) -> None:
+    make_field("seats", type="number")
+    saved = services.directory_columns_save(
+        user=member_user, columns=["name", "field.seats", "arr", "name"]
+    )
+    assert saved == ["name", "field.seats", "arr"]
+    assert DirectoryPreference.objects.get(user=member_user).columns == saved
+
+
+def test_unknown_directory_columns_are_refused(member_user: User) -> None:
+    with pytest.raises(InvalidInput, match="Unknown columns: favourite_colour"):
+        services.directory_columns_save(user=member_user, columns=["name", "favourite_colour"])
+    assert not DirectoryPreference.objects.exists()
+
+
+def test_the_admin_role_is_what_grants_identity_edits(make_user: Callable) -> None:
+    promoted = make_user("lead@example.test", role=Role.ADMIN)
+    account = make_account("Acme")
+    services.account_update(actor=promoted, account=account, name="Acme 2")
+    promoted.is_active = False
+    with pytest.raises(PermissionDenied):
+        services.account_update(actor=promoted, account=account, name="Acme 3")
+
+
+def test_arr_is_kept_in_cents_and_rounding_cannot_overflow_the_column(admin_user: User) -> None:
+    account = services.account_create(actor=admin_user, name="Acme", arr="1234.567")
+    assert account.arr == Decimal("1234.57")
+    with pytest.raises(InvalidInput, match="arr must be"):
+        services.account_create(actor=admin_user, name="Globex", arr="999999999999.9999")
+    assert Account.objects.count() == 1
+
+
+def test_a_website_that_only_outgrows_its_column_with_the_scheme_is_refused(
+    admin_user: User,
+) -> None:
+    with pytest.raises(InvalidInput, match="website is at most 200"):
+        services.account_create(actor=admin_user, name="Acme", website="a" * 195 + ".com")
+    assert not Account.objects.exists()
+
+
+def test_a_contact_email_longer_than_the_column_is_refused(db: None) -> None:
+    account = make_account("Acme")
+    host = ".".join(["ü" * 15] * 4) + ".de"  # its punycode form is longer than what was typed
+    email = f"{'j' * 170}@{host}"
+    assert len(email) <= 254
+    with pytest.raises(InvalidInput, match="at most 254") as caught:
+        services.contact_add_to_account(account=account, email=email)
+    assert caught.value.field == "email"
+
+
+def test_a_choice_longer_than_a_stored_value_is_refused(admin_user: User) -> None:
+    with pytest.raises(InvalidInput, match="at most 500"):
+        services.field_definition_create(
+            actor=admin_user, key="tier", label="Tier", type="choice", choices=["x" * 501]
+        )

@@ -1,0 +1,657 @@
+"""The accounts web UI, through Django's test client: what a person sees and can do."""
+
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from PIL import Image
+
+from conftest import PASSWORD
+from rapport.accounts.models import Account
+from rapport.accounts.services import (
+    account_record_crm_sync,
+    account_set_field_values,
+    account_update,
+)
+from rapport.accounts.tests.factories import make_account, make_field
+from rapport.inbox.services import channel_create, channel_set_accounts
+from rapport.users.models import Role, User
+from rapport.users.services import user_create
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("accounts:list")
+HTMX = {"HX-Request": "true"}
+
+
+def _text(response: Any) -> str:
+    return response.content.decode()
+
+
+def _rows(response: Any) -> list[str]:
+    """Return the account names in the directory table, in order."""
+    return re.findall(r'class="account-link" href="/accounts/\d+/">([^<]+)</a>', _text(response))
+
+
+def _png(size: tuple[int, int] = (40, 40)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 90)).save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def media(settings: Any, tmp_path: Path) -> Path:
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+# --- login -------------------------------------------------------------------------------
+
+
+def test_login_page_shows_an_email_and_password_form_with_csrf(client: Client) -> None:
+    response = client.get("/login/")
+    assert response.status_code == 200
+    text = _text(response)
+    assert 'name="csrfmiddlewaretoken"' in text
+    assert 'type="email"' in text and 'type="password"' in text
+
+
+def test_login_then_logout(admin_user: User) -> None:
+    client = Client(enforce_csrf_checks=True)
+    page = client.get("/login/")
+    token = page.cookies["csrftoken"].value
+    response = client.post(
+        "/login/",
+        {"username": admin_user.email, "password": PASSWORD, "csrfmiddlewaretoken": token},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == LIST
+    assert "Ada Admin" in _text(response) and "Log out" in _text(response)
+
+    token = client.cookies["csrftoken"].value
+    response = client.post("/logout/", {"csrfmiddlewaretoken": token})
+    assert response.status_code == 302 and response["Location"] == "/login/"
+    assert client.get(LIST)["Location"].startswith("/login/")
+
+
+def test_login_with_a_wrong_password_says_so(admin_user: User, client: Client) -> None:
+    response = client.post("/login/", {"username": admin_user.email, "password": "nope"})
+    assert response.status_code == 200
+    assert "do not match a Rapport account" in _text(response)
+
+
+@pytest.mark.parametrize(
+    "url", ["/accounts/", "/accounts/new/", "/accounts/fields/", "/accounts/1/", "/accounts/1/logo"]
+)
+def test_pages_send_anonymous_visitors_to_login(client: Client, url: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"] == f"/login/?next={url}"
+
+
+def test_expired_session_in_an_htmx_request_reloads_the_login_page(client: Client) -> None:
+    response = client.get(
+        LIST, {"q": "acme"}, headers=HTMX | {"HX-Current-URL": "http://testserver/accounts/?q=a"}
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/login/?next=%2Faccounts%2F%3Fq%3Da"
+
+
+def test_api_and_health_check_are_not_redirected_to_login(client: Client) -> None:
+    assert client.get("/api/v1/accounts").status_code == 401
+    assert client.get("/healthz").status_code == 200
+
+
+def test_pages_carry_a_strict_csp_and_no_inline_styles(admin_client: Client) -> None:
+    account = make_account("Acme", domain="acme.example")
+    for url in (LIST, account.get_absolute_url(), "/accounts/new/", "/accounts/fields/"):
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        policy = response["Content-Security-Policy"]
+        assert "script-src 'self' 'nonce-" in policy and "style-src 'self'" in policy
+        assert "unsafe-inline" not in policy
+        assert "style=" not in _text(response), url
+        nonce = re.search(r"'nonce-([^']+)'", policy)
+        assert nonce is not None
+        for tag in re.findall(r"<script[^>]*>", _text(response)):
+            assert f'nonce="{nonce.group(1)}"' in tag, tag
+
+
+# --- directory ---------------------------------------------------------------------------
+
+
+def test_directory_shows_default_columns_and_crm_totals(admin_client: Client) -> None:
+    owner = user_create(email="olga@example.test", password=None, name="Olga Owner")
+    acme = make_account("Acme", domain="acme.example", contacts=2, crm_id="C-1", owner=owner)
+    make_account("Globex", domain="globex.example", crm_id="C-2")
+    account_record_crm_sync(account=Account.objects.get(name="Globex"), ok=False, error="Boom 500")
+    make_account("Initech", domain="initech.example")
+    channel = channel_create(slack_team_id="T1", slack_channel_id="C01", name="acme-support")
+    channel_set_accounts(actor=None, channel=channel, accounts=[acme])
+
+    response = admin_client.get(LIST)
+    assert response.status_code == 200
+    text = _text(response)
+    for header in (
+        "Account",
+        "Contacts",
+        "Primary domain",
+        "Slack channel",
+        "Owner",
+        "Company in CRM",
+        "CRM sync",
+    ):
+        assert f">{header}</a>" in text
+    assert re.search(r"<strong>3</strong> accounts", text)
+    assert re.search(r"<strong>2</strong> mapped to the CRM", text)
+    assert re.search(r"<strong>1</strong> failing to sync", text)
+    assert "#acme-support" in text and "Olga Owner" in text and "acme.example" in text
+    assert "Sync failing: Boom 500" in text  # the hover text of the failing badge
+    assert _rows(response) == ["Acme", "Globex", "Initech"]
+
+
+def test_directory_shows_domains_in_unicode(admin_client: Client) -> None:
+    make_account("Bücher", domain="bücher.example")
+    assert "bücher.example" in _text(admin_client.get(LIST))
+
+
+def test_filter_in_the_url_narrows_the_rows(admin_client: Client) -> None:
+    make_account("Acme", domain="acme.example", industry="Retail")
+    make_account("Globex", domain="globex.example", industry="Energy")
+    make_account("Acme Labs", domain="acmelabs.example", industry="Energy")
+
+    assert _rows(admin_client.get(LIST, {"q": "acme"})) == ["Acme", "Acme Labs"]
+    assert _rows(admin_client.get(LIST, {"q": "acme", "industry": "Energy"})) == ["Acme Labs"]
+    response = admin_client.get(LIST, {"q": "nothing-like-this"})
+    assert "No accounts match these filters." in _text(response)
+
+
+def test_htmx_filter_pushes_a_clean_url_that_renders_the_same_view(admin_client: Client) -> None:
+    make_account("Acme", domain="acme.example", status="at_risk")
+    make_account("Globex", domain="globex.example")
+    # The filter form sends every control, blank ones included.
+    form = {"q": "", "owner": "", "status": "at_risk", "arr_min": "", "sort": "-name"}
+    response = admin_client.get(LIST, form, headers=HTMX)
+    assert response.status_code == 200
+    assert "<html" not in _text(response)  # only the results are swapped in
+    assert _rows(response) == ["Acme"]
+    pushed = response["HX-Push-Url"]
+    assert pushed == "/accounts/?status=at_risk&sort=-name"
+    assert "HX-Request" in response["Vary"]
+    # The sort kept by the filter form follows the swapped results.
+    assert 'id="filter-sort" value="-name" hx-swap-oob="true"' in _text(response)
+
+    full = admin_client.get(pushed)
+    assert "<html" in _text(full)
+    assert _rows(full) == ["Acme"]
+    assert '<option value="at_risk" selected>' in _text(full)
+
+
+def test_filter_on_an_extra_field(admin_client: Client) -> None:
+    tier = make_field("tier", type="choice", choices=["Gold", "Silver"])
+    seats = make_field("seats", type="number")
+    gold = make_account("Gold Co", domain="gold.example")
+    silver = make_account("Silver Co", domain="silver.example")
+    account_set_field_values(actor=None, account=gold, values={"tier": "Gold", "seats": "120"})
+    account_set_field_values(actor=None, account=silver, values={"tier": "Silver", "seats": "5"})
+
+    page = _text(admin_client.get(LIST))
+    assert f'name="field.{tier.key}"' in page
+    assert f'name="field.{seats.key}.min"' in page and f'name="field.{seats.key}.max"' in page
+    assert _rows(admin_client.get(LIST, {"field.tier": "Gold"})) == ["Gold Co"]
+    assert _rows(admin_client.get(LIST, {"field.seats.min": "10"})) == ["Gold Co"]
+
+
+def test_bad_filter_shows_the_error_with_status_400(admin_client: Client) -> None:
+    make_account("Acme", domain="acme.example")
+    response = admin_client.get(LIST, {"crm_status": "sideways"})
+    assert response.status_code == 400
+    assert "crm_status must be one of" in _text(response)
+    response = admin_client.get(LIST, {"sort": "password"}, headers=HTMX)
+    assert response.status_code == 400
+    assert "Cannot sort by" in _text(response)
+    assert admin_client.get(LIST, {"page": "zero"}).status_code == 400
+
+
+def test_sort_by_clicking_a_column_header(admin_client: Client) -> None:
+    make_account("Beta", domain="beta.example", arr=500)
+    make_account("Alpha", domain="alpha.example", arr=100)
+    make_account("Gamma", domain="gamma.example", arr=300)
+
+    page = _text(admin_client.get(LIST))
+    # The name column is the current sort, so its link flips it; others sort ascending first.
+    assert 'href="/accounts/?sort=-name"' in page
+    assert 'href="/accounts/?sort=owner"' in page
+    assert _rows(admin_client.get(LIST, {"sort": "-name"})) == ["Gamma", "Beta", "Alpha"]
+    assert _rows(admin_client.get(LIST, {"sort": "arr"})) == ["Alpha", "Gamma", "Beta"]
+    assert _rows(admin_client.get(LIST, {"sort": "-arr"})) == ["Beta", "Gamma", "Alpha"]
+
+
+def test_pagination_shows_fifty_a_page(admin_client: Client) -> None:
+    for n in range(55):
+        make_account(f"Account {n:02d}", domain=f"a{n}.example")
+    first = admin_client.get(LIST)
+    assert "1–50</strong> of 55" in _text(first)
+    assert len(_rows(first)) == 50
+    assert 'href="/accounts/?page=2"' in _text(first)
+
+    second = admin_client.get(LIST, {"page": "2"})
+    assert "51–55</strong> of 55" in _text(second)
+    assert _rows(second) == [f"Account {n}" for n in range(50, 55)]
+    assert "Page 2 of 2" in _text(second)
+
+
+def _add_accounts(count: int, *, batch: str, owner: User) -> None:
+    """Add accounts with everything a row can show: contacts, owner, channel, field value."""
+    channel = channel_create(slack_team_id="T1", slack_channel_id=f"C-{batch}", name=batch)
+    accounts = []
+    for _ in range(count):
+        account = make_account(contacts=4, owner=owner, secondary_domains=["alt.example"])
+        account_set_field_values(actor=None, account=account, values={"tier": "Gold"})
+        accounts.append(account)
+    channel_set_accounts(actor=None, channel=channel, accounts=accounts)
+
+
+def test_directory_issues_a_constant_number_of_queries(
+    admin_client: Client,
+    admin_user: User,
+    django_assert_num_queries: Any,
+) -> None:
+    make_field("tier", type="text")
+    # The heaviest rows: every default column plus secondary domains and an extra field.
+    columns = ["name", "contacts", "primary_domain", "slack_channel", "owner", "crm_company"]
+    columns += ["crm_status", "secondary_domains", "field.tier"]
+    admin_client.post(reverse("accounts:columns"), {"columns": columns})
+    _add_accounts(5, batch="first", owner=admin_user)
+    with CaptureQueriesContext(connection) as five:
+        response = admin_client.get(LIST)
+    assert len(_rows(response)) == 5
+
+    _add_accounts(25, batch="second", owner=admin_user)
+    with django_assert_num_queries(len(five)):
+        response = admin_client.get(LIST)
+    assert len(_rows(response)) == 30
+    assert _text(response).count(">alt.example<") == 30
+
+
+def test_column_preference_is_remembered_per_user(
+    admin_client: Client, member_client: Client
+) -> None:
+    make_field("renewal_tier", type="text")
+    make_account("Acme", domain="acme.example", industry="Retail")
+    page = _text(admin_client.get(LIST))
+    # The picker offers Rapport, CRM and extra fields.
+    assert "Rapport fields" in page and "CRM fields" in page and "Extra fields" in page
+    assert 'value="field.renewal_tier"' in page
+
+    response = admin_client.post(
+        reverse("accounts:columns"),
+        {"columns": ["name", "industry", "field.renewal_tier"], "query": "q=acme"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/accounts/?q=acme"
+    page = _text(admin_client.get(LIST))
+    assert ">Industry</a>" in page and ">Renewal Tier</a>" in page and "Retail" in page
+    assert ">Primary domain</a>" not in page
+    # Another user keeps the defaults.
+    assert ">Industry</a>" not in _text(member_client.get(LIST))
+
+
+def test_column_picker_over_htmx_swaps_the_results(admin_client: Client) -> None:
+    make_account("Acme", domain="acme.example", industry="Retail")
+    response = admin_client.post(
+        reverse("accounts:columns"), {"columns": ["name", "industry"]}, headers=HTMX
+    )
+    assert response.status_code == 200
+    assert "<html" not in _text(response) and ">Industry</a>" in _text(response)
+    response = admin_client.post(reverse("accounts:columns"), {"columns": ["bogus"]}, headers=HTMX)
+    assert response.status_code == 400 and "Unknown columns: bogus" in _text(response)
+
+
+# --- inline edits ------------------------------------------------------------------------
+
+
+def test_admin_edits_a_domain_inline_and_the_change_is_in_the_history(
+    admin_client: Client,
+) -> None:
+    account = make_account("Acme", domain="acme.example")
+    list_page = _text(admin_client.get(LIST))
+    edit_url = reverse("accounts:cell_edit", args=[account.pk, "primary_domain"])
+    assert edit_url in list_page
+
+    form = admin_client.get(edit_url, headers=HTMX)
+    assert 'value="acme.example"' in _text(form)
+    cell_url = reverse("accounts:cell", args=[account.pk, "primary_domain"])
+    saved = admin_client.post(cell_url, {"value": "https://www.Acme-Corp.example/"}, headers=HTMX)
+    assert saved.status_code == 200
+    assert "acme-corp.example" in _text(saved) and "<form" not in _text(saved)
+
+    detail = _text(admin_client.get(account.get_absolute_url()))
+    history = detail.split('id="history"', 1)[1]
+    assert "Ada Admin" in history and "changed the account" in history
+    assert re.search(r"Primary domain.*acme\.example.*→.*acme-corp\.example", history, re.S)
+
+
+def test_admin_renames_an_account_inline(admin_client: Client) -> None:
+    account = make_account("Acme", domain="acme.example")
+    url = reverse("accounts:cell", args=[account.pk, "name"])
+    response = admin_client.post(url, {"value": "Acme Corporation"}, headers=HTMX)
+    assert response.status_code == 200 and "Acme Corporation" in _text(response)
+    response = admin_client.post(url, {"value": "   "}, headers=HTMX)
+    assert response.status_code == 400 and "An account needs a name." in _text(response)
+
+
+def test_inline_domain_conflict_names_the_other_account(admin_client: Client) -> None:
+    make_account("Globex Corporation", domain="globex.example")
+    account = make_account("Acme", domain="acme.example")
+    url = reverse("accounts:cell", args=[account.pk, "primary_domain"])
+    response = admin_client.post(url, {"value": "globex.example"}, headers=HTMX)
+    assert response.status_code == 409
+    text = _text(response)
+    assert "Globex Corporation" in text and "already the primary domain" in text
+    assert 'value="globex.example"' in text  # the form comes back with what was typed
+    assert Account.objects.get(pk=account.pk).primary_domain == "acme.example"
+
+
+def test_member_sees_no_edit_controls_and_cannot_edit(member_client: Client) -> None:
+    account = make_account("Acme", domain="acme.example")
+    page = _text(member_client.get(LIST))
+    assert "Acme" in page and "acme.example" in page
+    assert "/cell/" not in page and "edit-btn" not in page
+
+    url = reverse("accounts:cell", args=[account.pk, "primary_domain"])
+    response = member_client.post(url, {"value": "evil.example"}, headers=HTMX)
+    assert response.status_code == 403
+    assert "Only an admin" in _text(response)
+    edit = reverse("accounts:cell_edit", args=[account.pk, "name"])
+    assert member_client.get(edit, headers=HTMX).status_code == 403
+    assert Account.objects.get(pk=account.pk).primary_domain == "acme.example"
+
+    detail = _text(member_client.get(account.get_absolute_url()))
+    assert "Edit name, domains and logo" not in detail and "Delete account" not in detail
+    assert "Map to a CRM company" not in detail
+    response = member_client.post(
+        reverse("accounts:identity", args=[account.pk]),
+        {"name": "Hacked", "primary_domain": "evil.example"},
+    )
+    assert response.status_code == 403
+    assert member_client.post(reverse("accounts:delete", args=[account.pk])).status_code == 403
+    assert Account.objects.get(pk=account.pk).name == "Acme"
+
+
+# --- account page ------------------------------------------------------------------------
+
+
+def test_account_page_shows_identity_crm_fields_contacts_and_channels(
+    admin_client: Client,
+) -> None:
+    make_field("tier", source="crm", type="text")
+    make_field("renewal_risk", type="choice", choices=["Low", "High"])
+    account = make_account(
+        "Bücher GmbH",
+        domain="bücher.example",
+        secondary_domains=["buecher.example"],
+        contacts=4,
+        crm_id="HS-77",
+        industry="Books",
+        arr=125000,
+    )
+    account_set_field_values(actor=None, account=account, values={"tier": "Enterprise"})
+    account_set_field_values(actor=None, account=account, values={"renewal_risk": "High"})
+    channel = channel_create(slack_team_id="T1", slack_channel_id="C9", name="buecher-shared")
+    channel_set_accounts(actor=None, channel=channel, accounts=[account])
+
+    text = _text(admin_client.get(account.get_absolute_url()))
+    assert "bücher.example" in text and "buecher.example" in text
+    assert "HubSpot" in text and "HS-77" in text and "Synced" in text
+    assert "Tier" in text and "Enterprise" in text
+    assert "Renewal Risk" in text and "High" in text
+    assert all(f"person{i}@bücher.example" in text or f"person{i}@xn--" in text for i in range(4))
+    assert "#buecher-shared" in text
+    assert "125,000" in text and "Books" in text
+    assert "Requests" not in text  # no panels for data Rapport does not have yet
+
+
+def test_unknown_account_is_404(admin_client: Client) -> None:
+    assert admin_client.get("/accounts/999999/").status_code == 404
+
+
+def test_member_edits_metadata_and_adds_a_contact(member_client: Client, member_user: User) -> None:
+    account = make_account("Acme", domain="acme.example")
+    response = member_client.post(
+        reverse("accounts:metadata", args=[account.pk]),
+        {
+            "owner": member_user.pk,
+            "status": "at_risk",
+            "industry": "Retail",
+            "employee_count": "250",
+            "arr": "99000",
+            "close_date": "2026-03-31",
+            "website": "acme.example",
+            "notes": "Renewal in Q2.",
+        },
+        follow=True,
+    )
+    text = _text(response)
+    assert "Saved the account details." in text
+    assert "At risk" in text and "Retail" in text and "https://acme.example" in text
+    assert "Renewal in Q2." in text
+
+    response = member_client.post(
+        reverse("accounts:contact_add", args=[account.pk]),
+        {"email": "Jane@Acme.example", "name": "Jane Doe"},
+        follow=True,
+    )
+    assert "jane@acme.example" in _text(response) and "Jane Doe" in _text(response)
+    response = member_client.post(
+        reverse("accounts:contact_add", args=[account.pk]), {"email": "not-an-email"}
+    )
+    assert response.status_code == 400 and "is not an email address" in _text(response)
+
+
+def test_metadata_form_errors_are_shown(member_client: Client) -> None:
+    account = make_account("Acme", domain="acme.example")
+    response = member_client.post(
+        reverse("accounts:metadata", args=[account.pk]), {"status": "active", "arr": "lots"}
+    )
+    assert response.status_code == 400
+    assert "Enter a number." in _text(response)
+
+
+def test_admin_edits_identity_and_crm_mapping(admin_client: Client) -> None:
+    other = make_account("Globex", domain="globex.example", crm_id="HS-1")
+    account = make_account("Acme", domain="acme.example")
+    response = admin_client.post(
+        reverse("accounts:identity", args=[account.pk]),
+        {
+            "name": "Acme Inc",
+            "primary_domain": "acme.example",
+            "secondary_domains": "acme.io, acme.co.uk\nacme.dev",
+        },
+        follow=True,
+    )
+    text = _text(response)
+    assert "Saved the name and domains." in text
+    assert "acme.io" in text and "acme.co.uk" in text and "acme.dev" in text
+
+    crm = reverse("accounts:crm", args=[account.pk])
+    response = admin_client.post(
+        crm, {"crm_provider": "hubspot", "crm_external_id": "HS-1", "crm_company_name": "X"}
+    )
+    assert response.status_code == 409
+    assert f"already mapped to the account “{other.name}”" in _text(response)
+    response = admin_client.post(
+        crm,
+        {"crm_provider": "salesforce", "crm_external_id": "SF-9", "crm_company_name": "Acme"},
+        follow=True,
+    )
+    assert "Salesforce" in _text(response) and "SF-9" in _text(response)
+    response = admin_client.post(crm, {"crm_provider": "", "crm_external_id": ""}, follow=True)
+    assert "Unmapped the account from the CRM." in _text(response)
+    assert Account.objects.get(pk=account.pk).crm_external_id == ""
+
+
+def test_admin_sets_rapport_field_values(admin_client: Client) -> None:
+    make_field("seats", type="number")
+    account = make_account("Acme", domain="acme.example")
+    url = reverse("accounts:field_values", args=[account.pk])
+    response = admin_client.post(url, {"seats": "many"})
+    assert response.status_code == 400 and "Seats must be a number." in _text(response)
+    response = admin_client.post(url, {"seats": "1500"}, follow=True)
+    assert "Saved the fields." in _text(response) and "1,500" in _text(response)
+
+
+def test_logo_upload_rejects_a_non_image(admin_client: Client, media: Path) -> None:
+    account = make_account("Acme", domain="acme.example")
+    fake = SimpleUploadedFile("logo.png", b"<svg onload=alert(1)>", content_type="image/png")
+    response = admin_client.post(reverse("accounts:logo_update", args=[account.pk]), {"logo": fake})
+    assert response.status_code == 400
+    assert "The logo must be a PNG, JPEG, GIF or WebP image." in _text(response)
+    assert admin_client.get(reverse("accounts:logo", args=[account.pk])).status_code == 404
+
+
+def test_logo_upload_rejects_a_too_large_file(
+    admin_client: Client, media: Path, settings: Any
+) -> None:
+    settings.LOGO_MAX_BYTES = 2048
+    account = make_account("Acme", domain="acme.example")
+    big = SimpleUploadedFile("big.png", _png((400, 400)) + b"\0" * 4096, content_type="image/png")
+    response = admin_client.post(reverse("accounts:logo_update", args=[account.pk]), {"logo": big})
+    assert response.status_code == 400
+    assert "The logo must be at most 2 KB." in _text(response)
+
+
+def test_logo_png_is_served_safely_and_can_be_removed(
+    admin_client: Client, member_client: Client, media: Path
+) -> None:
+    account = make_account("Acme", domain="acme.example")
+    good = SimpleUploadedFile("logo.png", _png(), content_type="image/png")
+    response = admin_client.post(
+        reverse("accounts:logo_update", args=[account.pk]), {"logo": good}, follow=True
+    )
+    assert "Saved the logo." in _text(response)
+    assert reverse("accounts:logo", args=[account.pk]) in _text(response)
+
+    logo = member_client.get(reverse("accounts:logo", args=[account.pk]))
+    assert logo.status_code == 200
+    assert logo["Content-Type"] == "image/png"
+    assert logo["X-Content-Type-Options"] == "nosniff"
+    assert logo["Content-Disposition"].startswith("inline")
+    assert "private" in logo["Cache-Control"]
+    assert logo.content.startswith(b"\x89PNG")
+
+    response = admin_client.post(
+        reverse("accounts:logo_update", args=[account.pk]), {"remove": "1"}, follow=True
+    )
+    assert "Removed the logo." in _text(response)
+    assert member_client.get(reverse("accounts:logo", args=[account.pk])).status_code == 404
+
+
+def test_member_cannot_change_the_logo(member_client: Client, media: Path) -> None:
+    account = make_account("Acme", domain="acme.example")
+    good = SimpleUploadedFile("logo.png", _png(), content_type="image/png")
+    response = member_client.post(
+        reverse("accounts:logo_update", args=[account.pk]), {"logo": good}
+    )
+    assert response.status_code == 403
+
+
+def test_admin_deletes_an_account_after_confirming(admin_client: Client) -> None:
+    account = make_account("Acme", domain="acme.example")
+    url = reverse("accounts:delete", args=[account.pk])
+    confirm = admin_client.get(url)
+    assert "Delete “Acme”?" in _text(confirm) and "cannot be undone" in _text(confirm)
+    response = admin_client.post(url, follow=True)
+    assert "Deleted the account “Acme”." in _text(response)
+    assert not Account.objects.filter(pk=account.pk).exists()
+
+
+# --- new account, fields settings --------------------------------------------------------
+
+
+def test_member_creates_an_account(member_client: Client, member_user: User) -> None:
+    response = member_client.post(
+        reverse("accounts:create"),
+        {"name": "Initech", "primary_domain": "Initech.example", "status": "onboarding"},
+        follow=True,
+    )
+    text = _text(response)
+    assert "Created the account “Initech”." in text
+    assert "initech.example" in text and "Onboarding" in text
+
+
+def test_new_account_conflict_links_to_the_existing_account(admin_client: Client) -> None:
+    existing = make_account("Globex Corporation", domain="globex.example")
+    response = admin_client.post(
+        reverse("accounts:create"),
+        {"name": "Globex 2", "primary_domain": "www.globex.example", "status": "active"},
+    )
+    assert response.status_code == 409
+    text = _text(response)
+    assert "already the primary domain of the account “Globex Corporation”" in text
+    assert f'href="{existing.get_absolute_url()}"' in text
+    assert Account.objects.filter(name="Globex 2").count() == 0
+
+
+def test_fields_settings_are_for_admins_only(admin_client: Client, member_client: Client) -> None:
+    make_field("tier", source="crm")
+    assert member_client.get(reverse("accounts:fields")).status_code == 403
+    assert "Fields settings" not in _text(member_client.get(LIST))
+    response = member_client.post(
+        reverse("accounts:fields"), {"key": "x", "label": "X", "type": "text"}
+    )
+    assert response.status_code == 403
+
+    page = admin_client.get(reverse("accounts:fields"))
+    assert page.status_code == 200 and "Tier" in _text(page)
+    response = admin_client.post(
+        reverse("accounts:fields"),
+        {"key": "renewal_risk", "label": "Renewal risk", "type": "choice", "choices": "Low\nHigh"},
+        follow=True,
+    )
+    text = _text(response)
+    assert "Added the field “Renewal risk”." in text
+    assert "renewal_risk" in text and "Low" in text and "High" in text
+
+    response = admin_client.post(
+        reverse("accounts:fields"), {"key": "renewal_risk", "label": "Again", "type": "text"}
+    )
+    assert response.status_code == 409 and "already exists" in _text(response)
+    response = admin_client.post(
+        reverse("accounts:fields"), {"key": "plan", "label": "Plan", "type": "choice"}
+    )
+    assert response.status_code == 400 and "needs at least one choice" in _text(response)
+
+
+def test_navigation_shows_role_and_admin_links(admin_client: Client, member_client: Client) -> None:
+    admin_page = _text(admin_client.get(LIST))
+    assert "Fields settings" in admin_page and "Django admin" in admin_page
+    assert ">Admin</span>" in admin_page
+    member_page = _text(member_client.get(LIST))
+    assert "Max Member" in member_page and ">Member</span>" in member_page
+    assert "Django admin" not in member_page
+
+
+def test_changes_made_elsewhere_show_in_the_history(admin_client: Client) -> None:
+    """An update made elsewhere (API, another person) shows in the account's history."""
+    account = make_account("Acme", domain="acme.example")
+    admin = User.objects.get(role=Role.ADMIN)
+    account_update(actor=admin, account=account, industry="Retail")
+    history = _text(admin_client.get(account.get_absolute_url())).split('id="history"', 1)[1]
+    assert "Industry" in history and "Retail" in history
+
+
+def test_the_ui_stylesheet_and_script_are_found_by_staticfiles() -> None:
+    from django.contrib.staticfiles import finders
+
+    for path in ("rapport/rapport.css", "rapport/rapport.js", "django_htmx/htmx-2.min.js"):
+        assert finders.find(path), (
+            f"{path} is not found: settings need "
+            "STATICFILES_DIRS = [BASE_DIR / 'rapport' / 'static'] to serve rapport/static/."
+        )
