@@ -140,9 +140,11 @@ def authentication_error(request: HttpRequest, exc: AuthenticationError) -> Http
 def _register_routers() -> None:
     from rapport.accounts.api import fields_router
     from rapport.accounts.api import router as accounts_router
+    from rapport.inbox.api import router as inbox_router
 
     api.add_router("/accounts", accounts_router)
     api.add_router("/fields", fields_router)
+    api.add_router("", inbox_router)
 
 
 _register_routers()

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "rapport.audit",
     "rapport.accounts",
     "rapport.inbox",
+    "rapport.mapping",
     "rapport.ops",
     "rapport.demo",
 ]

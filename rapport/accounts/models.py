@@ -71,6 +71,12 @@ class Account(models.Model):
     website = models.URLField(blank=True)
     notes = models.TextField(blank=True)
 
+    external_ref = models.CharField(
+        "External reference",
+        max_length=100,
+        blank=True,
+        help_text="The customer's id in another system of ours (billing, product).",
+    )
     crm_provider = models.CharField(max_length=16, choices=CrmProvider.choices, blank=True)
     crm_external_id = models.CharField("CRM company id", max_length=100, blank=True)
     crm_company_name = models.CharField("Company in CRM", max_length=200, blank=True)
@@ -92,6 +98,7 @@ class Account(models.Model):
             models.Index(fields=["owner", "id"], name="account_owner_idx"),
             models.Index(fields=["crm_sync_status", "id"], name="account_crm_status_idx"),
             models.Index(fields=["crm_company_name", "id"], name="account_crm_company_idx"),
+            models.Index(fields=["crm_external_id"], name="account_crm_external_idx"),
             models.Index(fields=["status", "id"], name="account_status_idx"),
             models.Index(fields=["source", "id"], name="account_source_idx"),
             models.Index(fields=["industry", "id"], name="account_industry_idx"),
@@ -100,6 +107,11 @@ class Account(models.Model):
             models.Index(fields=["created_at", "id"], name="account_created_idx"),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["external_ref"],
+                condition=~models.Q(external_ref=""),
+                name="account_external_ref_unique",
+            ),
             models.UniqueConstraint(
                 fields=["crm_provider", "crm_external_id"],
                 condition=~models.Q(crm_external_id=""),

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
 from rapport.accounts.models import Account
 
@@ -51,3 +52,136 @@ class ChannelAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel_id} -> {self.account_id}"
+
+
+class Source(models.TextChoices):
+    SLACK = "slack", "Slack"
+    EMAIL = "email", "Email"
+    WEB_CHAT = "web_chat", "Web chat"
+    API = "api", "API"
+
+
+class InboundEventStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be processed"
+    DONE = "done", "Processed"
+    IGNORED = "ignored", "Ignored"
+    REJECTED = "rejected", "Rejected"
+    FAILED = "failed", "Failed"
+
+
+class InboundEvent(models.Model):
+    """One delivery from a channel, stored before anything else happens to it.
+
+    (source, external_id) is unique, so a retried delivery is a no-op. The event stays
+    pending until the transaction that stores its message commits, so a worker that dies
+    half-way loses nothing: the recovery job enqueues pending events again.
+    """
+
+    source = models.CharField(max_length=16, choices=Source.choices)
+    external_id = models.CharField(max_length=255)
+    payload = models.JSONField(default=dict, blank=True)
+    raw = models.BinaryField(blank=True, default=b"", editable=False)
+    status = models.CharField(
+        max_length=16, choices=InboundEventStatus.choices, default=InboundEventStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("received_at", "id")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="inbound_event_unique")
+        ]
+        indexes = [models.Index(fields=["status", "received_at"], name="inbound_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.external_id}"
+
+
+class Conversation(models.Model):
+    """A thread with a customer: a Slack thread, an email thread, a chat or an API ticket."""
+
+    source = models.CharField(max_length=16, choices=Source.choices)
+    # Identifies the thread within its source: Slack "<channel>:<thread ts>", the root
+    # Message-ID of an email thread, a chat id, an API ticket id.
+    thread_key = models.CharField(max_length=300)
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+    )
+    channel = models.ForeignKey(
+        Channel, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+    )
+    requester = models.ForeignKey(
+        "accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requester_email = models.CharField(max_length=254, blank=True)
+    requester_name = models.CharField(max_length=200, blank=True)
+    subject = models.CharField(max_length=500, blank=True)
+    mapping_method = models.CharField(max_length=16, blank=True)
+    mapping_outcome = models.CharField(max_length=16, blank=True, db_index=True)
+    message_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-last_message_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "thread_key"], name="conversation_thread_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["-last_message_at", "-id"], name="conversation_recent_idx"),
+            models.Index(fields=["account", "-last_message_at"], name="conversation_account_idx"),
+            models.Index(fields=["source", "-last_message_at"], name="conversation_source_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject or f"{self.get_source_display()} conversation {self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("inbox:conversation", args=[self.pk])
+
+
+class MessageDirection(models.TextChoices):
+    INBOUND = "inbound", "From the customer"
+    OUTBOUND = "outbound", "From the team"
+
+
+class Message(models.Model):
+    """One message of a conversation."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    source = models.CharField(max_length=16, choices=Source.choices)
+    external_id = models.CharField(max_length=300)
+    event = models.ForeignKey(
+        InboundEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    direction = models.CharField(
+        max_length=16, choices=MessageDirection.choices, default=MessageDirection.INBOUND
+    )
+    author_email = models.CharField(max_length=254, blank=True)
+    author_name = models.CharField(max_length=200, blank=True)
+    author_external_id = models.CharField(max_length=64, blank=True)
+    author_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField(blank=True)
+    attachments = models.JSONField(default=list, blank=True)
+    sent_at = models.DateTimeField()
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("sent_at", "id")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="message_unique")
+        ]
+        indexes = [models.Index(fields=["conversation", "sent_at"], name="message_conv_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.author_name or self.author_email}: {self.text[:40]}"

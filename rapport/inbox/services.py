@@ -1,11 +1,15 @@
-"""Writes for channels."""
+"""Writes for channels and inbound events."""
 
-from django.db import transaction
+import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from rapport.accounts.models import Account
 from rapport.audit.services import audit_record
 from rapport.errors import InvalidInput
-from rapport.inbox.models import Channel
+from rapport.inbox.models import Channel, InboundEvent, InboundEventStatus
 from rapport.users.models import User
 from rapport.users.services import user_require_admin
 
@@ -39,3 +43,88 @@ def channel_set_accounts(*, actor: User | None, channel: Channel, accounts: list
         obj=channel,
         changes={"accounts": {"before": before, "after": after}} if before != after else {},
     )
+
+
+# --- inbound events ------------------------------------------------------------------------
+
+RECOVER_AFTER_SECONDS = 60
+RECOVER_BATCH = 500
+
+
+def inbound_event_store(
+    *, source: str, external_id: str, payload: dict[str, Any] | None = None, raw: bytes = b""
+) -> tuple[InboundEvent, bool]:
+    """Store one delivery; a second delivery with the same id changes nothing.
+
+    Return the event and whether it is new. A new event is enqueued for processing
+    once the surrounding transaction commits.
+    """
+    if not external_id:
+        raise InvalidInput("An inbound event needs an id.")
+    external_id = external_id[:255]
+    try:
+        with transaction.atomic():
+            event = InboundEvent.objects.create(
+                source=source, external_id=external_id, payload=payload or {}, raw=raw
+            )
+    except IntegrityError:
+        return InboundEvent.objects.get(source=source, external_id=external_id), False
+    transaction.on_commit(lambda: _enqueue([event.pk]))
+    return event, True
+
+
+def inbound_events_store_many(
+    source: str, items: list[tuple[str, dict[str, Any]]], *, batch_size: int = 500
+) -> int:
+    """Store many deliveries at once (imports, backfills, batch APIs); return how many are new.
+
+    Duplicates are skipped by the unique constraint; the new events are enqueued in
+    batches after commit.
+    """
+    created_ids: list[int] = []
+    with transaction.atomic():
+        for start in range(0, len(items), batch_size):
+            chunk = items[start : start + batch_size]
+            keys = [external_id[:255] for external_id, _ in chunk]
+            existing = set(
+                InboundEvent.objects.filter(source=source, external_id__in=keys).values_list(
+                    "external_id", flat=True
+                )
+            )
+            fresh = {}
+            for (_external_id, payload), key in zip(chunk, keys, strict=True):
+                if key not in existing and key not in fresh:
+                    fresh[key] = InboundEvent(source=source, external_id=key, payload=payload)
+            InboundEvent.objects.bulk_create(fresh.values(), ignore_conflicts=True)
+            created_ids.extend(
+                InboundEvent.objects.filter(
+                    source=source, external_id__in=list(fresh), status=InboundEventStatus.PENDING
+                ).values_list("pk", flat=True)
+            )
+    for start in range(0, len(created_ids), batch_size):
+        ids = created_ids[start : start + batch_size]
+        transaction.on_commit(lambda ids=ids: _enqueue(ids))  # type: ignore[misc]
+    return len(created_ids)
+
+
+def _enqueue(event_ids: list[int]) -> None:
+    from rapport.inbox.tasks import inbound_process
+
+    inbound_process.enqueue(event_ids)
+
+
+def inbound_events_recover() -> int:
+    """Enqueue events still pending a minute after they arrived.
+
+    A worker that died mid-batch rolled its transaction back, so its events are still
+    pending; processing is idempotent, so enqueueing one twice is harmless.
+    """
+    cutoff = timezone.now() - datetime.timedelta(seconds=RECOVER_AFTER_SECONDS)
+    ids = list(
+        InboundEvent.objects.filter(status=InboundEventStatus.PENDING, received_at__lt=cutoff)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:10_000]
+    )
+    for start in range(0, len(ids), RECOVER_BATCH):
+        _enqueue(ids[start : start + RECOVER_BATCH])
+    return len(ids)

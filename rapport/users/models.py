@@ -38,6 +38,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(unique=True)
     name = models.CharField(max_length=150, blank=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    slack_user_id = models.CharField(
+        max_length=32, blank=True, db_index=True, help_text="The member's Slack user id."
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May use the Django admin site.")
     date_joined = models.DateTimeField(default=timezone.now)
