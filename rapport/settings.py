@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "rapport.accounts",
     "rapport.inbox",
     "rapport.mapping",
+    "rapport.slack",
+    "rapport.webchat",
     "rapport.ops",
     "rapport.demo",
 ]
@@ -198,4 +200,23 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- Channels ---------------------------------------------------------------------------
+# Base URLs of outside services come from settings so tests and staging can point them
+# at a fake.
+SLACK_API_URL = env.str("SLACK_API_URL", "https://slack.com/api/")
+SLACK_SIGNING_SECRET = env.str("SLACK_SIGNING_SECRET", "")
+SLACK_BOT_TOKEN = env.str("SLACK_BOT_TOKEN", "")
+SLACK_APP_TOKEN = env.str("SLACK_APP_TOKEN", "")  # Socket Mode only
+SMTP_HOST = env.str("SMTP_HOST", "127.0.0.1")
+SMTP_PORT = env.int("SMTP_PORT", 2525)
+# The shared cache holds rate-limit counters; use Redis when several processes serve.
+_redis_url = env.str("REDIS_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url}
+        if _redis_url
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
 }

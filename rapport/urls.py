@@ -11,6 +11,10 @@ urlpatterns = [
     path("", include("rapport.users.urls")),
     path("accounts/", include("rapport.accounts.urls")),
     path("api/v1/", api.urls),
+    path("inbox/", include("rapport.inbox.urls")),
+    path("mapping/", include("rapport.mapping.urls")),
+    path("integrations/slack/", include("rapport.slack.urls")),
+    path("webchat/", include("rapport.webchat.urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]
