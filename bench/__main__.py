@@ -2,12 +2,14 @@
 
 Each line is {"name", "value", "unit", "baseline", "ratio", "n"}; see docs/benchmarks.md.
 Environment: BENCH_ACCOUNTS (accounts to seed, default 100000), BENCH_RUNS (measured
-runs per figure, default 30), BENCH_WARMUP (unmeasured runs first, default 5).
+runs per figure, default 30), BENCH_WARMUP (unmeasured runs first, default 5); for the
+ingest benchmark, BENCH_MESSAGES (default 100000) and BENCH_WORKERS (see bench/ingest.py).
 """
 
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 
@@ -48,6 +50,8 @@ def main() -> None:
         progress(f"bench: seeded {summary.rows} in {time.perf_counter() - start:.1f} s")
     for result in bench_directory(runs=runs, warmup=warmup):
         print(json.dumps(result.as_json()), flush=True)
+    # The ingest benchmark has a database of its own, so it runs in a process of its own.
+    subprocess.run([sys.executable, "-m", "bench.ingest"], check=True)  # noqa: S603
 
 
 if __name__ == "__main__":

@@ -140,11 +140,16 @@ def authentication_error(request: HttpRequest, exc: AuthenticationError) -> Http
 def _register_routers() -> None:
     from rapport.accounts.api import fields_router
     from rapport.accounts.api import router as accounts_router
+    from rapport.inbox.api import channels_router, conversations_router
     from rapport.inbox.api import router as inbox_router
+    from rapport.mapping.api import router as mapping_router
 
     api.add_router("/accounts", accounts_router)
     api.add_router("/fields", fields_router)
     api.add_router("", inbox_router)
+    api.add_router("/conversations", conversations_router)
+    api.add_router("/channels", channels_router)
+    api.add_router("/mapping", mapping_router)
 
 
 _register_routers()

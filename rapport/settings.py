@@ -220,3 +220,14 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# --- Web chat (rapport.webchat) -----------------------------------------------------------
+# Fixed one-minute windows, counted in the default cache (set REDIS_URL when several
+# processes serve). 0 turns a limit off.
+WEBCHAT_VISITOR_MESSAGES_PER_MINUTE = env.int("WEBCHAT_VISITOR_MESSAGES_PER_MINUTE", 20)
+# Every chat API call counts (an open widget polls about 15 times a minute), so leave
+# room for a few visitors behind one office network.
+WEBCHAT_IP_REQUESTS_PER_MINUTE = env.int("WEBCHAT_IP_REQUESTS_PER_MINUTE", 120)
+# Take the client IP from the first X-Forwarded-For hop; only behind a proxy that sets it.
+WEBCHAT_TRUST_X_FORWARDED_FOR = env.bool("WEBCHAT_TRUST_X_FORWARDED_FOR", False)
+# --- end of web chat ----------------------------------------------------------------------

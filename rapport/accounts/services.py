@@ -7,14 +7,16 @@ members may change the owner and the lifecycle metadata. Every change is audited
 import datetime
 import io
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import batched
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
@@ -131,33 +133,51 @@ def _metadata_snapshot(account: Account) -> dict[str, Any]:
 
 
 def account_refresh_denormalized(account_ids: Iterable[int]) -> None:
-    """Recompute the contact count and search text of the given accounts."""
-    ids = list(set(account_ids))
+    """Recompute the contact count and search text of the given accounts.
+
+    The account rows are locked before their domains and contacts are read, so two
+    transactions refreshing one account (two new contacts of it, at once) take turns and
+    the second counts the first's contact; without the lock, on PostgreSQL, the second
+    would write back a count read before the first committed.
+    """
+    ids = sorted(set(account_ids))
     if not ids:
         return
-    domains: dict[int, list[str]] = {}
-    for account_id, domain in AccountDomain.objects.filter(account_id__in=ids).values_list(
-        "account_id", "domain"
-    ):
-        domains.setdefault(account_id, []).append(domain)
-    emails: dict[int, list[str]] = {}
-    for account_id, email in AccountContact.objects.filter(account_id__in=ids).values_list(
-        "account_id", "contact__email"
-    ):
-        emails.setdefault(account_id, []).append(email)
-    accounts = list(
-        Account.objects.filter(pk__in=ids).only("id", "name", "primary_domain", "crm_company_name")
-    )
-    for account in accounts:
-        account.search_text = account_search_text(
-            account.name,
-            account.primary_domain,
-            domains.get(account.pk, []),
-            emails.get(account.pk, []),
-            account.crm_company_name,
+    with transaction.atomic():
+        accounts = list(
+            Account.objects.filter(pk__in=ids)
+            .select_for_update()
+            .order_by("pk")
+            .values_list("id", "name", "primary_domain", "crm_company_name")
         )
-        account.contact_count = len(emails.get(account.pk, []))
-    Account.objects.bulk_update(accounts, ["search_text", "contact_count"], batch_size=500)
+        domains: dict[int, list[str]] = {}
+        for account_id, domain in AccountDomain.objects.filter(account_id__in=ids).values_list(
+            "account_id", "domain"
+        ):
+            domains.setdefault(account_id, []).append(domain)
+        emails: dict[int, list[str]] = {}
+        for account_id, email in AccountContact.objects.filter(account_id__in=ids).values_list(
+            "account_id", "contact__email"
+        ):
+            emails.setdefault(account_id, []).append(email)
+        rows = [
+            (
+                account_search_text(
+                    name, primary_domain, domains.get(pk, []), emails.get(pk, []), crm_company
+                ),
+                len(emails.get(pk, [])),
+                pk,
+            )
+            for pk, name, primary_domain, crm_company in accounts
+        ]
+        # One prepared statement for every account: the ingest path refreshes hundreds of
+        # accounts per batch, and bulk_update's CASE per row costs more to build than to run.
+        table = connection.ops.quote_name(Account._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {table} SET search_text = %s, contact_count = %s WHERE id = %s",  # noqa: S608
+                rows,
+            )
 
 
 def account_search_text(
@@ -642,23 +662,107 @@ def contact_add_to_account(
     since the mapping decision already records it.
     """
     email = contact_normalize_email(email)
-    contact, created = Contact.objects.get_or_create(
-        email=email, defaults={"name": name.strip()[:200], "kind": kind, "title": title[:200]}
+    contact_ids, linked = contacts_add_to_accounts(
+        [ContactLink(account_id=account.pk, email=email, name=name, kind=kind, title=title)]
     )
-    if not created and name and not contact.name:
-        contact.name = name.strip()[:200]
-        contact.save(update_fields=["name"])
-    _, linked = AccountContact.objects.get_or_create(account=account, contact=contact)
-    if linked:
-        account_refresh_denormalized([account.pk])
-        if actor is not None:
-            audit_record(
-                actor=actor,
-                action="account.contact_add",
-                obj=account,
-                changes={"contacts": {"before": None, "after": contact.email}},
+    if linked and actor is not None:
+        audit_record(
+            actor=actor,
+            action="account.contact_add",
+            obj=account,
+            changes={"contacts": {"before": None, "after": email}},
+        )
+    return Contact.objects.get(pk=contact_ids[email])
+
+
+@dataclass(frozen=True)
+class ContactLink:
+    """One person to make a contact of one account; *email* is already normalized."""
+
+    account_id: int
+    email: str
+    name: str = ""
+    kind: str = ContactKind.CUSTOMER
+    title: str = ""
+
+
+CONTACT_CHUNK = 500  # rows per statement, well under SQLite's limit on parameters
+
+
+@transaction.atomic
+def contacts_add_to_accounts(
+    links: Sequence[ContactLink],
+) -> tuple[dict[str, int], set[tuple[int, int]]]:
+    """Apply *links* in order, as many `contact_add_to_account` calls would, in a few queries.
+
+    A new person becomes a contact with the first name given for them; a known contact
+    without a name takes the first name given. Return the contact ids by email and the
+    (account id, contact id) pairs that were not linked before. The ingest path links a
+    whole batch of requesters at once with it.
+    """
+    if not links:
+        return {}, set()
+    first: dict[str, ContactLink] = {}
+    for link in links:
+        first.setdefault(link.email, link)
+    known: dict[str, tuple[int, str]] = {}  # email -> (id, name)
+    for chunk in batched(first, CONTACT_CHUNK):
+        known.update(
+            (email, (pk, name))
+            for pk, email, name in Contact.objects.filter(email__in=chunk).values_list(
+                "pk", "email", "name"
             )
-    return contact
+        )
+    missing = [email for email in first if email not in known]
+    if missing:
+        Contact.objects.bulk_create(
+            [
+                Contact(
+                    email=email,
+                    name=first[email].name.strip()[:200],
+                    kind=first[email].kind,
+                    title=first[email].title[:200],
+                )
+                for email in missing
+            ],
+            batch_size=CONTACT_CHUNK,
+            # A contact created by another transaction since the read above is used as is.
+            ignore_conflicts=True,
+        )
+        for chunk in batched(missing, CONTACT_CHUNK):
+            known.update(
+                (email, (pk, name))
+                for pk, email, name in Contact.objects.filter(email__in=chunk).values_list(
+                    "pk", "email", "name"
+                )
+            )
+    named: dict[int, str] = {}
+    for link in links:
+        pk, current = known[link.email]
+        if link.name and not current:
+            known[link.email] = (pk, link.name.strip()[:200])
+            named[pk] = known[link.email][1]
+    for pk, name in named.items():
+        Contact.objects.filter(pk=pk).update(name=name)
+    ids = {email: pk for email, (pk, _) in known.items()}
+    pairs = list(dict.fromkeys((link.account_id, ids[link.email]) for link in links))
+    account_ids = {account_id for account_id, _ in pairs}
+    existing: set[tuple[int, int]] = set()
+    for contact_ids in batched(sorted({contact_id for _, contact_id in pairs}), CONTACT_CHUNK):
+        existing.update(
+            AccountContact.objects.filter(
+                contact_id__in=contact_ids, account_id__in=account_ids
+            ).values_list("account_id", "contact_id")
+        )
+    new = [pair for pair in pairs if pair not in existing]
+    if new:
+        AccountContact.objects.bulk_create(
+            [AccountContact(account_id=a, contact_id=c) for a, c in new],
+            batch_size=CONTACT_CHUNK,
+            ignore_conflicts=True,
+        )
+        account_refresh_denormalized(account_id for account_id, _ in new)
+    return ids, set(new)
 
 
 @transaction.atomic

@@ -19,11 +19,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views import View
-from django_htmx.http import HttpResponseClientRedirect, push_url
+from django_htmx.http import HttpResponseClientRedirect, push_url, reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
 from rapport.accounts import selectors, services
-from rapport.accounts.columns import directory_columns_available
+from rapport.accounts.columns import Column, directory_columns_available, directory_columns_for
 from rapport.accounts.domains import domain_display
 from rapport.accounts.fields import field_format
 from rapport.accounts.filters import SORTS, AccountFilterSet
@@ -43,18 +43,37 @@ from rapport.accounts.models import (
     Account,
     AccountSource,
     AccountStatus,
+    CrmProvider,
     CrmSyncStatus,
     FieldDefinition,
     FieldSource,
     FieldType,
 )
-from rapport.accounts.templatetags.accounts_ui import directory_domain_cell, directory_name_cell
+from rapport.accounts.templatetags.accounts_ui import directory_cell, directory_row
 from rapport.audit.selectors import audit_entries_for
 from rapport.errors import InvalidInput, NotFound, PermissionDenied, ServiceError
 from rapport.users.models import User
 
 PAGE_SIZE = 50
-INLINE_FIELDS = {"name": "Account name", "primary_domain": "Primary domain"}
+# The directory cells an admin edits in place, with the label of their text input.
+INLINE_FIELDS = {
+    "name": "Account name",
+    "logo": "Logo",
+    "primary_domain": "Primary domain",
+    "secondary_domains": "Secondary domains",
+    "crm_company": "CRM mapping",
+    "crm_id": "CRM mapping",
+}
+CRM_CELLS = ("crm_company", "crm_id")
+# What a member is told they may not do, in the services' words.
+INLINE_ACTIONS = {
+    "name": "change an account's name or domains",
+    "primary_domain": "change an account's name or domains",
+    "secondary_domains": "change an account's name or domains",
+    "logo": "change an account's logo",
+    "crm_company": "change an account's CRM mapping",
+    "crm_id": "change an account's CRM mapping",
+}
 COLUMN_GROUPS = (("rapport", "Rapport fields"), ("crm", "CRM fields"), ("field", "Extra fields"))
 
 
@@ -259,15 +278,43 @@ class DirectoryColumnsView(HtmxLoginRequiredMixin):
 
 def _inline_field(field: str) -> str:
     if field not in INLINE_FIELDS:
-        raise Http404("Only the name and the primary domain are edited in the table.")
+        raise Http404("This column is not edited in the table.")
     return field
+
+
+def _account_shown(pk: int, columns: list[Column] | None = None) -> Account:
+    """Return the account with the related rows that its directory *columns* show.
+
+    Without *columns*, only the secondary domains are of interest (their own cell).
+    """
+    keys = [c.field.key for c in columns or () if c.field is not None]
+    queryset = selectors.account_queryset(field_keys=keys)
+    try:
+        return queryset.get(pk=pk)
+    except Account.DoesNotExist:
+        raise Http404(f"No account with id {pk}.") from None
 
 
 def _cell(
     request: HttpRequest, account: Account, field: str, *, saved: bool = False
 ) -> HttpResponse:
-    render_cell = directory_name_cell if field == "name" else directory_domain_cell
-    return HttpResponse(render_cell(account, _actor(request).is_admin, saved=saved))
+    if field == "secondary_domains" and not hasattr(account, "secondary_domains_shown"):
+        account = _account_shown(account.pk)
+    return HttpResponse(directory_cell(account, field, _actor(request).is_admin, saved=saved))
+
+
+def _row(request: HttpRequest, account: Account) -> HttpResponse:
+    """Answer with the account's whole row, replacing the one the request came from.
+
+    A CRM mapping shows in several cells (company, id, sync badge, last sync).
+    """
+    user = _actor(request)
+    columns = directory_columns_for(user, selectors.field_definitions())
+    account = _account_shown(account.pk, columns)
+    response = HttpResponse(directory_row(account, columns, user.is_admin, saved=True))
+    retarget(response, "closest tr")
+    reswap(response, "outerHTML")
+    return response
 
 
 def _cell_form(
@@ -283,6 +330,8 @@ def _cell_form(
     context = {
         "account": account,
         "field": field,
+        # The form takes the place of the cell it edits; the logo's is the name cell.
+        "cell_key": "name" if field == "logo" else field,
         "label": INLINE_FIELDS[field],
         "value": value,
         "error": error,
@@ -291,8 +340,54 @@ def _cell_form(
     return render(request, "accounts/cells.html#edit", context, status=status)
 
 
+def _cell_denied(request: HttpRequest, account: Account, field: str) -> HttpResponse:
+    """Answer a member's inline edit with 403 and the reason, in place of the cell."""
+    error = f"Only an admin can {INLINE_ACTIONS[field]}."
+    return _cell_form(request, account, field, value="", error=error, status=403, denied=True)
+
+
+def _crm_form(
+    request: HttpRequest,
+    account: Account,
+    field: str,
+    values: dict[str, str],
+    *,
+    error: ServiceError | None = None,
+) -> HttpResponse:
+    context = {
+        "account": account,
+        "field": field,
+        "values": values,
+        "providers": CrmProvider.choices,
+        "error": error.message if error else "",
+        "error_field": (error.field or "") if error else "",
+    }
+    status = error.status if error else 200
+    return render(request, "accounts/cells.html#crm", context, status=status)
+
+
+def _logo_form(
+    request: HttpRequest, account: Account, *, error: ServiceError | None = None
+) -> HttpResponse:
+    context = {
+        "account": account,
+        "logo_max_kb": settings.LOGO_MAX_BYTES // 1024,
+        "error": error.message if error else "",
+    }
+    status = error.status if error else 200
+    return render(request, "accounts/cells.html#logo", context, status=status)
+
+
+def _crm_values(data: Any) -> dict[str, str]:
+    return {key: str(data.get(key) or "") for key in AccountCrmForm.base_fields}
+
+
 class AccountCellView(HtmxLoginRequiredMixin):
-    """A directory cell an admin edits in place: GET shows it, POST saves it."""
+    """A directory cell an admin edits in place: GET shows it, POST saves it.
+
+    The field in the URL names the cell: name, logo (in the name cell), primary_domain,
+    secondary_domains, or crm_company / crm_id (either edits the whole CRM mapping).
+    """
 
     def get(self, request: HttpRequest, pk: int, field: str) -> HttpResponse:
         return _cell(request, _account(pk), _inline_field(field))
@@ -300,16 +395,59 @@ class AccountCellView(HtmxLoginRequiredMixin):
     def post(self, request: HttpRequest, pk: int, field: str) -> HttpResponse:
         field = _inline_field(field)
         account = _account(pk)
+        if not _actor(request).is_admin:
+            # The services refuse too; answering first keeps a member's input unread.
+            return _cell_denied(request, account, field)
+        if field in CRM_CELLS:
+            return self.save_crm(request, account, field)
+        if field == "logo":
+            return self.save_logo(request, account)
         value = request.POST.get("value", "")
+        changes: dict[str, Any] = {field: value}
+        if field == "secondary_domains":
+            changes = {field: split_list(value)}
         try:
-            account = services.account_update(
-                actor=_actor(request), account=account, **{field: value}
-            )
+            account = services.account_update(actor=_actor(request), account=account, **changes)
         except ServiceError as exc:
             return _cell_form(
                 request, account, field, value=value, error=exc.message, status=exc.status
             )
         return _cell(request, account, field, saved=True)
+
+    def save_crm(self, request: HttpRequest, account: Account, field: str) -> HttpResponse:
+        form = AccountCrmForm(request.POST)
+        values = _crm_values(request.POST)
+        try:
+            if not form.is_valid():
+                name, errors = next(iter(form.errors.items()))
+                raise InvalidInput(f"{form.fields[name].label}: {errors[0]}", field=name)
+            data = form.cleaned_data
+            account = services.account_set_crm_mapping(
+                actor=_actor(request),
+                account=account,
+                provider=data["crm_provider"],
+                external_id=data["crm_external_id"],
+                company_name=data["crm_company_name"],
+            )
+        except ServiceError as exc:
+            return _crm_form(request, account, field, values, error=exc)
+        return _row(request, account)
+
+    def save_logo(self, request: HttpRequest, account: Account) -> HttpResponse:
+        form = AccountLogoForm(request.POST, request.FILES)
+        remove = "logo_remove" in request.POST
+        try:
+            if not form.is_valid():
+                raise InvalidInput(str(form.errors["logo"][0]), field="logo")
+            upload = None if remove else form.cleaned_data["logo"]
+            if upload is None and not remove:
+                raise InvalidInput("Choose an image to upload.", field="logo")
+            account = services.account_set_logo(
+                actor=_actor(request), account=account, upload=upload
+            )
+        except ServiceError as exc:
+            return _logo_form(request, account, error=exc)
+        return _cell(request, account, "logo", saved=True)
 
 
 class AccountCellEditView(HtmxLoginRequiredMixin):
@@ -319,16 +457,19 @@ class AccountCellEditView(HtmxLoginRequiredMixin):
         field = _inline_field(field)
         account = _account(pk)
         if not _actor(request).is_admin:
-            return _cell_form(
-                request,
-                account,
-                field,
-                value="",
-                error="Only an admin can change an account's name or domains.",
-                status=403,
-                denied=True,
-            )
-        value = account.name if field == "name" else domain_display(account.primary_domain or "")
+            return _cell_denied(request, account, field)
+        if field in CRM_CELLS:
+            values = _crm_values(AccountCrmForm.for_account(account).initial)
+            return _crm_form(request, account, field, values)
+        if field == "logo":
+            return _logo_form(request, account)
+        if field == "secondary_domains":
+            shown = getattr(_account_shown(pk), "secondary_domains_shown", [])
+            value = ", ".join(domain_display(d.domain) for d in shown)
+        elif field == "name":
+            value = account.name
+        else:
+            value = domain_display(account.primary_domain or "")
         return _cell_form(request, account, field, value=value)
 
 

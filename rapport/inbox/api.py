@@ -1,22 +1,42 @@
-"""Inbound channels of the JSON API: tickets and raw email."""
+"""The inbox in the JSON API: tickets and raw email in, conversations and Slack channels."""
 
 import hashlib
 import json
 import uuid
 from typing import Any
 
+from django.db import DatabaseError
 from django.http import HttpRequest
-from ninja import Header, Router
+from ninja import Field, Header, Query, Router, Schema
 from ninja.responses import Status
 
+from rapport.accounts.models import Account
 from rapport.errors import Conflict, InvalidInput
-from rapport.inbox.channels.email import email_event_id
+from rapport.inbox import selectors
+from rapport.inbox.channels.email import email_receive_now
 from rapport.inbox.email_parse import MAX_RAW_BYTES
+from rapport.inbox.filters import ConversationFilterSet
 from rapport.inbox.ingest import inbound_event_process_now
-from rapport.inbox.models import Conversation, InboundEventStatus, Message, Source
-from rapport.inbox.schemas import ErrorOut, InboundEmailOut, TicketIn, TicketOut
-from rapport.inbox.services import inbound_event_store
+from rapport.inbox.models import Conversation, InboundEventStatus, Source
+from rapport.inbox.schemas import (
+    ChannelAccountsIn,
+    ConversationAccountIn,
+    ConversationDetailOut,
+    ConversationListOut,
+    ErrorOut,
+    InboundEmailOut,
+    SlackChannelListOut,
+    SlackChannelOut,
+    TicketIn,
+    TicketOut,
+    channel_out,
+    conversation_detail_out,
+    conversation_out,
+)
+from rapport.inbox.services import channel_set_accounts, inbound_event_store
 from rapport.mapping.selectors import mapping_latest
+from rapport.mapping.services import mapping_override
+from rapport.users.models import User
 
 router = Router(tags=["inbound"])
 
@@ -72,12 +92,20 @@ def ticket_create(
 
 @router.post(
     "/inbound/email",
-    response={202: InboundEmailOut, 400: ErrorOut, 413: ErrorOut, 415: ErrorOut},
+    response={
+        202: InboundEmailOut,
+        400: ErrorOut,
+        413: ErrorOut,
+        415: ErrorOut,
+        503: ErrorOut,
+    },
     summary="Receive a raw email",
     description=(
         "Send one raw RFC 822 message as the body, with `Content-Type: message/rfc822`. "
-        "Answers 202 with the conversation the message joined. A redelivery of the same "
-        "Message-ID changes nothing."
+        "Answers 202 with the conversation the message joined (`conversation_id` is null "
+        "while it waits for the worker). A redelivery of the same Message-ID changes "
+        "nothing. A message that can never be ingested (no sender address) answers 400 "
+        "with the reason, which is also recorded; one over 25 MB answers 413."
     ),
     openapi_extra={
         "requestBody": {
@@ -87,29 +115,129 @@ def ticket_create(
     },
 )
 def inbound_email(request: HttpRequest) -> Status[dict[str, Any]]:
-    content_type = request.content_type or ""
-    if content_type != "message/rfc822":
+    if (request.content_type or "").lower() != "message/rfc822":
         return Status(415, {"error": "Send the raw email with Content-Type: message/rfc822."})
-    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    too_large = {"error": f"The email is larger than {MAX_RAW_BYTES // 2**20} MB."}
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
     if length > MAX_RAW_BYTES:
-        return Status(413, {"error": f"The email is larger than {MAX_RAW_BYTES // 2**20} MB."})
+        return Status(413, too_large)
     # Read the stream directly: request.body would apply the 5 MB form-upload limit.
     raw = request.read(MAX_RAW_BYTES + 1)
     if len(raw) > MAX_RAW_BYTES:
-        return Status(413, {"error": f"The email is larger than {MAX_RAW_BYTES // 2**20} MB."})
+        return Status(413, too_large)
     if not raw.strip():
         return Status(400, {"error": "The request body is empty; send a raw RFC 822 email."})
-    message_id = email_event_id(raw)
-    event, _ = inbound_event_store(source=Source.EMAIL, external_id=message_id, raw=raw)
-    inbound_event_process_now(event)
-    if event.status == InboundEventStatus.REJECTED:
-        return Status(400, {"error": event.error})
-    message = Message.objects.filter(source=Source.EMAIL, external_id=message_id).first()
+    try:
+        receipt = email_receive_now(raw, envelope={"via": "api", "user": request.user.pk})
+    except DatabaseError:
+        return Status(503, {"error": "The database is unavailable; send the email again later."})
+    if receipt.rejected:
+        return Status(400, {"error": receipt.rejected})
+    event = receipt.event
     return Status(
         202,
         {
-            "conversation_id": message.conversation_id if message else None,
+            "conversation_id": receipt.conversation_id,
             "status": event.status,
-            "reason": event.error,
+            "reason": event.error if event.status == InboundEventStatus.IGNORED else "",
         },
     )
+
+
+# --- conversations and Slack channels ------------------------------------------------------
+
+conversations_router = Router(tags=["conversations"])
+channels_router = Router(tags=["channels"])
+
+
+class ConversationListQuery(Schema):
+    """Filters shared with the inbox page."""
+
+    q: str = Field("", max_length=200, description="Words in the requester's email or subject.")
+    account: list[str] = Field(default_factory=list, description="Account ids.")
+    source: list[str] = Field(default_factory=list, description="slack, email, web_chat or api.")
+    channel: list[str] = Field(default_factory=list, description="Slack channel ids (Rapport's).")
+    outcome: list[str] = Field(
+        default_factory=list, description="linked, created, conflict or unmatched."
+    )
+    unlinked: str | None = Field(None, description="yes: only conversations without an account.")
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0, le=10_000_000)
+
+
+class ChannelListQuery(Schema):
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0, le=10_000_000)
+
+
+def _actor(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined]
+
+
+@conversations_router.get("", response=ConversationListOut, summary="List conversations")
+def conversation_list(request: HttpRequest, query: Query[ConversationListQuery]) -> dict[str, Any]:
+    filters = ConversationFilterSet.from_params(request.GET)
+    page = selectors.conversation_page(filters, limit=query.limit, offset=query.offset)
+    return {"items": [conversation_out(c) for c in page.items], "count": page.count}
+
+
+@conversations_router.get(
+    "/{conversation_id}",
+    response=ConversationDetailOut,
+    summary="Get a conversation with its messages and mapping decisions",
+)
+def conversation_get(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+    return conversation_detail_out(selectors.conversation_detail(conversation_id))
+
+
+@conversations_router.post(
+    "/{conversation_id}/account",
+    response=ConversationDetailOut,
+    summary="Move a conversation to another account",
+    description=(
+        "Override the mapping by hand: `account_id` moves the conversation to that account, "
+        "null unlinks it. The decision is recorded with the caller and the previous account."
+    ),
+)
+def conversation_account_set(
+    request: HttpRequest, conversation_id: int, payload: ConversationAccountIn
+) -> dict[str, Any]:
+    conversation = selectors.conversation_get(conversation_id)
+    account = None
+    if payload.account_id is not None:
+        account = Account.objects.filter(pk=payload.account_id).first()
+        if account is None:
+            raise InvalidInput(f"No account with id {payload.account_id}.", field="account_id")
+    mapping_override(actor=_actor(request), conversation=conversation, account=account)
+    return conversation_detail_out(selectors.conversation_detail(conversation_id))
+
+
+@channels_router.get("", response=SlackChannelListOut, summary="List Slack channels")
+def channel_list(request: HttpRequest, query: Query[ChannelListQuery]) -> dict[str, Any]:
+    page = selectors.channel_page(limit=query.limit, offset=query.offset)
+    return {"items": [channel_out(c) for c in page.items], "count": page.count}
+
+
+@channels_router.put(
+    "/{channel_id}/accounts",
+    response=SlackChannelOut,
+    summary="Link a Slack channel to accounts",
+    description="Link the channel to exactly the given accounts (an empty list unlinks all). "
+    "Admins only.",
+)
+def channel_accounts_set(
+    request: HttpRequest, channel_id: int, payload: ChannelAccountsIn
+) -> dict[str, Any]:
+    channel = selectors.channel_get(channel_id)
+    ids = sorted(set(payload.account_ids))
+    accounts = selectors.accounts_by_ids(ids)
+    if len(accounts) != len(ids):
+        missing = sorted(set(ids) - {a.pk for a in accounts})
+        raise InvalidInput(
+            f"No account with id {', '.join(str(i) for i in missing)}.", field="account_ids"
+        )
+    channel_set_accounts(actor=_actor(request), channel=channel, accounts=accounts)
+    return channel_out(selectors.channel_get(channel_id))

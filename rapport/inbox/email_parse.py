@@ -1,26 +1,47 @@
 """Turn a raw RFC 822 message into the fields the inbox stores, whatever its state.
 
-Customer mail is often malformed: wrong or unknown charsets, broken MIME boundaries,
-missing headers, deeply nested multiparts. Parsing never raises on such input; it
-keeps the best text it can find, and only refuses (EmailRejected) what cannot be a
-customer message at all: no sender address, or a message over the size limit.
+Customer mail is often malformed and sometimes hostile: wrong or unknown charsets,
+broken MIME boundaries, missing headers, NUL bytes, thousands of nested parts. Parsing
+never raises on such input; it keeps the best text it can find, and only refuses
+(EmailRejected) what cannot be a customer message at all: no sender address, a message
+over the size limit, or a header section no mail program writes.
+
+Every limit below bounds the work one message can cost, so a hostile message takes
+about as long as an ordinary one of the same size. Every string that leaves this module
+is safe to store: no NUL, no lone surrogates, within its column's length.
 """
 
-import email
+import base64
+import binascii
+import codecs
+import email.parser
 import email.policy
 import hashlib
 import html
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
-from email.header import decode_header, make_header
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
 MAX_RAW_BYTES = 25 * 1024 * 1024
+# A real header section is a few hundred lines even after many relays; more is an attack
+# on the parser (its cost grows with the number of lines).
+MAX_HEADER_LINES = 10_000
+# One header value is cut here before it is decoded or parsed.
+MAX_HEADER_CHARS = 100_000
+# The body is parsed up to this many lines or boundary-like lines; the rest is ignored.
+# 25 MB of base64 attachments is about 350,000 lines, so ordinary mail is never cut.
+MAX_PARSE_LINES = 1_000_000
+MAX_BOUNDARY_LINES = 1_000
+MAX_PARTS = 500
+MAX_DEPTH = 50
+MAX_ATTACHMENTS = 100
+MAX_REFERENCES = 50
 MAX_TEXT_CHARS = 200_000
-MAX_PARTS = 200
-MAX_DEPTH = 20
+MAX_HTML_CHARS = 2_000_000
+MAX_ID_CHARS = 250
 
 
 class EmailRejected(Exception):
@@ -39,7 +60,9 @@ class AttachmentInfo:
 
 
 @dataclass
-class ParsedEmail:
+class EmailHeaders:
+    """What the header section says: enough to identify, thread and accept a message."""
+
     message_id: str
     in_reply_to: str
     references: list[str]
@@ -47,172 +70,474 @@ class ParsedEmail:
     from_name: str
     to: list[str]
     subject: str
-    text: str
     sent_at: datetime | None
+
+
+@dataclass
+class ParsedEmail(EmailHeaders):
+    text: str = ""
     attachments: list[AttachmentInfo] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
 
 
+# --- safe text ------------------------------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+# Codecs that decode escape syntax or host names rather than a character set: a hostile
+# message could use them to smuggle lone surrogates or odd text in.
+_NOT_MAIL_CHARSETS = {"unicode-escape", "raw-unicode-escape", "idna", "punycode", "undefined"}
+_LATIN_NAMES = {"ascii", "iso8859-1", "cp1252", "latin-1"}
+
+
+def _safe(text: str) -> str:
+    """Drop control characters (but tab and newlines) and replace lone surrogates."""
+    return _SURROGATE.sub("\ufffd", _CONTROL.sub("", text))
+
+
+def _single_line(text: str, limit: int) -> str:
+    text = _SURROGATE.sub("\ufffd", _LINE_CONTROL.sub(" ", text))
+    return " ".join(text.split())[:limit]
+
+
+def _codec(charset: str | None) -> str | None:
+    """Return the Python codec for a MIME charset name, or None when it is unusable."""
+    name = (charset or "").strip().strip("\"'").lower()
+    name = name.split("*", 1)[0]  # RFC 2231 language suffix: utf-8*en
+    if not name or name in ("unknown-8bit", "x-unknown", "x-user-defined"):
+        return None
+    try:
+        info = codecs.lookup(name)
+    except Exception:  # noqa: BLE001 - LookupError, or ValueError for names with NUL
+        return None
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_MAIL_CHARSETS:
+        return None
+    return info.name
+
+
+def bytes_decode(data: bytes, charset: str | None = None) -> str:
+    """Decode *data* as its declared charset, else UTF-8, else Windows-1252; never raise.
+
+    A declared Latin charset over bytes that are valid UTF-8 is the most common mislabel
+    of all, so valid UTF-8 wins there.
+    """
+    codec = _codec(charset)
+    candidates: list[str] = []
+    if codec in _LATIN_NAMES and not data.isascii():
+        candidates.append("utf-8")
+    candidates += [c for c in (codec, "utf-8", "cp1252") if c and c not in candidates]
+    for candidate in candidates:
+        try:
+            return data.decode(candidate)
+        except Exception:  # noqa: BLE001,S112 - codecs raise more than UnicodeDecodeError
+            continue
+    return data.decode("latin-1")
+
+
+def _from_surrogates(value: str) -> str:
+    """Recover text the parser kept as surrogate escapes (8-bit bytes in headers)."""
+    if value.isascii() or not _SURROGATE.search(value):
+        return value
+    try:
+        return bytes_decode(value.encode("utf-8", "surrogateescape"))
+    except UnicodeEncodeError:  # a surrogate that no byte escaped to
+        return _SURROGATE.sub("\ufffd", value)
+
+
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
+_BETWEEN_WORDS = re.compile(r"\s+")
+
+
+def _encoded_word(charset: str, encoding: str, text: str) -> str | None:
+    try:
+        if encoding in "bB":
+            data = base64.b64decode(text + "=" * (-len(text) % 4), validate=False)
+        else:
+            data = binascii.a2b_qp(text.encode("ascii", "replace"), header=True)
+    except (binascii.Error, ValueError):
+        return None
+    if text and not data:
+        return None  # nothing in it was base64
+    return bytes_decode(data, charset)
+
+
+def decode_words(value: str) -> str:
+    """Decode RFC 2047 encoded words, tolerating unknown charsets and broken words.
+
+    A word that cannot be decoded stays as it was written; whitespace between two
+    encoded words disappears, as the RFC says.
+    """
+    if "=?" not in value:
+        return value
+    out: list[str] = []
+    position = 0
+    previous_was_word = False
+    for match in _ENCODED_WORD.finditer(value):
+        gap = value[position : match.start()]
+        decoded = _encoded_word(match.group(1), match.group(2), match.group(3))
+        if not (previous_was_word and decoded is not None and not _BETWEEN_WORDS.sub("", gap)):
+            out.append(gap)
+        out.append(decoded if decoded is not None else match.group(0))
+        previous_was_word = decoded is not None
+        position = match.end()
+    out.append(value[position:])
+    return "".join(out)
+
+
+# --- headers --------------------------------------------------------------------------------
+
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
 _MSGID = re.compile(r"<([^<>\s]+)>")
-_TAG = re.compile(r"<[^>]+>")
-_STYLE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_BLOCK = re.compile(r"<\s*(br|/p|/div|/li|/tr|/h[1-6])\b[^>]*>", re.IGNORECASE)
+_ANGLE_ADDRESS = re.compile(r"<([^<>\s@]+@[^<>\s@]+)>")
+_BARE_ADDRESS = re.compile(r"[^\s<>(),;:\"@]+@[^\s<>(),;:\"@]+")
+_VALID_ADDRESS = re.compile(r"[^\s<>@]+@[^\s<>@]+")
 
 
-def _header(message: Message, name: str) -> str:
-    try:
-        value = message.get(name)
-    except Exception:  # noqa: BLE001 - a broken header must not stop ingestion
-        return ""
-    if value is None:
-        return ""
-    try:
-        text = str(value)
-    except Exception:  # noqa: BLE001
-        text = value.encode("ascii", "replace").decode() if isinstance(value, str) else ""
-    return " ".join(text.split())
+def _header_section(raw: bytes) -> bytes:
+    match = _HEADER_END.search(raw)
+    return raw[: match.end()] if match else raw
+
+
+class _Headers:
+    """The first value of each header, as the parser kept it (8-bit text as surrogates)."""
+
+    def __init__(self, message: Message) -> None:
+        self.values: dict[str, str] = {}
+        for name, value in message.raw_items():
+            key = str(name).strip().lower()
+            if key not in self.values:
+                self.values[key] = str(value)[:MAX_HEADER_CHARS]
+
+    def raw(self, name: str) -> str:
+        """Return the header unfolded, 8-bit bytes decoded, encoded words left as they are."""
+        value = self.values.get(name.lower(), "")
+        return _single_line(_from_surrogates(value), MAX_HEADER_CHARS)
+
+    def text(self, name: str, limit: int) -> str:
+        return _single_line(decode_words(self.raw(name)), limit)
+
+
+def _read_headers(raw: bytes) -> _Headers:
+    section = _header_section(raw)
+    if section.count(b"\n") + section.count(b"\r") > 2 * MAX_HEADER_LINES:
+        raise EmailRejected(
+            f"The message header has more than {MAX_HEADER_LINES:,} lines; no mail program "
+            "writes that."
+        )
+    parser = email.parser.BytesHeaderParser(policy=email.policy.compat32)
+    return _Headers(parser.parsebytes(section))
+
+
+def _clean_id(value: str) -> str:
+    """Make a message id storable: printable, and a stable digest when it is too long."""
+    value = "".join(ch for ch in value if ch.isprintable() and not ch.isspace())
+    value = _SURROGATE.sub("", value).strip("<>")
+    if len(value) > MAX_ID_CHARS:
+        digest = hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()[:40]
+        value = f"{value[:180]}#{digest}"
+    return value
 
 
 def _message_ids(value: str) -> list[str]:
-    found = _MSGID.findall(value)
-    if not found and value.strip():
-        found = [value.strip().strip("<>")]
-    return [m[:255] for m in found]
+    found = _MSGID.findall(value) or value.split()[:1]
+    ids = (_clean_id(m) for m in found)
+    return [i for i in ids if i]
 
 
-def _decode_payload(part: Message) -> str:
-    try:
-        payload = part.get_payload(decode=True)
-    except Exception:  # noqa: BLE001
-        payload = None
-    if payload is None:
-        raw = part.get_payload()
-        return raw if isinstance(raw, str) else ""
-    if not isinstance(payload, bytes):
-        return str(payload)
-    charset = part.get_content_charset() or "utf-8"
-    for candidate in (charset, "utf-8", "cp1252"):
-        try:
-            return payload.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
+def _sender(headers: _Headers) -> tuple[str, str]:
+    """Return (name, address) of the sender: From, else Sender; first address of several."""
+    for name in ("from", "sender"):
+        value = headers.raw(name)[:4000]
+        if not value:
             continue
-    return payload.decode("utf-8", "replace")
+        try:
+            candidates = [parseaddr(value), *getaddresses([value])]
+        except Exception:  # noqa: BLE001 - the address parser has raised on odd input before
+            candidates = []
+        for display, address in candidates:
+            address = address.strip().lower()
+            if _VALID_ADDRESS.fullmatch(address):
+                return display, address
+        # Not parseable as RFC 5322; take what looks like an address.
+        match = _ANGLE_ADDRESS.search(value) or _BARE_ADDRESS.search(value)
+        if match:
+            address = match.group(match.lastindex or 0).lower()
+            display = value[: match.start()].strip().strip('"')
+            return display, address
+    return "", ""
 
 
-def _html_to_text(markup: str) -> str:
-    markup = _STYLE.sub("", markup)
-    markup = _BLOCK.sub("\n", markup)
-    return html.unescape(_TAG.sub("", markup))
+def _date(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        sent_at = parsedate_to_datetime(value[:200])
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if sent_at.tzinfo is None:
+        sent_at = sent_at.replace(tzinfo=UTC)  # "-0000": the zone is unknown
+    try:
+        sent_at = sent_at.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
+    # A date far in the past or the future is a broken clock or a trick to stay on top
+    # of the inbox; the time of arrival is then the better answer.
+    now = datetime.now(UTC)
+    if not datetime(1990, 1, 1, tzinfo=UTC) <= sent_at <= now + timedelta(days=1):
+        return None
+    return sent_at
 
 
-def _walk(message: Message, depth: int = 0, counter: list[int] | None = None) -> list[Message]:
-    counter = counter if counter is not None else [0]
-    if depth > MAX_DEPTH or counter[0] >= MAX_PARTS:
-        return []
-    counter[0] += 1
-    if message.is_multipart():
-        payload = message.get_payload()
-        parts: list[Message] = []
-        for child in payload if isinstance(payload, list) else []:
-            if isinstance(child, Message):
-                parts.extend(_walk(child, depth + 1, counter))
-        return parts
-    return [message]
+def email_fingerprint(raw: bytes) -> str:
+    """Return a stable id for a message without a Message-ID.
+
+    It covers the headers a sender writes and the body, not the ones relays add
+    (Received, Return-Path, DKIM), so the same message delivered by another route, or
+    with other line endings, gets the same id.
+    """
+    digest = hashlib.sha256()
+    section = _header_section(raw)
+    try:
+        headers = _read_headers(raw)
+    except EmailRejected:
+        section = b""
+    else:
+        for name in ("from", "sender", "to", "cc", "subject", "date", "in-reply-to", "references"):
+            digest.update(headers.raw(name).encode("utf-8", "replace") + b"\n")
+    digest.update(raw[len(section) :].replace(b"\r\n", b"\n").replace(b"\r", b"\n").strip())
+    return f"sha256-{digest.hexdigest()}@rapport"
 
 
-def _clean_text(text: str) -> str:
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    text = re.sub(r"[ \t]+\n", "\n", text)
-    text = re.sub(r"\n{3,}", "\n\n", text).strip()
-    return text[:MAX_TEXT_CHARS]
+def email_headers_parse(raw: bytes) -> EmailHeaders:
+    """Read the header section of *raw*; raise EmailRejected when it cannot be a message.
 
-
-def email_parse(raw: bytes) -> ParsedEmail:
-    """Parse *raw* into a ParsedEmail; raise EmailRejected with a reason when it cannot be one."""
+    Only the header section is parsed, so this stays fast on a 25 MB message: the SMTP
+    listener calls it before it answers.
+    """
     if not raw or not raw.strip():
         raise EmailRejected("The message is empty.")
     if len(raw) > MAX_RAW_BYTES:
         raise EmailRejected(
-            f"The message is {len(raw) // (1024 * 1024)} MB; the limit is "
-            f"{MAX_RAW_BYTES // (1024 * 1024)} MB."
+            f"The message is {len(raw) / 2**20:.1f} MB; the limit is {MAX_RAW_BYTES // 2**20} MB."
         )
-    try:
-        message = email.message_from_bytes(raw, policy=email.policy.compat32)
-    except Exception as exc:  # noqa: BLE001 - the parser itself should not fail, but may
-        raise EmailRejected(f"The message could not be parsed: {exc}.") from None
-
-    from_header = _header(message, "From") or _header(message, "Sender")
-    from_name, from_email = parseaddr(from_header)
-    from_email = from_email.strip().lower()
-    if not from_email or "@" not in from_email or " " in from_email:
+    headers = _read_headers(raw)
+    from_name, from_email = _sender(headers)
+    if not from_email or len(from_email) > 254:
         raise EmailRejected("The message has no valid sender address (From header).")
-    from_name = _decode_words(from_name)
-
-    message_ids = _message_ids(_header(message, "Message-ID"))
-    # Without a Message-ID, the content itself identifies the message, so a retried
-    # delivery of the same bytes is still recognised as the same message.
-    message_id = (
-        message_ids[0] if message_ids else f"sha256-{hashlib.sha256(raw).hexdigest()}@rapport"
+    message_ids = _message_ids(headers.raw("message-id"))
+    references = _message_ids(headers.raw("references"))
+    if len(references) > MAX_REFERENCES:
+        # The first is the root of the thread, the last ones the nearest parents.
+        references = [references[0], *references[-(MAX_REFERENCES - 1) :]]
+    to = [
+        _single_line(address, 254).lower()
+        for _, address in getaddresses([headers.raw("to")[:10_000]])
+        if "@" in address
+    ]
+    return EmailHeaders(
+        message_id=message_ids[0] if message_ids else email_fingerprint(raw),
+        in_reply_to=(_message_ids(headers.raw("in-reply-to")) or [""])[0],
+        references=references,
+        from_email=_single_line(from_email, 254),
+        from_name=_single_line(decode_words(from_name).strip().strip('"'), 200),
+        to=to[:50],
+        subject=headers.text("subject", 500),
+        sent_at=_date(headers.raw("date")),
     )
 
+
+# --- body -----------------------------------------------------------------------------------
+
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+_BOUNDARY_LINE = re.compile(rb"(?:\r\n|\r|\n)--")
+
+
+def _parse_limit(raw: bytes) -> int | None:
+    """Return where to cut *raw* before parsing it in full, or None to parse it all."""
+    cut = None
+    if raw.count(b"\n") + raw.count(b"\r") > MAX_PARSE_LINES:
+        for number, match in enumerate(_LINE_BREAK.finditer(raw), 1):
+            if number >= MAX_PARSE_LINES:
+                cut = match.end()
+                break
+    if raw.count(b"\n--") + raw.count(b"\r--") > MAX_BOUNDARY_LINES:
+        for number, match in enumerate(_BOUNDARY_LINE.finditer(raw), 1):
+            if number > MAX_BOUNDARY_LINES:
+                cut = min(cut or len(raw), match.start())
+                break
+    return cut
+
+
+_SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b", re.IGNORECASE)
+_COMMENT_START = "<!--"
+# `[^<>]*` stops at the next bracket, so a run of unclosed tags costs linear time.
+_BLOCK_TAG = re.compile(r"<\s*/?\s*(?:br|p|div|li|tr|h[1-6]|blockquote|table)\b[^<>]*>", re.I)
+_TAG = re.compile(r"<[^<>]*>")
+_TAG_START = re.compile(r"<[a-zA-Z/!?]")
+
+
+def _drop_between(markup: str, start: re.Pattern[str] | str, end_for: str) -> str:
+    """Remove each `start ... end` block in one forward pass (unclosed: to the end)."""
+    lower = markup.lower()
+    out: list[str] = []
+    position = 0
+    while True:
+        if isinstance(start, str):
+            found = lower.find(start, position)
+            begin, end_marker = found, end_for
+        else:
+            match = start.search(markup, position)
+            found = match.start() if match else -1
+            begin, end_marker = found, (f"</{match.group(1).lower()}" if match else "")
+        if begin < 0:
+            out.append(markup[position:])
+            return "".join(out)
+        out.append(markup[position:begin])
+        stop = lower.find(end_marker, begin + 1)
+        if stop < 0:
+            return "".join(out)
+        close = lower.find(">", stop)
+        position = len(markup) if close < 0 else close + 1
+
+
+def html_to_text(markup: str) -> str:
+    """Return the readable text of an HTML body, in time linear in its length."""
+    markup = markup[:MAX_HTML_CHARS]
+    markup = _drop_between(markup, _COMMENT_START, "-->")
+    markup = _drop_between(markup, _SCRIPT_OR_STYLE, "")
+    markup = _TAG.sub("", _BLOCK_TAG.sub("\n", markup))
+    # A tag that never closes hides the rest of the document in a browser; here too.
+    unclosed = _TAG_START.search(markup, markup.rfind(">") + 1)
+    if unclosed:
+        markup = markup[: unclosed.start()]
+    return html.unescape(markup).replace("\xa0", " ")
+
+
+def _clean_text(text: str) -> str:
+    text = _safe(text[: MAX_TEXT_CHARS * 2].replace("\r\n", "\n").replace("\r", "\n"))
+    lines = [line.rstrip(" \t") for line in text.split("\n")]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return text[:MAX_TEXT_CHARS]
+
+
+def _leaves(message: Message, defects: list[str]) -> Iterator[Message]:
+    """Yield the leaf parts depth first, within MAX_PARTS and MAX_DEPTH."""
+    stack: list[tuple[Message, int]] = [(message, 0)]
+    seen = 0
+    while stack:
+        part, depth = stack.pop()
+        seen += 1
+        if seen > MAX_PARTS:
+            defects.append("TooManyParts")
+            return
+        payload = part.get_payload()
+        if part.is_multipart() and isinstance(payload, list):
+            if depth >= MAX_DEPTH:
+                defects.append("TooDeeplyNested")
+                continue
+            children = [c for c in payload if isinstance(c, Message)]
+            stack.extend((child, depth + 1) for child in reversed(children))
+        else:
+            yield part
+
+
+_BASE64_TEXT = re.compile(r"[A-Za-z0-9+/=\s]*")
+
+
+def _part_text(part: Message) -> str:
+    raw = part.get_payload()
+    encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    if encoding == "base64" and isinstance(raw, str) and not _BASE64_TEXT.fullmatch(raw):
+        # Not base64 at all: decoding would turn the sender's text into noise.
+        return _from_surrogates(raw)
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:  # noqa: BLE001 - a broken transfer encoding leaves the raw text
+        payload = None
+    if isinstance(payload, bytes):
+        try:
+            charset = part.get_content_charset()
+        except Exception:  # noqa: BLE001
+            charset = None
+        return bytes_decode(payload, charset)
+    return _from_surrogates(raw) if isinstance(raw, str) else ""
+
+
+def _attachment(part: Message, content_type: str, number: int) -> AttachmentInfo:
+    try:
+        filename = part.get_filename() or ""
+    except Exception:  # noqa: BLE001 - RFC 2231 parameters can be broken in many ways
+        filename = ""
+    filename = _single_line(decode_words(_from_surrogates(str(filename))), 255)
+    try:
+        body = part.get_payload(decode=True)
+    except Exception:  # noqa: BLE001
+        body = None
+    subtype = content_type.partition("/")[2] or "bin"
+    return AttachmentInfo(
+        filename=filename or f"attachment-{number}.{subtype[:20]}",
+        content_type=_single_line(content_type, 100),
+        size=len(body) if isinstance(body, bytes) else 0,
+    )
+
+
+def _content_type(part: Message) -> str:
+    try:
+        return (part.get_content_type() or "text/plain").lower()
+    except Exception:  # noqa: BLE001
+        return "text/plain"
+
+
+def _disposition(part: Message) -> str:
+    value = part.get("Content-Disposition")
+    return str(value).split(";", 1)[0].strip().lower() if value is not None else ""
+
+
+def _body(raw: bytes, defects: list[str]) -> tuple[str, list[AttachmentInfo]]:
+    cut = _parse_limit(raw)
+    if cut is not None:
+        defects.append("Truncated")
+        raw = raw[:cut]
+    try:
+        message = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(raw)
+    except Exception:  # noqa: BLE001 - RecursionError on absurd nesting, for one
+        defects.append("Unparseable")
+        body = raw[len(_header_section(raw)) :]
+        return _clean_text(bytes_decode(body[: MAX_TEXT_CHARS * 4])), []
+    defects.extend(type(d).__name__ for d in message.defects)
     plain: list[str] = []
     markup: list[str] = []
     attachments: list[AttachmentInfo] = []
-    for part in _walk(message):
-        content_type = (part.get_content_type() or "text/plain").lower()
-        disposition = (_header(part, "Content-Disposition").split(";")[0]).lower()
-        filename = part.get_filename() if not disposition.startswith("inline") else None
-        if disposition == "attachment" or (filename and not content_type.startswith("text/")):
-            try:
-                body = part.get_payload(decode=True) or b""
-            except Exception:  # noqa: BLE001
-                body = b""
-            attachments.append(
-                AttachmentInfo(
-                    filename=_decode_words(filename or "attachment")[:255],
-                    content_type=content_type[:100],
-                    size=len(body) if isinstance(body, bytes) else 0,
-                )
-            )
+    for number, part in enumerate(_leaves(message, defects), 1):
+        content_type = _content_type(part)
+        disposition = _disposition(part)
+        if disposition == "attachment" or not (
+            content_type in ("text/plain", "text/html") or content_type.startswith("multipart/")
+        ):
+            if len(attachments) < MAX_ATTACHMENTS:
+                attachments.append(_attachment(part, content_type, number))
             continue
-        if content_type == "text/plain":
-            plain.append(_decode_payload(part))
-        elif content_type == "text/html":
-            markup.append(_decode_payload(part))
+        if content_type == "text/html":
+            markup.append(_part_text(part))
+        else:
+            # text/plain, or a multipart whose boundary never appears: its raw text is
+            # the best there is.
+            plain.append(_part_text(part))
     text = "\n\n".join(p for p in plain if p.strip())
     if not text.strip() and markup:
-        text = "\n\n".join(_html_to_text(m) for m in markup)
+        text = "\n\n".join(html_to_text(m) for m in markup)
+    return _clean_text(text), attachments
 
-    sent_at = None
-    date_header = _header(message, "Date")
-    if date_header:
-        try:
-            sent_at = parsedate_to_datetime(date_header)
-            if sent_at.tzinfo is None:
-                sent_at = None
-        except (TypeError, ValueError, IndexError):
-            sent_at = None
 
+def email_parse(raw: bytes) -> ParsedEmail:
+    """Parse *raw* into a ParsedEmail; raise EmailRejected with a reason when it cannot be one."""
+    headers = email_headers_parse(raw)
+    defects: list[str] = []
+    text, attachments = _body(raw, defects)
     return ParsedEmail(
-        message_id=message_id,
-        in_reply_to=(_message_ids(_header(message, "In-Reply-To")) or [""])[0],
-        references=_message_ids(_header(message, "References"))[-50:],
-        from_email=from_email[:254],
-        from_name=from_name[:200],
-        to=[addr.lower()[:254] for _, addr in getaddresses([_header(message, "To")]) if addr][:50],
-        subject=_decode_words(_header(message, "Subject"))[:500],
-        text=_clean_text(text),
-        sent_at=sent_at,
+        **vars(headers),
+        text=text,
         attachments=attachments,
-        defects=[type(d).__name__ for d in getattr(message, "defects", [])][:20],
+        defects=list(dict.fromkeys(defects))[:20],
     )
-
-
-def _decode_words(value: str) -> str:
-    """Decode RFC 2047 encoded words, tolerating unknown charsets."""
-    if "=?" not in value:
-        return value.strip()
-    try:
-        return str(make_header(decode_header(value))).strip()
-    except Exception:  # noqa: BLE001
-        return value.strip()

@@ -1,15 +1,25 @@
 """Writes for channels and inbound events."""
 
 import datetime
+import uuid
+import zlib
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from rapport.accounts.models import Account
 from rapport.audit.services import audit_record
-from rapport.errors import InvalidInput
-from rapport.inbox.models import Channel, InboundEvent, InboundEventStatus
+from rapport.errors import InvalidInput, PermissionDenied
+from rapport.inbox.models import (
+    Channel,
+    Conversation,
+    InboundEvent,
+    InboundEventStatus,
+    Message,
+    MessageDirection,
+)
 from rapport.users.models import User
 from rapport.users.services import user_require_admin
 
@@ -83,6 +93,7 @@ def inbound_events_store_many(
     """
     created_ids: list[int] = []
     with transaction.atomic():
+        _store_many_lock(source)
         for start in range(0, len(items), batch_size):
             chunk = items[start : start + batch_size]
             keys = [external_id[:255] for external_id, _ in chunk]
@@ -99,12 +110,31 @@ def inbound_events_store_many(
             created_ids.extend(
                 InboundEvent.objects.filter(
                     source=source, external_id__in=list(fresh), status=InboundEventStatus.PENDING
-                ).values_list("pk", flat=True)
+                )
+                .order_by("pk")
+                .values_list("pk", flat=True)
             )
     for start in range(0, len(created_ids), batch_size):
         ids = created_ids[start : start + batch_size]
         transaction.on_commit(lambda ids=ids: _enqueue(ids))  # type: ignore[misc]
     return len(created_ids)
+
+
+# The class of PostgreSQL advisory locks taken by `_store_many_lock` ("RAPP").
+_STORE_MANY_LOCK = 0x52415050
+
+
+def _store_many_lock(source: str) -> None:
+    """Let one batch store of *source* run at a time, until its transaction ends.
+
+    On PostgreSQL two batches holding some of the same events in different orders would
+    wait on each other's uncommitted rows (a deadlock), and each would count the other's
+    new events as its own. SQLite's IMMEDIATE transactions already run one at a time.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            key = zlib.crc32(source.encode()) & 0x7FFFFFFF
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_STORE_MANY_LOCK, key])
 
 
 def _enqueue(event_ids: list[int]) -> None:
@@ -128,3 +158,39 @@ def inbound_events_recover() -> int:
     for start in range(0, len(ids), RECOVER_BATCH):
         _enqueue(ids[start : start + RECOVER_BATCH])
     return len(ids)
+
+
+# --- team replies ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def conversation_reply(*, actor: User, conversation: Conversation, text: str) -> Message:
+    """Add a team member's reply to *conversation*.
+
+    The reply is stored in the conversation's own source; each channel delivers it from
+    there (the web chat widget shows it on its next poll).
+    """
+    if not actor.is_active:
+        raise PermissionDenied("Only an active member can reply.")
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput("Write a reply first.", field="text")
+    if "\x00" in text:
+        raise InvalidInput("The reply cannot contain NUL characters.", field="text")
+    now = timezone.now()
+    message = Message.objects.create(
+        conversation=conversation,
+        source=conversation.source,
+        external_id=f"reply-{uuid.uuid4()}",
+        direction=MessageDirection.OUTBOUND,
+        author_user=actor,
+        author_email=actor.email,
+        # The name only: a customer-facing channel must not show a member's email.
+        author_name=actor.name,
+        text=text,
+        sent_at=now,
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(
+        message_count=F("message_count") + 1, last_message_at=now
+    )
+    return message

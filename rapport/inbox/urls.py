@@ -1,4 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from rapport.inbox import views
 
 app_name = "inbox"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.InboxView.as_view(), name="list"),
+    path("accounts/", views.AccountSearchView.as_view(), name="account_search"),
+    path("channels/", views.ChannelListView.as_view(), name="channels"),
+    path(
+        "channels/<int:pk>/accounts/", views.ChannelAccountsView.as_view(), name="channel_accounts"
+    ),
+    path("<int:pk>/", views.ConversationDetailView.as_view(), name="conversation"),
+    path("<int:pk>/account/", views.ConversationAccountView.as_view(), name="conversation_account"),
+    path("<int:pk>/reply/", views.ConversationReplyView.as_view(), name="conversation_reply"),
+]

@@ -12,10 +12,13 @@
 The engine only decides; `mapping.services` stores the decision.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import batched
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from rapport.accounts.domains import domain_normalize
 from rapport.accounts.models import Account, AccountDomain, AccountSource
@@ -24,6 +27,7 @@ from rapport.mapping.models import MappingMethod, MappingOutcome, MappingSetting
 from rapport.mapping.public_domains import domain_is_public
 
 _GENERIC_SECOND_LEVEL = {"co", "com", "org", "net", "ac", "gov", "edu", "or", "ne", "go"}
+NOT_LINKED = "Not linked: "
 
 
 @dataclass(frozen=True)
@@ -48,12 +52,32 @@ class MappingResult:
 
 
 @dataclass
+class _ChannelLinks:
+    name: str
+    accounts: list[Account]  # by name
+
+
+@dataclass
 class MappingContext:
-    """Settings read once per batch of conversations."""
+    """The workspace's mapping settings, and what one batch of conversations has read.
+
+    A context serves one batch: the accounts, channels and contacts the engine looks up
+    are remembered, and the accounts it creates and the contacts the batch links are
+    noted, so later conversations of the batch see them without asking the database
+    again. Load a new context for each batch; `prefetch` reads a batch's needs at once.
+    """
 
     auto_create: bool
     public_added: list[str]
     public_removed: list[str]
+    _accounts: dict[int, Account | None] = field(default_factory=dict, init=False, repr=False)
+    _primary: dict[str, Account | None] = field(default_factory=dict, init=False, repr=False)
+    _secondary: dict[str, list[Account]] = field(default_factory=dict, init=False, repr=False)
+    _refs: dict[str, list[Account]] = field(default_factory=dict, init=False, repr=False)
+    _channels: dict[int, _ChannelLinks | None] = field(default_factory=dict, init=False, repr=False)
+    _contacts: dict[str, set[int]] = field(default_factory=dict, init=False, repr=False)
+    _linked: dict[str, set[int]] = field(default_factory=dict, init=False, repr=False)
+    _public: dict[str, bool] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
     def load(cls) -> "MappingContext":
@@ -64,8 +88,186 @@ class MappingContext:
             public_removed=list(settings.public_domains_removed),
         )
 
+    def fresh(self) -> "MappingContext":
+        """Return a context with the same settings and nothing read yet."""
+        return MappingContext(self.auto_create, list(self.public_added), list(self.public_removed))
+
     def is_public(self, domain: str) -> bool:
-        return domain_is_public(domain, added=self.public_added, removed=self.public_removed)
+        if domain not in self._public:
+            self._public[domain] = domain_is_public(
+                domain, added=self.public_added, removed=self.public_removed
+            )
+        return self._public[domain]
+
+    # --- what the engine reads, once per batch ---------------------------------------------
+
+    def prefetch(self, requests: Iterable[MappingRequest]) -> None:
+        """Read what *requests* will need in a few queries rather than a few per request."""
+        requests = list(requests)
+        self._accounts_load(r.account_id for r in requests if r.account_id is not None)
+        self._refs_load(r.customer_ref.strip() for r in requests if r.customer_ref.strip())
+        channel_ids = [r.channel_id for r in requests if r.channel_id is not None]
+        self._channels_load(channel_ids)
+        domains = {email_domain(r.requester_email) for r in requests}
+        self._domains_load(d for d in domains if d and not self.is_public(d))
+        shared = {
+            pk for pk in channel_ids if (links := self._channels[pk]) and len(links.accounts) > 1
+        }
+        self._contacts_load(
+            email
+            for r in requests
+            if r.channel_id in shared and (email := contact_address(r.requester_email))
+        )
+
+    def account(self, account_id: Any) -> Account | None:
+        key = _account_key(account_id)
+        if key not in self._accounts:
+            self._accounts_load([key])
+        return self._accounts[key]
+
+    def account_by_primary_domain(self, domain: str) -> Account | None:
+        if domain not in self._primary:
+            self._domains_load([domain])
+        return self._primary[domain]
+
+    def accounts_by_secondary_domain(self, domain: str) -> list[Account]:
+        if domain not in self._secondary:
+            self._domains_load([domain])
+        return self._secondary[domain]
+
+    def accounts_by_ref(self, ref: str) -> list[Account]:
+        if ref not in self._refs:
+            self._refs_load([ref])
+        return self._refs[ref]
+
+    def channel(self, channel_id: int) -> _ChannelLinks | None:
+        if channel_id not in self._channels:
+            self._channels_load([channel_id])
+        return self._channels[channel_id]
+
+    def contact_account_ids(self, email: str) -> set[int]:
+        """Return the accounts the person with (normalized) *email* is a contact of."""
+        if email not in self._contacts:
+            self._contacts_load([email])
+        return self._contacts[email] | self._linked.get(email, set())
+
+    # --- what the batch changes ------------------------------------------------------------
+
+    def account_created(self, account: Account) -> None:
+        """Note an account created for its primary domain."""
+        self._accounts[account.pk] = account
+        if account.primary_domain:
+            self._primary[account.primary_domain] = account
+
+    def contact_linked(self, email: str, account_id: int) -> None:
+        """Note that the batch makes the person with *email* a contact of an account."""
+        self._linked.setdefault(email, set()).add(account_id)
+
+    # --- loading ---------------------------------------------------------------------------
+
+    def _accounts_load(self, account_ids: Iterable[Any]) -> None:
+        keys = {_account_key(pk) for pk in account_ids} - self._accounts.keys()
+        for chunk in batched(sorted(keys), _CHUNK):
+            found = {a.pk: a for a in _accounts().filter(pk__in=chunk)}
+            self._accounts.update((pk, found.get(pk)) for pk in chunk)
+
+    def _refs_load(self, refs: Iterable[str]) -> None:
+        wanted = set(refs) - self._refs.keys()
+        for chunk in batched(sorted(wanted), _CHUNK):
+            found: dict[str, list[Account]] = {ref: [] for ref in chunk}
+            for account in _accounts().filter(
+                Q(crm_external_id__in=chunk) | Q(external_ref__in=chunk)
+            ):
+                for ref in {account.crm_external_id, account.external_ref} & found.keys():
+                    found[ref].append(account)
+            self._refs.update(found)
+
+    def _channels_load(self, channel_ids: Iterable[int]) -> None:
+        from rapport.inbox.models import Channel, ChannelAccount
+
+        wanted = set(channel_ids) - self._channels.keys()
+        for chunk in batched(sorted(wanted), _CHUNK):
+            found = {
+                pk: _ChannelLinks(name, [])
+                for pk, name in Channel.objects.filter(pk__in=chunk).values_list("pk", "name")
+            }
+            links = (
+                ChannelAccount.objects.filter(channel_id__in=found)
+                .select_related("account")
+                .only("channel_id", *(f"account__{name}" for name in _ACCOUNT_FIELDS))
+                .order_by("channel_id", "account__name", "account_id")
+            )
+            for link in links:
+                found[link.channel_id].accounts.append(link.account)
+            self._channels.update((pk, found.get(pk)) for pk in chunk)
+
+    def _domains_load(self, domains: Iterable[str]) -> None:
+        wanted = set(domains) - self._primary.keys()
+        for chunk in batched(sorted(wanted), _CHUNK):
+            primary = {a.primary_domain: a for a in _accounts().filter(primary_domain__in=chunk)}
+            secondary: dict[str, list[Account]] = {domain: [] for domain in chunk}
+            rows = (
+                AccountDomain.objects.filter(domain__in=chunk)
+                .select_related("account")
+                .only("domain", *(f"account__{name}" for name in _ACCOUNT_FIELDS))
+                .order_by("domain", "account__name", "account_id")
+            )
+            for row in rows:
+                secondary[row.domain].append(row.account)
+            for domain in chunk:
+                self._primary[domain] = primary.get(domain)
+                self._secondary[domain] = secondary[domain][:20]
+
+    def _contacts_load(self, emails: Iterable[str]) -> None:
+        from rapport.accounts.models import AccountContact
+
+        wanted = set(emails) - self._contacts.keys()
+        for chunk in batched(sorted(wanted), _CHUNK):
+            found: dict[str, set[int]] = {email: set() for email in chunk}
+            for email, account_id in AccountContact.objects.filter(
+                contact__email__in=chunk
+            ).values_list("contact__email", "account_id"):
+                found[email].add(account_id)
+            self._contacts.update(found)
+
+
+# What the engine reads of an account: it names accounts and links to them. Other fields
+# load on first use.
+_ACCOUNT_FIELDS = ("id", "name", "primary_domain", "crm_external_id", "external_ref")
+_CHUNK = 500  # values per IN (...), well under SQLite's limit on parameters
+
+
+def _accounts() -> "QuerySet[Account]":
+    return Account.objects.only(*_ACCOUNT_FIELDS)
+
+
+def _account_key(account_id: Any) -> int:
+    """Return *account_id* as the database compares it (a ValueError if it is no id)."""
+    return int(Account._meta.pk.get_prep_value(account_id))
+
+
+@lru_cache(maxsize=16_384)
+def _host_normalize(host: str) -> str:
+    """Return `domain_normalize(host)`, or "" for a host that is not a domain.
+
+    Cached: a batch of mail comes from a few thousand domains, and the IDNA checks of
+    `domain_normalize` cost more than the rest of a message's mapping.
+    """
+    try:
+        return domain_normalize(host)
+    except InvalidInput:
+        return ""
+
+
+def contact_address(email: str) -> str:
+    """Return *email* as contacts store it, or "" when it cannot be a contact's.
+
+    The same as `accounts.services.contact_normalize_email`, with the domain part cached.
+    """
+    local, _, host = (email or "").strip().lower().rpartition("@")
+    domain = _host_normalize(host) if local else ""
+    normalized = f"{local}@{domain}" if domain else ""
+    return normalized if len(normalized) <= 254 else ""
 
 
 def _candidate(account: Account, via: str) -> dict[str, Any]:
@@ -80,12 +282,7 @@ def _names(accounts: list[Account]) -> str:
 def email_domain(email: str) -> str:
     """Return the normalized domain of an email address, or "" when it has none."""
     _, _, host = (email or "").strip().rpartition("@")
-    if not host:
-        return ""
-    try:
-        return domain_normalize(host)
-    except InvalidInput:
-        return ""
+    return _host_normalize(host) if host else ""
 
 
 def account_name_from_domain(domain: str) -> str:
@@ -105,7 +302,7 @@ def account_name_from_domain(domain: str) -> str:
 def mapping_resolve(request: MappingRequest, context: MappingContext) -> MappingResult:
     """Decide the account of a conversation; create one when the settings allow it."""
     domain = email_domain(request.requester_email)
-    result = _resolve_direct(request) or _resolve_customer_ref(request)
+    result = _resolve_direct(request, context) or _resolve_customer_ref(request, context)
     if result is None:
         result = _resolve_channel(request, domain, context)
     if result is None:
@@ -114,10 +311,10 @@ def mapping_resolve(request: MappingRequest, context: MappingContext) -> Mapping
     return result
 
 
-def _resolve_direct(request: MappingRequest) -> MappingResult | None:
+def _resolve_direct(request: MappingRequest, context: MappingContext) -> MappingResult | None:
     if request.account_id is None:
         return None
-    account = Account.objects.filter(pk=request.account_id).first()
+    account = context.account(request.account_id)
     if account is None:
         return None
     return MappingResult(
@@ -129,11 +326,11 @@ def _resolve_direct(request: MappingRequest) -> MappingResult | None:
     )
 
 
-def _resolve_customer_ref(request: MappingRequest) -> MappingResult | None:
+def _resolve_customer_ref(request: MappingRequest, context: MappingContext) -> MappingResult | None:
     ref = request.customer_ref.strip()
     if not ref:
         return None
-    matches = list(Account.objects.filter(Q(crm_external_id=ref) | Q(external_ref=ref))[:5])
+    matches = context.accounts_by_ref(ref)
     if len(matches) != 1:
         return None
     account = matches[0]
@@ -152,12 +349,10 @@ def _resolve_channel(
 ) -> MappingResult | None:
     if request.channel_id is None:
         return None
-    from rapport.inbox.models import Channel
-
-    channel = Channel.objects.filter(pk=request.channel_id).first()
+    channel = context.channel(request.channel_id)
     if channel is None:
         return None
-    linked = list(channel.accounts.order_by("name"))
+    linked = channel.accounts
     if len(linked) == 1:
         account = linked[0]
         return MappingResult(
@@ -171,12 +366,9 @@ def _resolve_channel(
         return None
     candidates = [_candidate(a, f"Slack channel #{channel.name}") for a in linked]
     email = request.requester_email.strip().lower()
-    if email:
-        known = [
-            a
-            for a in linked
-            if a.contacts.filter(email=email).exists()  # at most a handful of accounts
-        ]
+    if contact_email := contact_address(email):
+        contact_of = context.contact_account_ids(contact_email)
+        known = [a for a in linked if a.pk in contact_of]
         if len(known) == 1:
             account = known[0]
             return MappingResult(
@@ -194,9 +386,11 @@ def _resolve_channel(
         result.candidates = candidates + result.candidates
         result.outcome = MappingOutcome.CONFLICT
         result.method = MappingMethod.SLACK_CHANNEL
+        # "Not linked: no account has the domain x." -> "no account has the domain x."
+        detail = result.reason.removeprefix(NOT_LINKED)
         result.reason = (
-            f"Not linked: #{channel.name} is shared by {_names(linked)}, and "
-            f"{result.reason[0].lower()}{result.reason[1:]}"
+            f"{NOT_LINKED}#{channel.name} is shared by {_names(linked)}, and "
+            f"{detail[0].lower()}{detail[1:]}"
         )
     return result
 
@@ -222,7 +416,7 @@ def _resolve_domain(
             None,
             f"Not linked: {domain} is a public email domain, so it says nothing about the company.",
         )
-    primary = Account.objects.filter(primary_domain=domain).first()
+    primary = context.account_by_primary_domain(domain)
     if primary is not None:
         return MappingResult(
             MappingMethod.EMAIL_DOMAIN,
@@ -231,11 +425,7 @@ def _resolve_domain(
             f"Linked to {primary.name} by primary domain {domain}.",
             [_candidate(primary, f"primary domain {domain}")],
         )
-    secondary = list(
-        Account.objects.filter(
-            pk__in=AccountDomain.objects.filter(domain=domain).values("account_id")
-        ).order_by("name")[:20]
-    )
+    secondary = context.accounts_by_secondary_domain(domain)
     candidates = [_candidate(a, f"secondary domain {domain}") for a in secondary]
     if len(secondary) == 1:
         account = secondary[0]
@@ -255,7 +445,7 @@ def _resolve_domain(
             candidates,
         )
     if allow_create and context.auto_create:
-        return _create_account(request, domain)
+        return _create_account(request, domain, context)
     return MappingResult(
         MappingMethod.EMAIL_DOMAIN,
         MappingOutcome.UNMATCHED,
@@ -269,7 +459,7 @@ def _resolve_domain(
     )
 
 
-def _create_account(request: MappingRequest, domain: str) -> MappingResult:
+def _create_account(request: MappingRequest, domain: str, context: MappingContext) -> MappingResult:
     from rapport.accounts.services import account_create
 
     name = account_name_from_domain(domain)
@@ -279,7 +469,8 @@ def _create_account(request: MappingRequest, domain: str) -> MappingResult:
         )
     except Conflict:
         # Another message from the same new domain created it first: link to that one.
-        winner = Account.objects.get(primary_domain=domain)
+        winner = _accounts().get(primary_domain=domain)
+        context.account_created(winner)
         return MappingResult(
             MappingMethod.EMAIL_DOMAIN,
             MappingOutcome.LINKED,
@@ -287,6 +478,7 @@ def _create_account(request: MappingRequest, domain: str) -> MappingResult:
             f"Linked to {winner.name} by primary domain {domain}.",
             [_candidate(winner, f"primary domain {domain}")],
         )
+    context.account_created(account)
     return MappingResult(
         MappingMethod.AUTO_CREATE,
         MappingOutcome.CREATED,

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from rapport.accounts.models import Account
 from rapport.audit.services import audit_record
-from rapport.errors import InvalidInput
+from rapport.errors import Conflict, InvalidInput
 from rapport.inbox.models import Conversation
 from rapport.mapping.engine import MappingContext, MappingRequest, mapping_resolve
 from rapport.mapping.models import MappingDecision, MappingMethod, MappingOutcome, MappingSettings
@@ -94,11 +94,14 @@ def mapping_override(
         from rapport.accounts.services import contact_add_to_account
 
         with contextlib.suppress(InvalidInput):
-            contact_add_to_account(
+            contact = contact_add_to_account(
                 account=account,
                 email=conversation.requester_email,
                 name=conversation.requester_name,
             )
+            if conversation.requester_id != contact.pk:
+                Conversation.objects.filter(pk=conversation.pk).update(requester=contact)
+                conversation.requester = contact
     return decision
 
 
@@ -140,3 +143,39 @@ def mapping_settings_update(
         actor=actor, action="mapping.settings", obj=settings, changes=audit_changes(before, after)
     )
     return settings
+
+
+@transaction.atomic
+def mapping_conflict_resolve(
+    *, actor: User, decision: MappingDecision, account: Account
+) -> MappingDecision:
+    """Resolve an open conflict by linking its conversation to one of the candidate accounts."""
+    decision = MappingDecision.objects.select_for_update().get(pk=decision.pk)
+    if decision.outcome != MappingOutcome.CONFLICT:
+        raise InvalidInput("This decision is not a conflict.")
+    if decision.resolved:
+        raise Conflict("This conflict was already resolved.")
+    candidate_ids = {c.get("id") for c in decision.candidates if isinstance(c, dict)}
+    if account.pk not in candidate_ids:
+        raise InvalidInput(f"{account.name} is not one of the candidates of this conflict.")
+    return mapping_override(actor=actor, conversation=decision.conversation, account=account)
+
+
+@transaction.atomic
+def mapping_pattern_apply(*, actor: User, account: Account, domain: str) -> Account:
+    """Add *domain* to the secondary domains of *account* (admins only).
+
+    The mapping report suggests it when people keep moving conversations from *domain*
+    to *account*; afterwards the engine links such mail by the secondary domain.
+    """
+    from rapport.accounts.domains import domain_normalize
+    from rapport.accounts.services import account_update
+
+    user_require_admin(actor, "add a domain to an account")
+    domain = domain_normalize(domain)
+    existing = list(account.domains.values_list("domain", flat=True))
+    if domain == account.primary_domain or domain in existing:
+        raise InvalidInput(f"{domain} is already a domain of {account.name}.")
+    if MappingContext.load().is_public(domain):
+        raise InvalidInput(f"{domain} is a public mail domain; it cannot identify an account.")
+    return account_update(actor=actor, account=account, secondary_domains=[*existing, domain])

@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from rapport.slack import views
 
 app_name = "slack"
-urlpatterns: list = []
+urlpatterns = [
+    path("events", views.slack_events, name="events"),
+]

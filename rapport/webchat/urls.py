@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+"""Web chat URLs, under /webchat/: the widget script and the public chat API."""
+
+from django.urls import path
+
+from rapport.webchat import views
 
 app_name = "webchat"
-urlpatterns: list = []
+urlpatterns = [
+    path("<str:public_key>/widget.js", views.widget_script, name="widget"),
+    path("api/<str:public_key>/visitors", views.visitor_start, name="visitors"),
+    path("api/<str:public_key>/messages", views.chat_messages, name="messages"),
+]

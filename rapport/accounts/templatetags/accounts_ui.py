@@ -245,6 +245,13 @@ def _edit_button(account: Account, field: str, label: str) -> str:
     )
 
 
+def _cell_div(account: Account, key: str, classes: str, content: str, saved: bool) -> str:
+    return (
+        f'<div class="cell{classes}{" saved" if saved else ""}" id="cell-{account.pk}-{key}">'
+        f"{content}</div>"
+    )
+
+
 def _name_cell(account: Account, is_admin: bool, saved: bool = False) -> str:
     if account.logo:
         badge = (
@@ -256,12 +263,21 @@ def _name_cell(account: Account, is_admin: bool, saved: bool = False) -> str:
             f'<span class="avatar avatar-sm tone-{avatar_tone(account.name)}" '
             f'aria-hidden="true">{_e(initials(account.name))}</span>'
         )
-    edit = _edit_button(account, "name", "name") if is_admin else ""
-    return (
-        f'<div class="cell cell-name{" saved" if saved else ""}" id="cell-{account.pk}-name">'
-        f'{badge} <a class="account-link" href="{_url("accounts:detail", account.pk)}">'
-        f"{_e(account.name)}</a>{edit}</div>"
+    edit = ""
+    if is_admin:
+        # The logo's form takes the place of the whole name cell, as the name's form does.
+        badge = (
+            f'<button type="button" class="logo-btn" title="Change the logo" '
+            f'aria-label="Change the logo of {_e(account.name)}" '
+            f'hx-get="{_url("accounts:cell_edit", account.pk, "logo")}" '
+            f'hx-target="#cell-{account.pk}-name" hx-swap="outerHTML">{badge}</button>'
+        )
+        edit = _edit_button(account, "name", "name")
+    link = (
+        f'<a class="account-link" href="{_url("accounts:detail", account.pk)}">'
+        f"{_e(account.name)}</a>"
     )
+    return _cell_div(account, "name", " cell-name", f"{badge} {link}{edit}", saved)
 
 
 def _domain_cell(account: Account, is_admin: bool, saved: bool = False) -> str:
@@ -271,20 +287,45 @@ def _domain_cell(account: Account, is_admin: bool, saved: bool = False) -> str:
         else _EMPTY
     )
     edit = _edit_button(account, "primary_domain", "primary domain") if is_admin else ""
-    return (
-        f'<div class="cell cell-domain{" saved" if saved else ""}" '
-        f'id="cell-{account.pk}-primary_domain">{shown}{edit}</div>'
+    return _cell_div(account, "primary_domain", " cell-domain", shown + edit, saved)
+
+
+def _text_or_empty(text: str) -> str:
+    if not text:
+        return _EMPTY
+    return f'<span class="truncate" title="{_e(text)}">{_e(text)}</span>'
+
+
+def _secondary_domains_cell(account: Account, is_admin: bool, saved: bool = False) -> str:
+    shown = getattr(account, "secondary_domains_shown", ())
+    text = _text_or_empty(", ".join(domain_display(d.domain) for d in shown))
+    edit = _edit_button(account, "secondary_domains", "secondary domains") if is_admin else ""
+    return _cell_div(account, "secondary_domains", "", text + edit, saved)
+
+
+def _crm_cell(account: Account, key: str, is_admin: bool, saved: bool = False) -> str:
+    """A cell of the CRM company name or id; either one opens the whole mapping's form."""
+    text = _text_or_empty(
+        account.crm_company_name if key == "crm_company" else account.crm_external_id
     )
+    edit = _edit_button(account, key, "CRM mapping") if is_admin else ""
+    return _cell_div(account, key, "", text + edit, saved)
 
 
-def directory_name_cell(account: Account, is_admin: bool, saved: bool = False) -> SafeString:
-    """The account name cell: logo or initials, the link, and the admin's edit button."""
-    return mark_safe(_name_cell(account, is_admin, saved))  # noqa: S308 - escaped by _e
-
-
-def directory_domain_cell(account: Account, is_admin: bool, saved: bool = False) -> SafeString:
-    """The primary domain cell, with the admin's edit button."""
-    return mark_safe(_domain_cell(account, is_admin, saved))  # noqa: S308 - escaped by _e
+def directory_cell(account: Account, key: str, is_admin: bool, saved: bool = False) -> SafeString:
+    """Return the directory cell an inline edit of *key* replaces; the logo's is the name's."""
+    match key:
+        case "name" | "logo":
+            cell = _name_cell(account, is_admin, saved)
+        case "primary_domain":
+            cell = _domain_cell(account, is_admin, saved)
+        case "secondary_domains":
+            cell = _secondary_domains_cell(account, is_admin, saved)
+        case "crm_company" | "crm_id":
+            cell = _crm_cell(account, key, is_admin, saved)
+        case _:
+            raise ValueError(f"The {key} cell is not edited in place.")
+    return mark_safe(cell)  # noqa: S308 - escaped by _e
 
 
 def _directory_cell(account: Account, column: Column, is_admin: bool) -> str:
@@ -325,6 +366,8 @@ def _directory_cell(account: Account, column: Column, is_admin: bool) -> str:
             f'aria-hidden="true">{_e(initials(owner.display_name))}</span>'
             f"{_e(owner.display_name)}</span>"
         )
+    if key == "crm_company" or key == "crm_id":
+        return _crm_cell(account, key, is_admin)
     if key == "crm_status":
         return (
             f'<span class="badge crm-{_e(account.crm_sync_status)}" '
@@ -335,22 +378,32 @@ def _directory_cell(account: Account, column: Column, is_admin: bool) -> str:
             f'<span class="badge status-{_e(account.status)}">'
             f"{_e(account.get_status_display())}</span>"
         )
-    text = directory_value(account, column)
-    if not text:
-        return _EMPTY
-    return f'<span class="truncate" title="{_e(text)}">{_e(text)}</span>'
+    if key == "secondary_domains":
+        return _secondary_domains_cell(account, is_admin)
+    return _text_or_empty(directory_value(account, column))
+
+
+def _directory_cells(account: Account, columns: list[Column], is_admin: bool) -> str:
+    return "".join(
+        f'<td class="col-{_column_class(column.key)}">'
+        f"{_directory_cell(account, column, is_admin)}</td>"
+        for column in columns
+    )
 
 
 @register.simple_tag
 def directory_cells(account: Account, columns: list[Column], is_admin: bool) -> SafeString:
     """Render the cells of one directory row."""
-    return mark_safe(  # noqa: S308 - every value is escaped by _e
-        "".join(
-            f'<td class="col-{_column_class(column.key)}">'
-            f"{_directory_cell(account, column, is_admin)}</td>"
-            for column in columns
-        )
-    )
+    return mark_safe(_directory_cells(account, columns, is_admin))  # noqa: S308 - escaped by _e
+
+
+def directory_row(
+    account: Account, columns: list[Column], is_admin: bool, saved: bool = False
+) -> SafeString:
+    """Render one whole directory row, for a change that shows in several of its cells."""
+    row_class = ' class="saved"' if saved else ""
+    cells = _directory_cells(account, columns, is_admin)
+    return mark_safe(f"<tr{row_class}>{cells}</tr>")  # noqa: S308 - escaped by _e
 
 
 @lru_cache(maxsize=256)

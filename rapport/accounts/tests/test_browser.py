@@ -16,7 +16,7 @@ from typing import Any
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, FilePayload, Page, expect, sync_playwright
 
 from conftest import PASSWORD
 from rapport.accounts.services import (
@@ -24,7 +24,7 @@ from rapport.accounts.services import (
     account_set_field_values,
     contact_add_to_account,
 )
-from rapport.accounts.tests.factories import make_account, make_field
+from rapport.accounts.tests.factories import image_bytes, make_account, make_field
 from rapport.inbox.services import channel_create, channel_set_accounts
 from rapport.users.models import Role, User
 from rapport.users.services import user_create
@@ -85,12 +85,12 @@ def _log_in(page: Page, email: str) -> None:
     expect(page).to_have_url(re.compile(r"/accounts/$"))
 
 
-def test_admin_filters_picks_a_column_edits_a_domain_and_sees_it_in_history(
-    page: Page, admin_user: User
+def test_admin_filters_picks_a_column_edits_inline_and_sees_it_in_history(
+    page: Page, admin_user: User, media_root: Path
 ) -> None:
     acme = make_account("Acme", domain="acme.example", industry="Retail")
     make_account("Acme Labs", domain="acmelabs.example", industry="Research")
-    make_account("Globex", domain="globex.example", industry="Energy")
+    make_account("Globex", domain="globex.example", industry="Energy", crm_id="HS-1")
 
     _log_in(page, admin_user.email)
     rows = page.locator("#directory tbody tr")
@@ -148,13 +148,50 @@ def test_admin_filters_picks_a_column_edits_a_domain_and_sees_it_in_history(
     expect(acme_row.get_by_text("acme-corp.example")).to_be_visible()
     expect(acme_row.locator("form")).to_have_count(0)
 
-    # The account page lists the change in its history.
+    # Map Acme to a CRM company in place: a company mapped elsewhere is refused, then the
+    # saved row shows the company and a synced badge.
+    badge = acme_row.locator(".badge")
+    expect(badge).to_have_text("Not mapped")
+    acme_row.hover()
+    acme_row.get_by_role("button", name="Edit the CRM mapping of Acme").click()
+    acme_row.get_by_label("CRM of Acme", exact=True).select_option(label="HubSpot")
+    crm_id = acme_row.get_by_label("CRM company id of Acme", exact=True)
+    crm_id.fill("HS-1")
+    acme_row.get_by_label("Company name in the CRM of Acme", exact=True).fill("Acme Inc")
+    crm_id.press("Enter")
+    expect(acme_row.get_by_role("alert")).to_contain_text("already mapped to the account “Globex”")
+    crm_id.fill("HS-42")
+    acme_row.get_by_role("button", name="Save").click()
+    expect(badge).to_have_text("Synced")
+    expect(acme_row.get_by_text("Acme Inc")).to_be_visible()
+    expect(acme_row.locator("form")).to_have_count(0)
+
+    # Upload a logo from the name cell: it is posted as multipart and shown in the row.
+    acme_row.get_by_role("button", name="Change the logo of Acme").click()
+    acme_row.get_by_label("Logo of Acme", exact=True).set_input_files(
+        files=FilePayload(name="acme.png", mimeType="image/png", buffer=image_bytes(40, 40))
+    )
+    acme_row.get_by_role("button", name="Upload").click()
+    expect(acme_row.locator("img.logo")).to_have_js_property("naturalWidth", 40)
+    expect(acme_row.locator("form")).to_have_count(0)
+    # Removing it brings the initials back.
+    acme_row.get_by_role("button", name="Change the logo of Acme").click()
+    acme_row.get_by_role("button", name="Remove logo").click()
+    expect(acme_row.locator(".avatar")).to_have_text("A")
+    expect(acme_row.locator("img.logo")).to_have_count(0)
+
+    # The account page lists the changes in its history, newest first.
     acme_row.get_by_role("link", name="Acme", exact=True).click()
     expect(page.get_by_role("heading", name="Acme", exact=True)).to_be_visible()
     history = page.locator("#history")
     expect(history).to_contain_text("Ada Admin changed the account")
-    newest = history.locator(".timeline-item").first
-    expect(newest.locator(".changes li")).to_have_text(
+    items = history.locator(".timeline-item")
+    expect(items.nth(0)).to_contain_text("Ada Admin changed the logo")  # removed
+    expect(items.nth(1)).to_contain_text("Ada Admin changed the logo")  # uploaded
+    expect(items.nth(2).locator(".changes li")).to_have_text(
+        "CRM mapping empty → HubSpot HS-42 (Acme Inc)"
+    )
+    expect(items.nth(3).locator(".changes li")).to_have_text(
         "Primary domain acme.example → acme-corp.example"
     )
 

@@ -11,6 +11,7 @@ A failure prints a curl command that reproduces it.
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
@@ -19,6 +20,20 @@ from rapport.accounts.tests.factories import make_account, make_channel, make_fi
 from rapport.users.models import User
 from rapport.wsgi import application
 
+# Raw emails for POST /api/v1/inbound/email: random bytes, and messages built from
+# generated headers and bodies, so both garbage and plausible mail reach the parser.
+_plausible_email = st.builds(
+    lambda sender, subject, body: (
+        f"From: {sender}\r\nSubject: {subject}\r\nMessage-ID: <{abs(hash(body))}@fuzz>\r\n"
+        f"\r\n{body}"
+    ).encode("utf-8", "surrogatepass"),
+    st.sampled_from(["ann@acme.example", "x@gmail.com", "<>", "bad", "=?utf-8?q?=C3?= <a@b.co>"]),
+    st.text(max_size=60),
+    st.text(max_size=400),
+)
+schemathesis.openapi.media_type(
+    "message/rfc822", st.one_of(st.binary(max_size=2000), _plausible_email)
+)
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 schema.config.generation.update(max_examples=40)
 

@@ -47,9 +47,17 @@ def test_a_disabled_member_gets_no_token(member_user: User) -> None:
 
 
 def test_the_command_runs_as_a_program(member_user: User, capsys: pytest.CaptureFixture) -> None:
+    import logging
+
     from django.core.management import execute_from_command_line
 
-    with pytest.raises(SystemExit) as exited:
-        execute_from_command_line(["manage.py", "create_api_token", "nobody@example.test"])
+    # The program sets logging up again, with handlers bound to this test's captured
+    # stderr; put the suite's handlers back so later tests do not log to a closed file.
+    root_handlers = logging.root.handlers[:]
+    try:
+        with pytest.raises(SystemExit) as exited:
+            execute_from_command_line(["manage.py", "create_api_token", "nobody@example.test"])
+    finally:
+        logging.root.handlers[:] = root_handlers
     assert exited.value.code == 1
     assert "No active user with the email nobody@example.test" in capsys.readouterr().err

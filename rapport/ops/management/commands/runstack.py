@@ -5,12 +5,14 @@ import sys
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 
 class Command(BaseCommand):
     help = (
-        "Run the web server, the task worker and the scheduler together; Ctrl-C stops all of them."
+        "Run the web server, the task worker, the scheduler and the SMTP listener together; "
+        "Ctrl-C stops all of them."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -24,7 +26,12 @@ class Command(BaseCommand):
             "web": [*manage, "runserver", "--noreload", address],
             "worker": [*manage, "db_worker", "--no-startup-delay", "--interval", "0.5"],
             "scheduler": [*manage, "scheduler"],
+            # Customer email on SMTP_HOST:SMTP_PORT (127.0.0.1:2525 unless set).
+            "smtp": [*manage, "smtp_listener"],
         }
+        if settings.SLACK_APP_TOKEN:
+            # Slack events over Socket Mode, for installs Slack cannot reach over HTTP.
+            commands["slack"] = [*manage, "slack_socket_mode"]
         processes: dict[str, subprocess.Popen[bytes]] = {}
         stopping = False
 

@@ -1,0 +1,153 @@
+"""The conversation filter set, shared by the inbox page and the conversations API.
+
+Parameters (all optional; the repeatable ones may be given several times):
+  q          words matched against the requester's email and name and the subject
+  account    account id (repeatable)
+  source     slack | email | web_chat | api (repeatable)
+  channel    Slack channel id in Rapport (repeatable)
+  outcome    linked | created | conflict | unmatched (repeatable)
+  unlinked   yes: only conversations without an account
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from django.db.models import Q, QuerySet
+
+from rapport.errors import InvalidInput
+from rapport.inbox.models import Conversation, Source
+from rapport.mapping.models import MappingOutcome
+
+MAX_IDS = 50
+
+
+class ParamSource(Protocol):
+    def getlist(self, key: str) -> list[str]: ...
+
+
+@dataclass
+class ConversationFilterSet:
+    """Validated inbox filters; `filter` turns them into a queryset."""
+
+    q: str = ""
+    accounts: list[int] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    channels: list[int] = field(default_factory=list)
+    outcomes: list[str] = field(default_factory=list)
+    unlinked: bool = False
+
+    @classmethod
+    def from_params(cls, params: ParamSource | Mapping[str, Any]) -> "ConversationFilterSet":
+        """Parse query parameters; raise InvalidInput naming the first bad one."""
+        get = _getter(params)
+        self = cls()
+        self.q = " ".join(" ".join(get("q")).split())[:200]
+        self.accounts = _ids(get("account"), "account")
+        self.channels = _ids(get("channel"), "channel")
+        self.sources = _choices(get("source"), Source.values, "source")
+        self.outcomes = _choices(get("outcome"), MappingOutcome.values, "outcome")
+        self.unlinked = _yes(get("unlinked"), "unlinked")
+        return self
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(
+            self.q
+            or self.accounts
+            or self.sources
+            or self.channels
+            or self.outcomes
+            or self.unlinked
+        )
+
+    def filter(self, queryset: QuerySet[Conversation]) -> QuerySet[Conversation]:
+        """Return *queryset* narrowed to the conversations that match every filter."""
+        for term in self.q.split():
+            queryset = queryset.filter(
+                Q(requester_email__icontains=term)
+                | Q(requester_name__icontains=term)
+                | Q(subject__icontains=term)
+            )
+        if self.accounts:
+            queryset = queryset.filter(account_id__in=self.accounts)
+        if self.unlinked:
+            queryset = queryset.filter(account__isnull=True)
+        if self.sources:
+            queryset = queryset.filter(source__in=self.sources)
+        if self.channels:
+            queryset = queryset.filter(channel_id__in=self.channels)
+        if self.outcomes:
+            queryset = queryset.filter(mapping_outcome__in=self.outcomes)
+        return queryset
+
+    def as_query(self) -> dict[str, Any]:
+        """Return the filters as they appear in a shareable URL."""
+        query: dict[str, Any] = {}
+        if self.q:
+            query["q"] = self.q
+        for key, values in (
+            ("account", [str(a) for a in self.accounts]),
+            ("source", self.sources),
+            ("channel", [str(c) for c in self.channels]),
+            ("outcome", self.outcomes),
+        ):
+            if values:
+                query[key] = values
+        if self.unlinked:
+            query["unlinked"] = "yes"
+        return query
+
+
+def _getter(params: ParamSource | Mapping[str, Any]) -> Any:
+    def get(key: str) -> list[str]:
+        if hasattr(params, "getlist"):
+            values = [str(v) for v in params.getlist(key)]
+        else:
+            value = params.get(key)
+            if value is None:
+                values = []
+            elif isinstance(value, list | tuple):
+                values = [str(v) for v in value]
+            else:
+                values = [str(value)]
+        if any("\x00" in v for v in values):
+            raise InvalidInput(f"{key} contains a NUL character.", field=key)
+        return values
+
+    return get
+
+
+def _ids(values: list[str], name: str) -> list[int]:
+    ids: list[int] = []
+    for raw in (v.strip() for v in values if v.strip()):
+        if not raw.isdigit() or len(raw) > 18:
+            raise InvalidInput(f"{name} must be an id, not {raw!r}.", field=name)
+        if int(raw) not in ids:
+            ids.append(int(raw))
+    if len(ids) > MAX_IDS:
+        raise InvalidInput(f"Give at most {MAX_IDS} values of {name}.", field=name)
+    return ids
+
+
+def _choices(values: list[str], allowed: list[str], name: str) -> list[str]:
+    cleaned: list[str] = []
+    for value in (v.strip() for v in values if v.strip()):
+        if value not in allowed:
+            raise InvalidInput(
+                f"{name} must be one of {', '.join(allowed)}, not {value!r}.", field=name
+            )
+        if value not in cleaned:
+            cleaned.append(value)
+    return cleaned
+
+
+def _yes(values: list[str], name: str) -> bool:
+    if not values or not values[-1].strip():
+        return False
+    value = values[-1].strip().lower()
+    if value in ("yes", "true", "1"):
+        return True
+    if value in ("no", "false", "0"):
+        return False
+    raise InvalidInput(f"{name} must be yes or no.", field=name)

@@ -1,0 +1,159 @@
+"""Reads for the inbox, the conversation page, the channels page and their API.
+
+Every function here issues a fixed number of queries, whatever the page size.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Lower, Substr
+
+from rapport.accounts.models import Account
+from rapport.errors import NotFound
+from rapport.inbox.filters import ConversationFilterSet
+from rapport.inbox.models import Channel, Conversation, Message
+from rapport.mapping.models import MappingDecision
+
+FIRST_LINE_CHARS = 200
+ACCOUNT_CHOICES = 10
+
+
+@dataclass
+class Page:
+    """One page of rows with the total, for the pager."""
+
+    items: list[Any]
+    count: int
+    limit: int
+    offset: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + self.limit < self.count
+
+    @property
+    def page_number(self) -> int:
+        return self.offset // self.limit + 1
+
+    @property
+    def page_count(self) -> int:
+        return max(1, -(-self.count // self.limit))
+
+    @property
+    def first_row(self) -> int:
+        return self.offset + 1
+
+    @property
+    def last_row(self) -> int:
+        return self.offset + len(self.items)
+
+
+def conversation_queryset() -> QuerySet[Conversation]:
+    """Return conversations with what an inbox row shows: account, channel, first line."""
+    first_text = (
+        Message.objects.filter(conversation=OuterRef("pk"))
+        .order_by("sent_at", "id")
+        .values("text")[:1]
+    )
+    return Conversation.objects.select_related("account", "channel", "requester").annotate(
+        first_line=Substr(Subquery(first_text), 1, FIRST_LINE_CHARS)
+    )
+
+
+def conversation_page(filters: ConversationFilterSet, *, limit: int, offset: int) -> Page:
+    """Return one page of conversations that match *filters*, newest activity first."""
+    count = filters.filter(Conversation.objects.all()).count()
+    rows = filters.filter(conversation_queryset()).order_by("-last_message_at", "-id")
+    return Page(items=list(rows[offset : offset + limit]), count=count, limit=limit, offset=offset)
+
+
+def conversation_get(conversation_id: int) -> Conversation:
+    """Return one conversation with its account, or raise NotFound."""
+    conversation = Conversation.objects.select_related("account").filter(pk=conversation_id).first()
+    if conversation is None:
+        raise NotFound(f"No conversation with id {conversation_id}.")
+    return conversation
+
+
+def conversation_detail(conversation_id: int) -> Conversation:
+    """Return one conversation with its messages and every mapping decision, or raise NotFound.
+
+    The messages come in order as `messages_shown`; the decisions newest first as
+    `decisions_shown`, the first of them being the decision in force.
+    """
+    conversation = (
+        Conversation.objects.select_related("account", "channel", "requester")
+        .prefetch_related(
+            Prefetch(
+                "messages",
+                queryset=Message.objects.select_related("author_user").order_by("sent_at", "id"),
+                to_attr="messages_shown",
+            ),
+            Prefetch(
+                "mapping_decisions",
+                queryset=MappingDecision.objects.select_related(
+                    "account", "previous_account", "actor"
+                ).order_by("-created_at", "-id"),
+                to_attr="decisions_shown",
+            ),
+        )
+        .filter(pk=conversation_id)
+        .first()
+    )
+    if conversation is None:
+        raise NotFound(f"No conversation with id {conversation_id}.")
+    return conversation
+
+
+def account_search(q: str, *, limit: int = ACCOUNT_CHOICES) -> list[Account]:
+    """Return the first accounts, by name, whose name, domains or contacts match every word."""
+    words = " ".join((q or "").split()).lower()[:200].split()
+    if not words:
+        return []
+    accounts = Account.objects.all()
+    for word in words:
+        accounts = accounts.filter(search_text__contains=word)
+    return list(accounts.order_by(Lower("name"), "id")[:limit])
+
+
+def accounts_by_ids(ids: list[int]) -> list[Account]:
+    """Return the accounts with the given ids, by name (unknown ids are left out)."""
+    if not ids:
+        return []
+    return list(Account.objects.filter(pk__in=ids).order_by(Lower("name"), "id"))
+
+
+def channel_queryset() -> QuerySet[Channel]:
+    """Return channels with their linked accounts, by name."""
+    return Channel.objects.prefetch_related(
+        Prefetch(
+            "accounts",
+            queryset=Account.objects.order_by(Lower("name"), "id"),
+            to_attr="accounts_shown",
+        )
+    ).order_by("name", "id")
+
+
+def channel_page(*, limit: int, offset: int) -> Page:
+    """Return one page of Slack channels with their linked accounts."""
+    count = Channel.objects.count()
+    return Page(
+        items=list(channel_queryset()[offset : offset + limit]),
+        count=count,
+        limit=limit,
+        offset=offset,
+    )
+
+
+def channel_choices() -> list[Channel]:
+    """Return every channel by name, for the inbox's channel filter."""
+    return list(Channel.objects.only("id", "name").order_by("name", "id"))
+
+
+def channel_get(channel_id: int) -> Channel:
+    """Return one channel with its linked accounts, or raise NotFound."""
+    channel = channel_queryset().filter(pk=channel_id).first()
+    if channel is None:
+        raise NotFound(f"No Slack channel with id {channel_id}.")
+    return channel

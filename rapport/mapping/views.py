@@ -1,0 +1,221 @@
+"""The mapping web UI: the report (methods over time, conflicts, override patterns) and settings.
+
+Views stay thin: selectors compute the report in SQL, services write, templates render.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from rapport.accounts.forms import split_list
+from rapport.accounts.models import Account
+from rapport.accounts.views import HtmxHttpRequest, HtmxLoginRequiredMixin
+from rapport.errors import InvalidInput, NotFound, PermissionDenied, ServiceError
+from rapport.mapping import selectors, services
+from rapport.users.models import User
+
+# Column headings of the decisions-by-method table; the full label is the hover text.
+METHOD_SHORT = {
+    "account_id": "Account id",
+    "customer_ref": "Customer ref",
+    "slack_channel": "Channel",
+    "contact": "Contact",
+    "email_domain": "Domain",
+    "auto_create": "Created",
+    "manual": "Manual",
+    "none": "None",
+}
+
+
+def _actor(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User), "HtmxLoginRequiredMixin runs before the view."
+    return user
+
+
+def _is_partial(request: HtmxHttpRequest) -> bool:
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _posted_account(request: HttpRequest) -> Account:
+    raw = request.POST.get("account", "").strip()
+    if not raw.isdigit() or len(raw) > 18:
+        raise InvalidInput("Choose an account.", field="account")
+    account = Account.objects.filter(pk=int(raw)).first()
+    if account is None:
+        raise InvalidInput(f"No account with id {raw}; it may have been deleted.", field="account")
+    return account
+
+
+class MappingReportView(HtmxLoginRequiredMixin):
+    """Decisions by method over time, the automatic share, open conflicts, override patterns."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        report = selectors.mapping_report()
+        context = {
+            "report": report,
+            "is_admin": _actor(request).is_admin,
+            "methods": [
+                (value, label, METHOD_SHORT.get(value, label), total)
+                for (value, label), total in zip(report.methods, report.method_totals, strict=True)
+            ],
+            "decision_total": sum(report.method_totals),
+        }
+        return render(request, "mapping/report.html", context)
+
+
+class ConflictResolveView(HtmxLoginRequiredMixin):
+    """Resolve an open conflict in one click: link its conversation to the chosen candidate."""
+
+    def post(self, request: HtmxHttpRequest, pk: int) -> HttpResponse:
+        try:
+            decision = selectors.mapping_decision_get(pk)
+        except NotFound as exc:
+            raise Http404(exc.message) from None
+        account: Account | None = None
+        error: ServiceError | None = None
+        try:
+            account = _posted_account(request)
+            services.mapping_conflict_resolve(
+                actor=_actor(request), decision=decision, account=account
+            )
+        except ServiceError as exc:
+            error = exc
+        if _is_partial(request):
+            context = {
+                "conflict": selectors.conflict_candidates([decision])[0],
+                "resolved_to": account if error is None else None,
+                "error": error,
+            }
+            return render(
+                request,
+                "mapping/conflict_row.html",
+                context,
+                status=error.status if error else 200,
+            )
+        if error is not None:
+            messages.error(request, error.message)
+        elif account is not None:
+            messages.success(
+                request, f"Resolved: “{decision.conversation}” is now linked to {account.name}."
+            )
+        return redirect(f"{reverse('mapping:report')}#conflicts")
+
+
+class PatternApplyView(HtmxLoginRequiredMixin):
+    """Add an override pattern's domain to its account's secondary domains (admins only)."""
+
+    def post(self, request: HtmxHttpRequest) -> HttpResponse:
+        domain = request.POST.get("domain", "").strip()
+        account: Account | None = None
+        error: ServiceError | None = None
+        try:
+            account = _posted_account(request)
+            services.mapping_pattern_apply(actor=_actor(request), account=account, domain=domain)
+        except ServiceError as exc:
+            if isinstance(exc, PermissionDenied):
+                raise DjangoPermissionDenied(exc.message) from None
+            error = exc
+        if _is_partial(request):
+            context = {"done": True, "domain": domain, "account": account, "error": error}
+            return render(
+                request,
+                "mapping/pattern_item.html",
+                context,
+                status=error.status if error else 200,
+            )
+        if error is not None:
+            messages.error(request, error.message)
+        elif account is not None:
+            messages.success(
+                request,
+                f"Added {domain} to the secondary domains of {account.name}: new mail from it "
+                "links there.",
+            )
+        return redirect(f"{reverse('mapping:report')}#patterns")
+
+
+class MappingSettingsForm(forms.Form):
+    """Automatic account creation and the admins' changes to the public domain list."""
+
+    auto_create_accounts = forms.BooleanField(
+        label="Create an account for a new company domain",
+        required=False,
+        help_text="When no account matches a non-public email domain, create one named "
+        "after the domain and link the conversation to it.",
+    )
+    public_domains_added = forms.CharField(
+        label="Also treat as public",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+        help_text="One domain per line. Mail from these never links or creates by domain.",
+    )
+    public_domains_removed = forms.CharField(
+        label="Never treat as public",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+        help_text="One domain per line: company domains the maintained list gets wrong.",
+    )
+
+
+def _settings_response(
+    request: HttpRequest, form: MappingSettingsForm, *, status: int = 200
+) -> HttpResponse:
+    if not _actor(request).is_admin:
+        raise DjangoPermissionDenied("Only an admin can change the mapping settings.")
+    lookup = request.GET.get("domain", "").strip()[:300]
+    answer = None
+    lookup_error = ""
+    if lookup:
+        try:
+            answer = selectors.public_domain_check(lookup)
+        except ServiceError as exc:
+            lookup_error = exc.message
+    context = {
+        "form": form,
+        "lookup": lookup,
+        "answer": answer,
+        "lookup_error": lookup_error,
+        "base_count": selectors.public_domains_count(),
+    }
+    return render(request, "mapping/settings.html", context, status=status)
+
+
+class MappingSettingsView(HtmxLoginRequiredMixin):
+    """Mapping settings (admins only): automatic creation, public domains, a lookup."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        settings = selectors.mapping_settings_get()
+        form = MappingSettingsForm(
+            initial={
+                "auto_create_accounts": settings.auto_create_accounts,
+                "public_domains_added": "\n".join(settings.public_domains_added),
+                "public_domains_removed": "\n".join(settings.public_domains_removed),
+            }
+        )
+        return _settings_response(request, form)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = MappingSettingsForm(request.POST)
+        if not _actor(request).is_admin:
+            raise DjangoPermissionDenied("Only an admin can change the mapping settings.")
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.mapping_settings_update(
+                    actor=_actor(request),
+                    auto_create_accounts=data["auto_create_accounts"],
+                    public_domains_added=split_list(data["public_domains_added"]),
+                    public_domains_removed=split_list(data["public_domains_removed"]),
+                )
+            except ServiceError as exc:
+                if isinstance(exc, PermissionDenied):
+                    raise DjangoPermissionDenied(exc.message) from None
+                form.add_error(None, exc.message)
+                return _settings_response(request, form, status=exc.status)
+            messages.success(request, "Saved the mapping settings.")
+            return redirect("mapping:settings")
+        return _settings_response(request, form, status=400)
