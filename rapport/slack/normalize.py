@@ -10,7 +10,7 @@ from typing import Any
 from rapport.inbox.ingest import EventRejected, IncomingMessage, normalizer
 from rapport.inbox.models import InboundEvent, Source
 from rapport.slack.services import slack_channel_register, slack_user_resolve
-from rapport.slack.web_api import slack_web_client
+from rapport.slack.web_api import SlackUnavailable, slack_web_client
 from rapport.users.models import User
 
 # Subtypes that carry something a person wrote. Every other subtype is channel noise
@@ -20,6 +20,9 @@ CONTENT_SUBTYPES = {None, "", "file_share", "thread_broadcast", "me_message"}
 CHANNEL_TYPES = {None, "channel", "group"}
 SLACKBOT = "USLACKBOT"
 SUBJECT_LENGTH = 120
+# Processing attempts that wait for Slack to describe an unknown author (users.info);
+# the recovery job retries about once a minute.
+PROFILE_ATTEMPTS = 3
 
 
 def slack_ts_to_datetime(ts: str) -> datetime.datetime:
@@ -110,11 +113,18 @@ def slack_normalize(event: InboundEvent) -> IncomingMessage | None:
         incoming.author_email = member.email
         incoming.author_name = member.display_name
     else:
-        profile = slack_user_resolve(team_id=team_id, user_id=user_id, client=client)
-        if profile.is_bot:
+        try:
+            profile = slack_user_resolve(team_id=team_id, user_id=user_id, client=client)
+        except SlackUnavailable:
+            # Retry while Slack may answer soon; after that, take the message in without
+            # the author's profile rather than lose it: the channel still maps it.
+            if event.attempts < PROFILE_ATTEMPTS:
+                raise
+            profile = None
+        if profile is not None and profile.is_bot:
             return None
-        incoming.author_email = profile.email
-        incoming.author_name = profile.real_name or user_id
+        incoming.author_email = profile.email if profile else ""
+        incoming.author_name = (profile.real_name if profile else "") or user_id
     incoming.channel = slack_channel_register(
         team_id=team_id,
         channel_id=channel_id,

@@ -270,3 +270,38 @@ def test_a_shared_file_keeps_its_description(
         {"filename": "export.csv", "content_type": "text/csv", "size": 2048}
     ]
     assert Conversation.objects.get().subject == "Here is the failing export"
+
+
+def test_a_message_is_taken_in_without_its_author_when_slack_stays_unreachable(
+    db: None, settings: Any
+) -> None:
+    """After a few failed profile look-ups the message is kept, mapped by its channel."""
+    from rapport.accounts.tests.factories import make_account, make_channel
+    from rapport.inbox.ingest import inbound_events_process
+    from rapport.inbox.models import Conversation, InboundEvent, InboundEventStatus
+    from rapport.inbox.services import inbound_event_store
+
+    settings.SLACK_API_URL = "http://127.0.0.1:9/api/"  # nothing listens there
+    account = make_account("Acme", domain="acme.example")
+    channel = make_channel("ext-acme", accounts=[account])
+    envelope = {
+        "type": "event_callback",
+        "event_id": "Ev0UNREACHABLE",
+        "team_id": channel.slack_team_id,
+        "event": {
+            "type": "message",
+            "channel": channel.slack_channel_id,
+            "channel_type": "channel",
+            "user": "U0CUSTOMER",
+            "text": "Our exports are failing",
+            "ts": "1763800000.000100",
+        },
+    }
+    event, _ = inbound_event_store(source="slack", external_id="Ev0UNREACHABLE", payload=envelope)
+    for _ in range(4):
+        inbound_events_process([event.pk])
+    event = InboundEvent.objects.get(pk=event.pk)
+    assert event.status == InboundEventStatus.DONE
+    conversation = Conversation.objects.get(source="slack")
+    assert conversation.account == account
+    assert conversation.messages.get().author_name == "U0CUSTOMER"
