@@ -135,10 +135,13 @@ def _metadata_snapshot(account: Account) -> dict[str, Any]:
 def account_refresh_denormalized(account_ids: Iterable[int]) -> None:
     """Recompute the contact count and search text of the given accounts.
 
-    The account rows are locked before their domains and contacts are read, so two
-    transactions refreshing one account (two new contacts of it, at once) take turns and
-    the second counts the first's contact; without the lock, on PostgreSQL, the second
-    would write back a count read before the first committed.
+    The account rows are locked (in id order) before their domains and contacts are
+    read, so two transactions refreshing one account (two new contacts of it, at once)
+    take turns and the second counts the first's contact; without the lock, on
+    PostgreSQL, the second would write back a count read before the first committed.
+    The lock is FOR NO KEY UPDATE, which does not wait for the key-share locks that
+    linking a contact takes on its account: two transactions that each linked a contact
+    to the account would otherwise wait for each other.
     """
     ids = sorted(set(account_ids))
     if not ids:
@@ -146,7 +149,7 @@ def account_refresh_denormalized(account_ids: Iterable[int]) -> None:
     with transaction.atomic():
         accounts = list(
             Account.objects.filter(pk__in=ids)
-            .select_for_update()
+            .select_for_update(no_key=True)
             .order_by("pk")
             .values_list("id", "name", "primary_domain", "crm_company_name")
         )
@@ -713,7 +716,9 @@ def contacts_add_to_accounts(
                 "pk", "email", "name"
             )
         )
-    missing = [email for email in first if email not in known]
+    # New rows go in in a fixed order, so two transactions adding the same people wait
+    # for each other rather than each holding what the other needs.
+    missing = sorted(email for email in first if email not in known)
     if missing:
         Contact.objects.bulk_create(
             [
@@ -754,7 +759,7 @@ def contacts_add_to_accounts(
                 contact_id__in=contact_ids, account_id__in=account_ids
             ).values_list("account_id", "contact_id")
         )
-    new = [pair for pair in pairs if pair not in existing]
+    new = sorted(pair for pair in pairs if pair not in existing)
     if new:
         AccountContact.objects.bulk_create(
             [AccountContact(account_id=a, contact_id=c) for a, c in new],

@@ -18,6 +18,7 @@ from functools import lru_cache
 from itertools import batched
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from rapport.accounts.domains import domain_normalize
@@ -459,10 +460,29 @@ def _resolve_domain(
     )
 
 
+# The PostgreSQL advisory lock taken by `_creation_lock`.
+_CREATION_LOCK = 0x5241_5043_5245_4154  # "RAPCREAT"
+
+
+def _creation_lock() -> None:
+    """Let one transaction at a time create accounts for new domains, until it ends.
+
+    On PostgreSQL a batch that creates accounts for two new domains, while another batch
+    creates the same two in the other order, would wait for the other's uncommitted row
+    (a deadlock). Taking turns costs little: new domains are rare next to messages. The
+    loser of a race then finds the winner's account, and links to it. SQLite's IMMEDIATE
+    transactions already take turns.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CREATION_LOCK])
+
+
 def _create_account(request: MappingRequest, domain: str, context: MappingContext) -> MappingResult:
     from rapport.accounts.services import account_create
 
     name = account_name_from_domain(domain)
+    _creation_lock()
     try:
         account = account_create(
             actor=None, name=name, primary_domain=domain, source=request.source

@@ -23,6 +23,7 @@ from django.test import Client
 
 from rapport.accounts.models import Account, AccountContact, Contact
 from rapport.accounts.services import account_create, contact_add_to_account
+from rapport.inbox.ingest import inbound_events_process
 from rapport.inbox.models import Conversation, InboundEvent, InboundEventStatus, Message, Source
 from rapport.inbox.services import inbound_events_store_many
 from rapport.mapping.models import MappingDecision, MappingMethod, MappingOutcome
@@ -283,3 +284,48 @@ def test_batches_delivered_three_times_at_once_store_and_process_each_event_once
     assert all(isinstance(o, int) for o in outcomes), outcomes
     assert sum(outcomes) == 30
     _assert_each_ticket_stored_once(tickets)
+
+
+# --- several workers, several batches at once ----------------------------------------------
+
+
+@pytest.mark.usefixtures("shared_database")
+def test_workers_processing_batches_at_once_neither_deadlock_nor_fail(
+    settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    api_headers()  # turns automatic account creation on
+    settings.TASKS = {  # store without processing: the threads below are the workers
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    account_create(actor=None, name="Acme", primary_domain="acme.example")
+    domains = ["acme.example", *(f"new{n}.example" for n in range(8))]
+    workers = 4
+    # Each worker's batch meets the same new domains and people, in its own order.
+    tickets = [
+        (
+            f"ticket-{w}-{n:02d}",
+            {
+                "requester_email": f"person{n % 3}@{domains[(n * (w + 2)) % len(domains)]}",
+                "subject": f"Question {w}/{n}",
+            },
+        )
+        for w in range(workers)
+        for n in range(40)
+    ]
+    inbound_events_store_many(Source.API, tickets)
+    ids = dict(InboundEvent.objects.values_list("external_id", "pk"))
+    batches = [
+        [ids[key] for key, _ in tickets if key.startswith(f"ticket-{w}-")] for w in range(workers)
+    ]
+
+    with caplog.at_level("WARNING", logger="rapport.inbox.ingest"):
+        outcomes = race(lambda w: inbound_events_process(batches[w]), threads=workers)
+
+    assert outcomes == [{"done": 40}] * workers, outcomes
+    assert not caplog.records, [r.getMessage() for r in caplog.records]
+    assert set(InboundEvent.objects.values_list("status", "attempts")) == {("done", 1)}
+    assert Account.objects.count() == len(domains)
+    assert Counter(MappingDecision.objects.values_list("method", flat=True))["auto_create"] == 8
+    people = {body["requester_email"] for _, body in tickets}
+    assert set(Contact.objects.values_list("email", flat=True)) == people
+    assert contact_counts_are_true()
