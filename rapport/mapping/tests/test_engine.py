@@ -1,5 +1,7 @@
 """The mapping engine on its own: decisions from a request and the workspace settings."""
 
+from typing import Any
+
 import pytest
 
 from rapport.accounts.models import Account, AccountSource
@@ -201,3 +203,41 @@ def test_a_created_account_records_the_source_of_the_conversation() -> None:
     assert result.account is not None
     assert result.account.source == AccountSource.SLACK
     assert result.account.primary_domain == "acmecorp.com"
+
+
+@pytest.mark.django_db
+def test_a_prefetched_batch_is_resolved_without_further_queries(
+    django_assert_num_queries: Any,
+) -> None:
+    accounts = [
+        make_account(f"Company {n}", domain=f"c{n}.example", crm_id=f"crm-{n}") for n in range(6)
+    ]
+    make_account("Labs", domain="labs-main.example", secondary_domains=["labs.example"])
+    channel = make_channel("shared", accounts=accounts[:2])
+    contact_add_to_account(account=accounts[1], email="jo@partner.example")
+    requests = [
+        *(MappingRequest(requester_email=f"p{n}@c{n % 6}.example") for n in range(12)),
+        MappingRequest(requester_email="p@labs.example"),
+        MappingRequest(requester_email="p@gmail.com"),
+        MappingRequest(requester_email="p@nowhere.example"),
+        MappingRequest(account_id=accounts[3].pk),
+        MappingRequest(customer_ref="crm-4"),
+        MappingRequest(requester_email="jo@partner.example", channel_id=channel.pk),
+    ]
+    context = off()
+
+    # Accounts by id, by reference, the channel and its accounts, the domains (primary
+    # and secondary), and the contacts of the shared channel's requester.
+    with django_assert_num_queries(7):
+        context.prefetch(requests)
+    with django_assert_num_queries(0):
+        results = [mapping_resolve(request, context) for request in requests]
+
+    assert [r.method for r in results[-4:]] == [
+        "email_domain",
+        "account_id",
+        "customer_ref",
+        "contact",
+    ]
+    assert results[12].account is not None and results[12].account.name == "Labs"
+    assert results[14].reason.endswith("and automatic account creation is off.")
