@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test check bench format migrate demo browser-deps clean
+.PHONY: run test check bench format migrate demo browser-deps clean train-detector
 
 $(STAMP): requirements/dev.lock
 	@python=$$(scripts/find-python) || exit 1; \
@@ -50,6 +50,11 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# Re-create rapport/detection/model.json.gz from the shared training data (same bytes
+# every run), then `$(PY) -m rapport.detection.evaluate` refreshes docs/detection.md.
+train-detector: $(STAMP)
+	$(PY) -m rapport.detection.train
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
