@@ -1,6 +1,7 @@
 """Store mapping decisions, and let people override them."""
 
 import contextlib
+from collections.abc import Sequence
 
 from django.db import transaction
 
@@ -8,26 +9,46 @@ from rapport.accounts.models import Account
 from rapport.audit.services import audit_record
 from rapport.errors import Conflict, InvalidInput
 from rapport.inbox.models import Conversation
-from rapport.mapping.engine import MappingContext, MappingRequest, mapping_resolve
+from rapport.mapping.engine import MappingContext, MappingRequest, MappingResult, mapping_resolve
 from rapport.mapping.models import MappingDecision, MappingMethod, MappingOutcome, MappingSettings
 from rapport.users.models import User
 from rapport.users.services import user_require_admin
 
 
+def mapping_decisions_record(
+    decided: Sequence[tuple[Conversation, MappingResult]],
+) -> list[MappingDecision]:
+    """Store the engine's decision for each saved conversation of *decided*, at once.
+
+    The one place that writes automatic decisions: the ingest batch calls it once per
+    batch. It also sets each conversation's account and mapping fields in memory; the
+    caller writes the conversations with its other changes to them.
+    """
+    decisions = []
+    for conversation, result in decided:
+        decisions.append(
+            MappingDecision(
+                conversation=conversation,
+                method=result.method,
+                outcome=result.outcome,
+                account=result.account,
+                candidates=result.candidates,
+                reason=result.reason[:500],
+                requester_domain=result.requester_domain,
+            )
+        )
+        conversation.account = result.account
+        conversation.mapping_method = result.method
+        conversation.mapping_outcome = result.outcome
+    return MappingDecision.objects.bulk_create(decisions, batch_size=500)
+
+
 def mapping_decide(
     conversation: Conversation, request: MappingRequest, context: MappingContext
 ) -> MappingDecision:
-    """Resolve and record the account of *conversation*."""
+    """Resolve, record and apply the account of one saved *conversation*."""
     result = mapping_resolve(request, context)
-    decision = MappingDecision.objects.create(
-        conversation=conversation,
-        method=result.method,
-        outcome=result.outcome,
-        account=result.account,
-        candidates=result.candidates,
-        reason=result.reason[:500],
-        requester_domain=result.requester_domain,
-    )
+    [decision] = mapping_decisions_record([(conversation, result)])
     Conversation.objects.filter(pk=conversation.pk).update(
         account=result.account, mapping_method=result.method, mapping_outcome=result.outcome
     )
