@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "rapport.mapping",
     "rapport.slack",
     "rapport.webchat",
+    "rapport.requests",
+    "rapport.outbox",
+    "rapport.metrics",
     "rapport.ops",
     "rapport.demo",
 ]
@@ -211,6 +214,27 @@ SLACK_BOT_TOKEN = env.str("SLACK_BOT_TOKEN", "")
 SLACK_APP_TOKEN = env.str("SLACK_APP_TOKEN", "")  # Socket Mode only
 SMTP_HOST = env.str("SMTP_HOST", "127.0.0.1")
 SMTP_PORT = env.int("SMTP_PORT", 2525)
+# Outgoing email (ticketing tool, CSAT surveys). Without EMAIL_HOST, development prints
+# emails to the console; production needs a relay.
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "rapport@localhost")
+_email_host = env.str("EMAIL_HOST", "")
+MAILERS = {
+    "default": (
+        {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": _email_host or "localhost",
+                "port": env.int("EMAIL_PORT", 587),
+                "username": env.str("EMAIL_HOST_USER", ""),
+                "password": env.str("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env.bool("EMAIL_USE_TLS", True),
+                "timeout": 10,
+            },
+        }
+        if _email_host or PRODUCTION
+        else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    )
+}
 # The shared cache holds rate-limit counters; use Redis when several processes serve.
 _redis_url = env.str("REDIS_URL", "")
 CACHES = {

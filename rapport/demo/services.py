@@ -53,10 +53,13 @@ class DemoLoadResult:
     fields: int = 0
     accounts: int = 0
     conversations: int = 0
+    requests: int = 0
 
     @property
     def changed(self) -> bool:
-        return bool(self.members or self.fields or self.accounts or self.conversations)
+        return bool(
+            self.members or self.fields or self.accounts or self.conversations or self.requests
+        )
 
 
 def demo_members_ensure() -> tuple[dict[str, User], int]:
@@ -184,6 +187,10 @@ def demo_workspace_load(
     result.conversations = demo_conversations_ensure(
         plans, admin=admin, member=members[MEMBERS[1].email], now=now
     )
+    from rapport.demo.requests import demo_requests_ensure
+
+    team = [members[m.email] for m in MEMBERS[:6]]
+    result.requests = demo_requests_ensure(members=team, now=now)
     return result
 
 

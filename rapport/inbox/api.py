@@ -1,8 +1,5 @@
 """The inbox in the JSON API: tickets and raw email in, conversations and Slack channels."""
 
-import hashlib
-import json
-import uuid
 from typing import Any
 
 from django.db import DatabaseError
@@ -11,7 +8,7 @@ from ninja import Field, Header, Query, Router, Schema
 from ninja.responses import Status
 
 from rapport.accounts.models import Account
-from rapport.errors import Conflict, InvalidInput
+from rapport.errors import InvalidInput
 from rapport.inbox import selectors
 from rapport.inbox.channels.email import email_receive_now
 from rapport.inbox.email_parse import MAX_RAW_BYTES
@@ -33,7 +30,7 @@ from rapport.inbox.schemas import (
     conversation_detail_out,
     conversation_out,
 )
-from rapport.inbox.services import channel_set_accounts, inbound_event_store
+from rapport.inbox.services import channel_set_accounts, ticket_store
 from rapport.mapping.selectors import mapping_latest
 from rapport.mapping.services import mapping_override
 from rapport.users.models import User
@@ -69,18 +66,7 @@ def ticket_create(
     payload: TicketIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200),
 ) -> Status[dict[str, Any]]:
-    body = payload.model_dump()
-    if "@" not in body["requester_email"]:
-        raise InvalidInput("requester_email must be an email address.", field="requester_email")
-    fingerprint = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-    key = (idempotency_key or "").strip() or f"generated-{uuid.uuid4()}"
-    event, created = inbound_event_store(
-        source=Source.API,
-        external_id=key,
-        payload=body | {"fingerprint": fingerprint},
-    )
-    if not created and event.payload.get("fingerprint") != fingerprint:
-        raise Conflict("This Idempotency-Key was already used with a different request body.")
+    event, created = ticket_store(body=payload.model_dump(), idempotency_key=idempotency_key)
     inbound_event_process_now(event)
     conversation = Conversation.objects.filter(
         source=Source.API, thread_key=event.external_id

@@ -42,7 +42,8 @@ from rapport.mapping.engine import (
     contact_address,
     mapping_resolve,
 )
-from rapport.mapping.models import MappingDecision, MappingMethod
+from rapport.mapping.models import MappingMethod
+from rapport.mapping.services import mapping_decisions_record
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -84,6 +85,23 @@ class IncomingMessage:
 
 Normalizer = Callable[[InboundEvent], IncomingMessage | None]
 NORMALIZERS: dict[str, Normalizer] = {}
+
+
+MessageHook = Callable[[Sequence[Message]], None]
+MESSAGE_HOOKS: list[MessageHook] = []
+
+
+def message_hook_register(hook: MessageHook) -> None:
+    """Have *hook* called with every batch of new messages, in their storing transaction."""
+    if hook not in MESSAGE_HOOKS:
+        MESSAGE_HOOKS.append(hook)
+
+
+def messages_stored(messages: Sequence[Message]) -> None:
+    """Tell the registered hooks about *messages*, just stored (with their ids)."""
+    if messages:
+        for hook in MESSAGE_HOOKS:
+            hook(messages)
 
 
 def normalizer(source: str) -> Callable[[Normalizer], Normalizer]:
@@ -231,7 +249,7 @@ class _Batch:
         # (source, external id) -> (sent at, conversation).
         self.parents: dict[tuple[str, str], tuple[datetime.datetime, Conversation]] = {}
         self.new_conversations: list[Conversation] = []
-        self.decisions: list[MappingDecision] = []
+        self.decisions: list[tuple[Conversation, MappingResult]] = []
         self.links: list[ContactLink] = []
         self.requesters: list[tuple[Conversation, str]] = []
         # Changes to conversations stored before: message counts, remapped ones.
@@ -389,18 +407,8 @@ class _Batch:
         return conversation
 
     def _map(self, conversation: Conversation, result: MappingResult) -> None:
-        """Record *result* as the conversation's decision (as `mapping_decide` does)."""
-        self.decisions.append(
-            MappingDecision(
-                conversation=conversation,
-                method=result.method,
-                outcome=result.outcome,
-                account=result.account,
-                candidates=result.candidates,
-                reason=result.reason[:500],
-                requester_domain=result.requester_domain,
-            )
-        )
+        """Apply *result* to the planned conversation; `flush` records the decision."""
+        self.decisions.append((conversation, result))
         conversation.account = result.account
         conversation.mapping_method = result.method
         conversation.mapping_outcome = result.outcome
@@ -427,8 +435,9 @@ class _Batch:
         Conversation.objects.bulk_create(self.new_conversations, batch_size=_CHUNK)
         for conversation in self.new_conversations:
             self._remember(conversation)
-        Message.objects.bulk_create(self.planned.values(), batch_size=_CHUNK)
-        MappingDecision.objects.bulk_create(self.decisions, batch_size=_CHUNK)
+        messages = Message.objects.bulk_create(self.planned.values(), batch_size=_CHUNK)
+        messages_stored(messages)
+        mapping_decisions_record(self.decisions)
         for pk in sorted(changed):
             conversation = self.by_pk[pk]
             values: dict[str, Any] = {}

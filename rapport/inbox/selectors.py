@@ -14,6 +14,7 @@ from rapport.errors import NotFound
 from rapport.inbox.filters import ConversationFilterSet
 from rapport.inbox.models import Channel, Conversation, Message
 from rapport.mapping.models import MappingDecision
+from rapport.users.models import User
 
 FIRST_LINE_CHARS = 200
 ACCOUNT_CHOICES = 10
@@ -87,7 +88,9 @@ def conversation_detail(conversation_id: int) -> Conversation:
         .prefetch_related(
             Prefetch(
                 "messages",
-                queryset=Message.objects.select_related("author_user").order_by("sent_at", "id"),
+                queryset=Message.objects.select_related(
+                    "author_user", "request_link__request"
+                ).order_by("sent_at", "id"),
                 to_attr="messages_shown",
             ),
             Prefetch(
@@ -157,3 +160,8 @@ def channel_get(channel_id: int) -> Channel:
     if channel is None:
         raise NotFound(f"No Slack channel with id {channel_id}.")
     return channel
+
+
+def members_active() -> list[User]:
+    """Return the active members, for "assign to" choices."""
+    return list(User.objects.filter(is_active=True).order_by("name", "email"))

@@ -1,6 +1,8 @@
 """Writes for channels and inbound events."""
 
 import datetime
+import hashlib
+import json
 import uuid
 import zlib
 from typing import Any
@@ -10,8 +12,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from rapport.accounts.models import Account
-from rapport.audit.services import audit_record
-from rapport.errors import InvalidInput, PermissionDenied
+from rapport.audit.services import audit_changes, audit_record
+from rapport.errors import Conflict, InvalidInput, PermissionDenied
+from rapport.inbox.ingest import messages_stored
 from rapport.inbox.models import (
     Channel,
     Conversation,
@@ -19,6 +22,7 @@ from rapport.inbox.models import (
     InboundEventStatus,
     Message,
     MessageDirection,
+    Source,
 )
 from rapport.users.models import User
 from rapport.users.services import user_require_admin
@@ -55,6 +59,25 @@ def channel_set_accounts(*, actor: User | None, channel: Channel, accounts: list
     )
 
 
+@transaction.atomic
+def channel_set_csm(*, actor: User | None, channel: Channel, csm: User | None) -> Channel:
+    """Name the customer success manager who looks after *channel* (None clears it)."""
+    if actor is not None:
+        user_require_admin(actor, "set a channel's CSM")
+    if csm is not None and not csm.is_active:
+        raise InvalidInput("The CSM must be an active member.", field="csm")
+    before = channel.csm_id
+    channel.csm = csm
+    channel.save(update_fields=["csm"])
+    audit_record(
+        actor=actor,
+        action="channel.set_csm",
+        obj=channel,
+        changes=audit_changes({"csm": before}, {"csm": csm.pk if csm else None}),
+    )
+    return channel
+
+
 # --- inbound events ------------------------------------------------------------------------
 
 RECOVER_AFTER_SECONDS = 60
@@ -81,6 +104,24 @@ def inbound_event_store(
         return InboundEvent.objects.get(source=source, external_id=external_id), False
     transaction.on_commit(lambda: _enqueue([event.pk]))
     return event, True
+
+
+def ticket_store(*, body: dict[str, Any], idempotency_key: str | None) -> tuple[InboundEvent, bool]:
+    """Store an API ticket as an inbound event; return it and whether it is new.
+
+    The Idempotency-Key is the event's id, so a retry finds the first delivery. The
+    body's fingerprint is kept with it: the same key with a different body is refused.
+    """
+    if "@" not in body.get("requester_email", ""):
+        raise InvalidInput("requester_email must be an email address.", field="requester_email")
+    fingerprint = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    key = (idempotency_key or "").strip() or f"generated-{uuid.uuid4()}"
+    event, created = inbound_event_store(
+        source=Source.API, external_id=key, payload=body | {"fingerprint": fingerprint}
+    )
+    if not created and event.payload.get("fingerprint") != fingerprint:
+        raise Conflict("This Idempotency-Key was already used with a different request body.")
+    return event, created
 
 
 def inbound_events_store_many(
@@ -193,4 +234,5 @@ def conversation_reply(*, actor: User, conversation: Conversation, text: str) ->
     Conversation.objects.filter(pk=conversation.pk).update(
         message_count=F("message_count") + 1, last_message_at=now
     )
+    messages_stored([message])
     return message

@@ -13,4 +13,5 @@ urlpatterns = [
     path("<int:pk>/", views.ConversationDetailView.as_view(), name="conversation"),
     path("<int:pk>/account/", views.ConversationAccountView.as_view(), name="conversation_account"),
     path("<int:pk>/reply/", views.ConversationReplyView.as_view(), name="conversation_reply"),
+    path("messages/<int:pk>/assign/", views.MessageAssignView.as_view(), name="message_assign"),
 ]

@@ -21,11 +21,12 @@ from rapport.accounts.views import HtmxHttpRequest, HtmxLoginRequiredMixin
 from rapport.errors import InvalidInput, NotFound, PermissionDenied, ServiceError
 from rapport.inbox import selectors
 from rapport.inbox.filters import ConversationFilterSet
-from rapport.inbox.models import Channel, Conversation, Source
+from rapport.inbox.models import Channel, Conversation, Message, Source
 from rapport.inbox.services import channel_set_accounts, conversation_reply
 from rapport.mapping.models import MappingDecision, MappingOutcome
 from rapport.mapping.selectors import conflict_candidates
 from rapport.mapping.services import mapping_override
+from rapport.requests.services import message_assign
 from rapport.users.models import User
 
 PAGE_SIZE = 50
@@ -183,6 +184,7 @@ def _conversation_response(
         "search_options": [(a, "") for a in selectors.account_search(account_q)]
         if account_q
         else [],
+        "members": selectors.members_active(),
         "error": error,
     }
     return render(
@@ -245,6 +247,31 @@ class ConversationReplyView(HtmxLoginRequiredMixin):
             return _conversation_response(request, pk, error=exc)
         messages.success(request, "Sent the reply.")
         return redirect(conversation)
+
+
+class MessageAssignView(HtmxLoginRequiredMixin):
+    """Assign a customer message's request; a message that is not one becomes one."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        message = Message.objects.select_related("conversation").filter(pk=pk).first()
+        if message is None:
+            raise Http404("No such message.")
+        raw = request.POST.get("assignee", "").strip()
+        try:
+            assignee = (
+                User.objects.filter(pk=int(raw), is_active=True).first() if raw.isdigit() else None
+            )
+            if assignee is None:
+                raise InvalidInput("Choose the member to assign the request to.", field="assignee")
+            customer_request = message_assign(
+                message=message, assignee=assignee, actor=_actor(request)
+            )
+        except ServiceError as exc:
+            return _conversation_response(request, message.conversation_id, error=exc)
+        messages.success(
+            request, f"Request #{customer_request.pk} is assigned to {assignee.display_name}."
+        )
+        return redirect(message.conversation)
 
 
 # --- Slack channels ---------------------------------------------------------------------------

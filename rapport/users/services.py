@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from rapport.audit.services import audit_record
 from rapport.errors import InvalidInput, PermissionDenied
 from rapport.users.models import ApiToken, Role, Team, User
 
@@ -89,3 +90,28 @@ def api_token_authenticate(raw: str) -> User | None:
 def api_token_revoke(*, token: ApiToken) -> None:
     """Revoke a token; it stops working at once."""
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def user_slack_link_by_email(*, email: str, slack_user_id: str) -> User | None:
+    """Link the active member whose email Slack reports to their Slack user id.
+
+    Called when Slack tells Rapport who wrote a message: a member who was never linked
+    by hand is recognised by email as part of the team, from their first message on. A
+    member already linked to another Slack id is left alone.
+    """
+    if not email or not slack_user_id:
+        return None
+    member = User.objects.filter(email=email.strip().lower(), is_active=True).first()
+    if member is None or (member.slack_user_id and member.slack_user_id != slack_user_id):
+        return None
+    if not member.slack_user_id:
+        member.slack_user_id = slack_user_id
+        member.save(update_fields=["slack_user_id"])
+        audit_record(
+            actor=None,
+            action="user.link_slack",
+            obj=member,
+            changes={"slack_user_id": {"before": "", "after": slack_user_id}},
+            actor_label="Slack",
+        )
+    return member

@@ -45,7 +45,8 @@ def test_receiving_stores_the_raw_message_and_processing_waits_for_the_commit(
         receipt = email_receive(raw, envelope={"via": "smtp", "mail_from": "ana@acme.example"})
         assert receipt.event.status == InboundEventStatus.PENDING
         assert not Message.objects.exists()
-    assert len(callbacks) == 1  # the enqueue of inbound_process
+    # The enqueue of inbound_process, then (once it stored the message) that of triage.
+    assert len(callbacks) == 2
     event = InboundEvent.objects.get()
     assert (bytes(event.raw), event.payload["via"]) == (raw, "smtp")
     assert event.external_id == email_event_id(raw) == "plain-1@mail.acme.example"

@@ -590,6 +590,7 @@ def test_a_batch_costs_the_same_few_queries_whatever_its_size(db: None) -> None:
     # Returning requesters of a known account: the common case of a busy install.
     small, large = _queries_to_process(10, "small"), _queries_to_process(200, "large")
 
-    assert small == large <= 18, (small, large)
+    # 19 with the insert that queues the new messages for triage.
+    assert small == large <= 19, (small, large)
     assert Message.objects.count() == Conversation.objects.count() == 220
     assert not InboundEvent.objects.exclude(status=InboundEventStatus.DONE).exists()

@@ -167,6 +167,7 @@ def test_creating_a_ticket_costs_a_fixed_number_of_queries(admin_api: Client) ->
 
     # The token; the event; the batch (settings, event, messages and conversations
     # already stored, accounts by domain, contacts and their links, three inserts, the
-    # event's status); the answer (event, conversation, decision); eight savepoints.
+    # triage queue's insert, the event's status); the answer (event, conversation,
+    # decision); eight savepoints.
     statements = [q["sql"] for q in queries.captured_queries]
-    assert len(statements) == 25, "\n".join(sql[:100] for sql in statements)
+    assert len(statements) == 26, "\n".join(sql[:100] for sql in statements)

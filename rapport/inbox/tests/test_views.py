@@ -549,3 +549,65 @@ def test_linking_a_channel_to_an_unknown_account_is_refused(
     assert response.status_code == 400
     assert "No account with id 999999." in _text(response)
     assert not channel.accounts.exists()
+
+
+def test_a_customer_message_that_is_not_a_request_is_assigned_from_the_conversation_page(
+    member_client: Client, member_user: User
+) -> None:
+    from rapport.requests.models import Request, RequestOrigin
+    from rapport.requests.triage import triage_pending
+
+    message_ingest(
+        IncomingMessage(
+            source=Source.EMAIL,
+            external_id="<fyi-1@globex.example>",
+            thread_key="<fyi-1@globex.example>",
+            text="FYI we are rolling out to the EU team next week.",
+            subject="Rollout",
+            sent_at=timezone.now(),
+            author_email="sam@globex.example",
+            author_name="Sam",
+        ),
+        MappingContext.load(),
+    )
+    triage_pending()
+    assert not Request.objects.exists()
+    message = Message.objects.get(external_id="<fyi-1@globex.example>")
+    page = member_client.get(reverse("inbox:conversation", args=[message.conversation_id]))
+    assert "Not a request. Assign to" in page.content.decode()
+
+    answer = member_client.post(
+        reverse("inbox:message_assign", args=[message.pk]), {"assignee": member_user.pk}
+    )
+    assert answer.status_code == 302
+    request = Request.objects.get()
+    assert request.origin == RequestOrigin.ASSIGNED
+    assert request.assignee == member_user
+    page = member_client.get(reverse("inbox:conversation", args=[message.conversation_id]))
+    assert f"Request #{request.pk}" in page.content.decode()
+
+
+def test_assigning_a_message_to_nobody_is_refused_and_creates_nothing(
+    member_client: Client,
+) -> None:
+    from rapport.requests.models import Request
+
+    conversation = message_ingest(
+        IncomingMessage(
+            source=Source.EMAIL,
+            external_id="<fyi-2@globex.example>",
+            thread_key="<fyi-2@globex.example>",
+            text="Noted.",
+            sent_at=timezone.now(),
+            author_email="sam@globex.example",
+        ),
+        MappingContext.load(),
+    )
+    assert conversation is not None
+    message = Message.objects.get(external_id="<fyi-2@globex.example>")
+    answer = member_client.post(
+        reverse("inbox:message_assign", args=[message.pk]), {"assignee": ""}
+    )
+    assert answer.status_code == 400
+    assert "Choose the member" in answer.content.decode()
+    assert not Request.objects.exists()

@@ -1,0 +1,137 @@
+"""Write outbox items with a change, and deliver them after it commits."""
+
+import datetime
+import logging
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from rapport.outbox.handlers import HANDLERS, OutboxFailed, OutboxRetry
+from rapport.outbox.models import OutboxItem, OutboxStatus
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+LEASE_SECONDS = 60
+DELIVER_BATCH = 50
+
+
+def outbox_add(
+    action: str, payload: dict[str, Any], *, key: str | None = None
+) -> OutboxItem | None:
+    """Queue an outside call in the current transaction; deliver it once that commits.
+
+    With a *key*, a second call with the same key is dropped (returns None), so a
+    retried change never posts twice.
+    """
+    if action not in HANDLERS:
+        raise ValueError(f"No outbox handler is registered for {action!r}.")
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            item = OutboxItem.objects.create(
+                action=action, payload=payload, key=key, available_at=now
+            )
+    except IntegrityError:
+        if key is None:
+            raise
+        return None
+    transaction.on_commit(_enqueue_delivery)
+    return item
+
+
+def _enqueue_delivery() -> None:
+    from rapport.outbox.tasks import outbox_deliver
+
+    outbox_deliver.enqueue()
+
+
+def _backoff(attempts: int) -> datetime.timedelta:
+    return datetime.timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
+
+
+def outbox_claim(limit: int = DELIVER_BATCH) -> list[OutboxItem]:
+    """Lease up to *limit* due items, oldest first, so no other dispatcher sends them."""
+    now = timezone.now()
+    due = (
+        OutboxItem.objects.filter(status=OutboxStatus.PENDING, available_at__lte=now)
+        .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+        .order_by("id")
+        .values_list("pk", "leased_until")[:limit]
+    )
+    claimed: list[int] = []
+    lease = now + datetime.timedelta(seconds=LEASE_SECONDS)
+    for pk, leased_until in due:
+        # Compare-and-swap on the lease: a dispatcher that read the same row loses here.
+        if OutboxItem.objects.filter(
+            pk=pk, leased_until=leased_until, status=OutboxStatus.PENDING
+        ).update(leased_until=lease):
+            claimed.append(pk)
+    return list(OutboxItem.objects.filter(pk__in=claimed).order_by("id"))
+
+
+def outbox_deliver(limit: int = DELIVER_BATCH) -> dict[str, int]:
+    """Make the due calls; return how many were sent, retried later and failed."""
+    counts = {"sent": 0, "retry": 0, "failed": 0}
+    while items := outbox_claim(limit):
+        for item in items:
+            counts[outbox_item_send(item)] += 1
+        if len(items) < limit:
+            break
+    return counts
+
+
+def outbox_item_send(item: OutboxItem) -> str:
+    """Make one call and record what came of it: "sent", "retry" or "failed"."""
+    now = timezone.now()
+    item.attempts += 1
+    item.leased_until = None
+    try:
+        handler = HANDLERS[item.action]
+        result = handler(item.payload) or {}
+    except OutboxRetry as exc:
+        item.last_error = str(exc)[:2000]
+        if item.attempts >= MAX_ATTEMPTS:
+            item.status = OutboxStatus.FAILED
+            outcome = "failed"
+        else:
+            wait = datetime.timedelta(seconds=exc.after) if exc.after else _backoff(item.attempts)
+            item.available_at = now + wait
+            outcome = "retry"
+    except (OutboxFailed, KeyError) as exc:
+        item.status = OutboxStatus.FAILED
+        item.last_error = str(exc)[:2000] or type(exc).__name__
+        outcome = "failed"
+    except Exception as exc:  # noqa: BLE001 - an unexpected error is retried with backoff
+        logger.exception("Outbox item %s (%s) failed", item.pk, item.action)
+        item.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if item.attempts >= MAX_ATTEMPTS:
+            item.status = OutboxStatus.FAILED
+            outcome = "failed"
+        else:
+            item.available_at = now + _backoff(item.attempts)
+            outcome = "retry"
+    else:
+        item.status = OutboxStatus.SENT
+        item.sent_at = now
+        item.result = result
+        item.last_error = ""
+        outcome = "sent"
+    item.save(
+        update_fields=[
+            "attempts",
+            "leased_until",
+            "status",
+            "available_at",
+            "last_error",
+            "result",
+            "sent_at",
+        ]
+    )
+    if outcome == "failed":
+        logger.warning(
+            "Outbox item %s (%s) failed for good: %s", item.pk, item.action, item.last_error
+        )
+    return outcome

@@ -1,0 +1,99 @@
+"""Scheduled request automations: close stale requests, nudge their assignees.
+
+Both are set-based reads of the requests due, then the ordinary services per request,
+so each closing or nudge records its activity and tells Slack like a person's would.
+"""
+
+import datetime
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from rapport.requests import notify
+from rapport.requests.config import RequestConfigCache
+from rapport.requests.models import ActivityKind, Request, RequestActivity, RequestStatus
+from rapport.requests.services import request_status_set
+
+BATCH = 200
+
+
+def _channels(configs: RequestConfigCache) -> list[int | None]:
+    from rapport.requests.models import ChannelRequestSettings
+
+    return [None, *ChannelRequestSettings.objects.values_list("channel_id", flat=True)]
+
+
+def requests_auto_close(now: datetime.datetime | None = None) -> int:
+    """Close open, waiting or on-hold requests idle for their channel's auto-close days."""
+    now = now or timezone.now()
+    configs = RequestConfigCache()
+    overridden = [c for c in _channels(configs) if c is not None]
+    closed = 0
+    for channel_id in _channels(configs):
+        days = configs.for_channel(channel_id).auto_close_days
+        if not days:
+            continue
+        scope = (
+            Q(channel_id=channel_id) if channel_id is not None else ~Q(channel_id__in=overridden)
+        )
+        due = (
+            Request.objects.filter(scope, last_activity_at__lt=now - datetime.timedelta(days=days))
+            .exclude(status=RequestStatus.CLOSED)
+            .order_by("last_activity_at", "id")
+        )
+        for pk in list(due.values_list("pk", flat=True)[:10_000]):
+            with transaction.atomic():
+                request = (
+                    Request.objects.select_for_update()
+                    .select_related("channel", "message", "conversation")
+                    .get(pk=pk)
+                )
+                if request.is_closed:
+                    continue
+                request_status_set(
+                    request=request,
+                    status=RequestStatus.CLOSED,
+                    actor=None,
+                    via="auto_close",
+                    config=configs.for_channel(channel_id),
+                )
+                closed += 1
+    return closed
+
+
+def requests_nudge(now: datetime.datetime | None = None) -> int:
+    """DM the assignee of each request still open after the nudge duration, once."""
+    now = now or timezone.now()
+    configs = RequestConfigCache()
+    overridden = [c for c in _channels(configs) if c is not None]
+    nudged = 0
+    for channel_id in _channels(configs):
+        hours = configs.for_channel(channel_id).nudge_after_hours
+        if not hours:
+            continue
+        scope = (
+            Q(channel_id=channel_id) if channel_id is not None else ~Q(channel_id__in=overridden)
+        )
+        due = Request.objects.filter(
+            scope,
+            status=RequestStatus.OPEN,
+            assignee__isnull=False,
+            nudged_at__isnull=True,
+            assigned_at__lt=now - datetime.timedelta(hours=hours),
+        ).order_by("assigned_at", "id")
+        for pk in list(due.values_list("pk", flat=True)[:10_000]):
+            with transaction.atomic():
+                # Claimed by a conditional update, so two schedulers nudge once.
+                if not Request.objects.filter(pk=pk, nudged_at__isnull=True).update(nudged_at=now):
+                    continue
+                request = Request.objects.select_related("assignee").get(pk=pk)
+                notify.request_nudged(request)
+                RequestActivity.objects.create(
+                    request=request,
+                    kind=ActivityKind.NUDGED,
+                    data={"assignee": request.assignee_id},
+                    at=now,
+                )
+                nudged += 1
+    return nudged

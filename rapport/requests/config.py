@@ -1,0 +1,85 @@
+"""The request settings in effect for a channel: its overrides over the workspace's."""
+
+from dataclasses import dataclass, fields
+
+from rapport.inbox.models import Channel
+from rapport.requests.models import ChannelRequestSettings, RequestSettings
+
+# The settings a channel may override; the ticketing address is workspace-wide.
+CHANNEL_FIELDS = (
+    "detection_enabled",
+    "detection_mode",
+    "grouping_window_seconds",
+    "assign_first_responder",
+    "assign_csm",
+    "dm_assignee",
+    "emoji_enabled",
+    "status_updates",
+    "auto_close_days",
+    "nudge_after_hours",
+    "csat_enabled",
+    "triage_channel_id",
+)
+
+
+@dataclass(frozen=True)
+class RequestConfig:
+    """Every request setting, resolved for one channel (or for none)."""
+
+    detection_enabled: bool
+    detection_mode: str
+    grouping_window_seconds: int
+    assign_first_responder: bool
+    assign_csm: bool
+    dm_assignee: bool
+    emoji_enabled: bool
+    emoji_assigned: str
+    emoji_closed: str
+    status_updates: bool
+    auto_close_days: int
+    nudge_after_hours: int
+    csat_enabled: bool
+    triage_channel_id: str
+    ticket_address: str
+
+
+def request_settings_get() -> RequestSettings:
+    """Return the workspace's request settings, created with the defaults on first use."""
+    settings, _ = RequestSettings.objects.get_or_create(pk=1)
+    return settings
+
+
+def request_config_resolve(
+    workspace: RequestSettings, overrides: ChannelRequestSettings | None
+) -> RequestConfig:
+    """Combine the workspace's settings with a channel's overrides (None inherits)."""
+    values = {f.name: getattr(workspace, f.name) for f in fields(RequestConfig)}
+    if overrides is not None:
+        for name in CHANNEL_FIELDS:
+            value = getattr(overrides, name)
+            if value is not None:
+                values[name] = value
+    return RequestConfig(**values)
+
+
+class RequestConfigCache:
+    """Resolved settings per channel, read once per batch of work."""
+
+    def __init__(self) -> None:
+        self.workspace = request_settings_get()
+        self._by_channel: dict[int | None, RequestConfig] = {}
+
+    def for_channel(self, channel_id: int | None) -> RequestConfig:
+        if channel_id not in self._by_channel:
+            overrides = (
+                ChannelRequestSettings.objects.filter(channel_id=channel_id).first()
+                if channel_id is not None
+                else None
+            )
+            self._by_channel[channel_id] = request_config_resolve(self.workspace, overrides)
+        return self._by_channel[channel_id]
+
+
+def request_config_for(channel: Channel | None) -> RequestConfig:
+    """Return the settings in effect for *channel* (the workspace's for no channel)."""
+    return RequestConfigCache().for_channel(channel.pk if channel else None)

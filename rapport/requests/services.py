@@ -1,0 +1,390 @@
+"""Every change to a request: create, assign, change state, ticket, rate, configure.
+
+Slack handlers, web views, the API and the scheduled automations all call these. Each
+change records an activity and queues its Slack calls and emails in the outbox in the
+same transaction (see `rapport.requests.notify`).
+"""
+
+import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from rapport.accounts.models import Contact
+from rapport.audit.services import audit_changes, audit_record
+from rapport.errors import InvalidInput, PermissionDenied
+from rapport.inbox.models import Channel, Message, MessageDirection
+from rapport.requests import notify
+from rapport.requests.config import (
+    CHANNEL_FIELDS,
+    RequestConfig,
+    request_config_for,
+    request_settings_get,
+)
+from rapport.requests.models import (
+    ActivityKind,
+    ChannelRequestSettings,
+    Request,
+    RequestActivity,
+    RequestMessage,
+    RequestOrigin,
+    RequestSettings,
+    RequestStatus,
+)
+from rapport.users.models import User
+from rapport.users.services import user_require_admin
+
+TITLE_LENGTH = 300
+
+
+def _title(message: Message) -> str:
+    subject = message.conversation.subject.strip()
+    first_line = next((line.strip() for line in message.text.splitlines() if line.strip()), "")
+    title = subject or first_line or "(no text)"
+    return title if len(title) <= TITLE_LENGTH else title[: TITLE_LENGTH - 1] + "…"
+
+
+def _require_member(actor: User | None) -> None:
+    if actor is not None and not actor.is_active:
+        raise PermissionDenied("Only an active member can change requests.")
+
+
+def _activity(
+    request: Request, kind: str, actor: User | None, at: datetime.datetime, **data: Any
+) -> None:
+    RequestActivity.objects.create(request=request, kind=kind, actor=actor, data=data, at=at)
+
+
+def _save(request: Request, *names: str) -> None:
+    request.save(update_fields=[*names, "updated_at"])
+
+
+# --- creating --------------------------------------------------------------------------------
+
+
+def request_create(
+    *,
+    message: Message,
+    origin: str,
+    config: RequestConfig | None = None,
+    score: float | None = None,
+    actor: User | None = None,
+) -> Request:
+    """Open a request from a customer *message*; run the creation automations.
+
+    The request counts from the message's time. Its SLA targets come from its account's
+    policy; a channel with a CSM assigns it to them when that automation is on.
+    """
+    from rapport.metrics.sla import sla_due_dates
+
+    conversation = message.conversation
+    config = config or request_config_for(conversation.channel)
+    requester = conversation.requester
+    if message.author_email and message.author_email != conversation.requester_email:
+        requester = Contact.objects.filter(email=message.author_email.lower()).first()
+    first_due, resolution_due, policy_name = sla_due_dates(conversation.account, message.sent_at)
+    request = Request.objects.create(
+        account=conversation.account,
+        channel=conversation.channel,
+        conversation=conversation,
+        message=message,
+        source=conversation.source,
+        requester=requester,
+        requester_name=message.author_name,
+        requester_email=message.author_email,
+        requester_external_id=message.author_external_id,
+        title=_title(message),
+        origin=origin,
+        detection_score=score,
+        created_at=message.sent_at,
+        last_activity_at=message.sent_at,
+        last_customer_message_at=message.sent_at,
+        sla_policy_name=policy_name,
+        first_response_due_at=first_due,
+        resolution_due_at=resolution_due,
+    )
+    RequestMessage.objects.create(request=request, message=message)
+    _activity(request, ActivityKind.CREATED, actor, timezone.now(), origin=origin, score=score)
+    csm = conversation.channel.csm if conversation.channel is not None else None
+    if config.assign_csm and csm is not None and csm.is_active:
+        # The assignment posts the card, already showing the CSM.
+        request_assign(request=request, assignee=csm, actor=None, via="csm", config=config)
+    else:
+        notify.request_created(request, config)
+    return request
+
+
+@transaction.atomic
+def message_assign(
+    *, message: Message, assignee: User, actor: User | None, via: str = "web"
+) -> Request:
+    """Assign the request *message* belongs to; a message that is none becomes one."""
+    _require_member(actor)
+    if message.direction != MessageDirection.INBOUND:
+        raise InvalidInput("Only a customer's message can become a request.")
+    link = RequestMessage.objects.filter(message=message).select_related("request").first()
+    if link is not None:
+        request = link.request
+        if request.is_closed:
+            request_status_set(request=request, status=RequestStatus.OPEN, actor=actor, via=via)
+    else:
+        request = request_create(message=message, origin=RequestOrigin.ASSIGNED, actor=actor)
+    request_assign(request=request, assignee=assignee, actor=actor, via=via)
+    return request
+
+
+# --- assigning -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def request_assign(
+    *,
+    request: Request,
+    assignee: User | None,
+    actor: User | None,
+    via: str = "web",
+    config: RequestConfig | None = None,
+) -> Request:
+    """Give *request* to *assignee* (None unassigns); tell them, mark the message.
+
+    An assigned request that was closed stays closed; the board moves it if wanted.
+    """
+    _require_member(actor)
+    if assignee is not None and not assignee.is_active:
+        raise InvalidInput("Requests can only go to active members.", field="assignee")
+    if request.assignee_id == (assignee.pk if assignee else None):
+        return request
+    previous = request.assignee_id
+    now = timezone.now()
+    request.assignee = assignee
+    request.assigned_at = now if assignee else None
+    request.last_activity_at = max(request.last_activity_at, now)
+    _save(request, "assignee", "assigned_at", "last_activity_at")
+    _activity(
+        request,
+        ActivityKind.ASSIGNED,
+        actor,
+        now,
+        **{"from": previous, "to": assignee.pk if assignee else None, "via": via},
+    )
+    notify.request_assigned(
+        request,
+        config or request_config_for(request.channel),
+        actor=actor,
+        previous=previous,
+        via=via,
+    )
+    return request
+
+
+def request_take(*, request: Request, actor: User, via: str = "web") -> Request:
+    """Assign *request* to the member looking into it."""
+    return request_assign(request=request, assignee=actor, actor=actor, via=via)
+
+
+# --- states ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def request_status_set(
+    *,
+    request: Request,
+    status: str,
+    actor: User | None,
+    via: str = "web",
+    config: RequestConfig | None = None,
+) -> Request:
+    """Move *request* to *status*; closing asks the customer for a rating."""
+    _require_member(actor)
+    if status not in RequestStatus.values:
+        raise InvalidInput(f"{status!r} is not a request state.", field="status")
+    if request.status == status:
+        return request
+    previous = request.status
+    now = timezone.now()
+    request.status = status
+    request.last_activity_at = now
+    names = ["status", "last_activity_at"]
+    if status == RequestStatus.CLOSED:
+        request.closed_at, request.closed_by = now, actor
+        names += ["closed_at", "closed_by"]
+    elif previous == RequestStatus.CLOSED:
+        request.closed_at, request.closed_by, request.nudged_at = None, None, None
+        names += ["closed_at", "closed_by", "nudged_at"]
+    _save(request, *names)
+    _activity(
+        request, ActivityKind.STATUS, actor, now, **{"from": previous, "to": status, "via": via}
+    )
+    notify.request_status_changed(
+        request, config or request_config_for(request.channel), previous=previous, actor=actor
+    )
+    return request
+
+
+def request_close(*, request: Request, actor: User | None, via: str = "web") -> Request:
+    return request_status_set(request=request, status=RequestStatus.CLOSED, actor=actor, via=via)
+
+
+def request_reopen(*, request: Request, actor: User | None, via: str = "web") -> Request:
+    return request_status_set(request=request, status=RequestStatus.OPEN, actor=actor, via=via)
+
+
+def request_hold(*, request: Request, actor: User | None, via: str = "web") -> Request:
+    """Put *request* on hold (pending): nobody can act on it for now."""
+    return request_status_set(request=request, status=RequestStatus.PENDING, actor=actor, via=via)
+
+
+def request_wait(*, request: Request, actor: User | None, via: str = "web") -> Request:
+    """Mark *request* as waiting on the customer; their next message reopens it."""
+    return request_status_set(request=request, status=RequestStatus.WAITING, actor=actor, via=via)
+
+
+# --- tickets ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def request_ticket_create(*, request: Request, actor: User, via: str = "web") -> Request:
+    """Send the request's thread to the email-based ticketing tool and keep the link."""
+    _require_member(actor)
+    address = request_settings_get().ticket_address
+    if not address:
+        raise InvalidInput(
+            "No ticketing tool is configured; set its address in the request settings."
+        )
+    if request.ticket_sent_at is not None:
+        raise InvalidInput("A ticket was already created for this request.")
+    now = timezone.now()
+    reference = notify.ticket_send(request, address, actor=actor)
+    request.ticket_address, request.ticket_reference, request.ticket_sent_at = (
+        address,
+        reference,
+        now,
+    )
+    request.last_activity_at = now
+    _save(request, "ticket_address", "ticket_reference", "ticket_sent_at", "last_activity_at")
+    _activity(
+        request, ActivityKind.TICKET, actor, now, address=address, reference=reference, via=via
+    )
+    return request
+
+
+# --- satisfaction ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def request_csat_record(*, request: Request, score: int, comment: str = "", via: str) -> Request:
+    """Store the customer's rating of a closed request (1 to 5); a new one replaces it."""
+    if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+        raise InvalidInput("A rating is a whole number from 1 to 5.", field="score")
+    if request.csat_requested_at is None:
+        raise InvalidInput("This request's customer was not asked for a rating.")
+    comment = (comment or "").strip()
+    if len(comment) > 2000:
+        raise InvalidInput("Keep the comment under 2,000 characters.", field="comment")
+    now = timezone.now()
+    request.csat_score, request.csat_comment, request.csat_at = score, comment, now
+    _save(request, "csat_score", "csat_comment", "csat_at")
+    _activity(request, ActivityKind.CSAT, None, now, score=score, via=via)
+    return request
+
+
+# --- settings --------------------------------------------------------------------------------
+
+_WORKSPACE_FIELDS = (*CHANNEL_FIELDS, "emoji_assigned", "emoji_closed", "ticket_address")
+
+
+def _settings_clean(
+    values: dict[str, Any], *, allowed: tuple[str, ...], nullable: bool
+) -> dict[str, Any]:
+    from rapport.detection.modes import DetectionMode
+
+    unknown = sorted(set(values) - set(allowed))
+    if unknown:
+        raise InvalidInput(f"Unknown settings: {', '.join(unknown)}.")
+    cleaned: dict[str, Any] = {}
+    for name, value in values.items():
+        if value is None:
+            if not nullable:
+                raise InvalidInput(f"{name} needs a value.", field=name)
+            cleaned[name] = None
+            continue
+        if name in (
+            "detection_enabled",
+            "assign_first_responder",
+            "assign_csm",
+            "dm_assignee",
+            "emoji_enabled",
+            "status_updates",
+            "csat_enabled",
+        ):
+            if not isinstance(value, bool):
+                raise InvalidInput(f"{name} is on or off.", field=name)
+        elif name in ("grouping_window_seconds", "auto_close_days", "nudge_after_hours"):
+            if (
+                not isinstance(value, int)
+                or isinstance(value, bool)
+                or not 0 <= value <= 10_000_000
+            ):
+                raise InvalidInput(f"{name} is a whole number, 0 or more.", field=name)
+        elif name == "detection_mode":
+            if value not in DetectionMode.values:
+                raise InvalidInput("The detection mode is aggressive or conservative.", field=name)
+        elif name == "ticket_address":
+            from django.core.exceptions import ValidationError
+            from django.core.validators import validate_email
+
+            value = str(value).strip()
+            if value:
+                try:
+                    validate_email(value)
+                except ValidationError as exc:
+                    raise InvalidInput(
+                        "The ticketing address is not an email address.", field=name
+                    ) from exc
+        else:  # channel ids and emoji names
+            value = str(value).strip().strip(":")
+            if len(value) > 64 or any(c.isspace() for c in value):
+                raise InvalidInput(f"{name} is not valid.", field=name)
+        cleaned[name] = value
+    return cleaned
+
+
+@transaction.atomic
+def request_settings_update(*, actor: User, values: dict[str, Any]) -> RequestSettings:
+    """Change the workspace's request settings (admins only), with an audit entry."""
+    user_require_admin(actor, "change the request settings")
+    cleaned = _settings_clean(values, allowed=_WORKSPACE_FIELDS, nullable=False)
+    settings = request_settings_get()
+    before = {name: getattr(settings, name) for name in cleaned}
+    for name, value in cleaned.items():
+        setattr(settings, name, value)
+    settings.save()
+    audit_record(
+        actor=actor,
+        action="request_settings.update",
+        obj=settings,
+        changes=audit_changes(before, cleaned),
+    )
+    return settings
+
+
+@transaction.atomic
+def channel_request_settings_update(
+    *, actor: User, channel: Channel, values: dict[str, Any]
+) -> ChannelRequestSettings:
+    """Change one channel's overrides (admins only); a None value inherits again."""
+    user_require_admin(actor, "change the request settings")
+    cleaned = _settings_clean(values, allowed=CHANNEL_FIELDS, nullable=True)
+    overrides, _ = ChannelRequestSettings.objects.get_or_create(channel=channel)
+    before = {name: getattr(overrides, name) for name in cleaned}
+    for name, value in cleaned.items():
+        setattr(overrides, name, value)
+    overrides.save()
+    audit_record(
+        actor=actor,
+        action="channel_request_settings.update",
+        obj=channel,
+        changes=audit_changes(before, cleaned),
+    )
+    return overrides

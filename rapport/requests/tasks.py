@@ -1,0 +1,30 @@
+"""Request tasks: thin wrappers that call the triage and automation services."""
+
+from django.tasks import task
+
+from rapport.requests.automations import requests_auto_close, requests_nudge
+from rapport.requests.triage import triage_pending, triage_recover
+
+
+@task()
+def requests_triage() -> int:
+    """Triage the messages waiting for it."""
+    return triage_pending()
+
+
+@task()
+def requests_triage_recover() -> int:
+    """Enqueue triage for messages a dead worker left waiting."""
+    return triage_recover()
+
+
+@task()
+def requests_auto_close_run() -> int:
+    """Close requests idle longer than their auto-close duration."""
+    return requests_auto_close()
+
+
+@task()
+def requests_nudge_run() -> int:
+    """Nudge the assignees of requests open longer than the nudge duration."""
+    return requests_nudge()

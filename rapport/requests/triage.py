@@ -1,0 +1,250 @@
+"""Turn new messages into requests, group follow-ups, and credit team replies.
+
+Ingest queues each new message (`messages_queue`, in the transaction that stores it);
+`triage_pending` then takes queued messages in the order they were sent:
+
+- A customer message in a thread with an open request joins it (and a request waiting
+  on the customer opens again).
+- A customer message that follows the same customer's request in the same channel
+  within the grouping window joins that request (conversation grouping).
+- Otherwise the detector decides whether it is a request; API tickets always are.
+- A team reply in a request's thread is its first response and, when the automation is
+  on, assigns an unassigned request to whoever replied. A team message posted in the
+  channel itself does the same for the channel's last open request, unless that one
+  is already assigned.
+
+Triage runs one batch at a time (an advisory lock on PostgreSQL; SQLite's write lock
+does the same), because grouping and "the last open request" depend on order.
+"""
+
+import datetime
+import logging
+from collections.abc import Sequence
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from rapport.inbox.models import Message, MessageDirection, Source
+from rapport.requests.config import RequestConfig, RequestConfigCache
+from rapport.requests.models import (
+    ActivityKind,
+    PendingTriage,
+    Request,
+    RequestActivity,
+    RequestMessage,
+    RequestOrigin,
+    RequestStatus,
+)
+from rapport.requests.services import request_assign, request_create, request_status_set
+
+logger = logging.getLogger(__name__)
+TRIAGE_BATCH = 500
+RECOVER_AFTER_SECONDS = 60
+_TRIAGE_LOCK = 0x52505452  # "RPTR": one triage batch at a time on PostgreSQL
+
+
+def messages_queue(messages: Sequence[Message]) -> None:
+    """Queue *messages* for triage in the current transaction; triage once it commits."""
+    PendingTriage.objects.bulk_create(
+        [PendingTriage(message_id=message.pk) for message in messages], ignore_conflicts=True
+    )
+    transaction.on_commit(_enqueue)
+
+
+def _enqueue() -> None:
+    from rapport.requests.tasks import requests_triage
+
+    requests_triage.enqueue()
+
+
+def triage_pending(limit: int = TRIAGE_BATCH) -> int:
+    """Triage queued messages, oldest first, until none is left; return how many."""
+    done = 0
+    while True:
+        count = _triage_batch(limit)
+        done += count
+        if count < limit:
+            return done
+
+
+def triage_recover() -> int:
+    """Enqueue triage when messages wait longer than a live worker would leave them."""
+    cutoff = timezone.now() - datetime.timedelta(seconds=RECOVER_AFTER_SECONDS)
+    waiting = PendingTriage.objects.filter(queued_at__lt=cutoff).count()
+    if waiting:
+        _enqueue()
+    return waiting
+
+
+def _triage_batch(limit: int) -> int:
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_TRIAGE_LOCK])
+        rows = list(
+            PendingTriage.objects.select_related(
+                "message__conversation__channel__csm", "message__author_user"
+            ).order_by("message__sent_at", "message_id")[:limit]
+        )
+        if not rows:
+            return 0
+        configs = RequestConfigCache()
+        for row in rows:
+            message_triage(row.message, configs)
+        PendingTriage.objects.filter(pk__in=[row.pk for row in rows]).delete()
+        return len(rows)
+
+
+def message_triage(message: Message, configs: RequestConfigCache | None = None) -> Request | None:
+    """Act on one new message; return the request it belongs to, if any."""
+    if message.deleted_at is not None:
+        return None
+    configs = configs or RequestConfigCache()
+    config = configs.for_channel(message.conversation.channel_id)
+    if message.direction == MessageDirection.OUTBOUND:
+        return _team_message(message, config)
+    return _customer_message(message, config)
+
+
+def _open_request_of_thread(message: Message) -> Request | None:
+    return (
+        Request.objects.filter(links__message__conversation_id=message.conversation_id)
+        .exclude(status=RequestStatus.CLOSED)
+        .select_related("assignee", "channel", "conversation", "message")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def _link(request: Request, message: Message, *, grouped: bool = False) -> None:
+    RequestMessage.objects.get_or_create(
+        message=message, defaults={"request": request, "grouped": grouped}
+    )
+
+
+def _customer_message(message: Message, config: RequestConfig) -> Request | None:
+    request = _open_request_of_thread(message)
+    if request is not None:
+        _link(request, message)
+        request.last_activity_at = max(request.last_activity_at, message.sent_at)
+        request.last_customer_message_at = max(request.last_customer_message_at, message.sent_at)
+        request.save(update_fields=["last_activity_at", "last_customer_message_at", "updated_at"])
+        if request.status == RequestStatus.WAITING:
+            request_status_set(
+                request=request,
+                status=RequestStatus.OPEN,
+                actor=None,
+                via="customer",
+                config=config,
+            )
+        return request
+    grouped = _group_candidate(message, config)
+    if grouped is not None:
+        _link(grouped, message, grouped=True)
+        grouped.last_customer_message_at = message.sent_at
+        grouped.last_activity_at = max(grouped.last_activity_at, message.sent_at)
+        grouped.save(update_fields=["last_activity_at", "last_customer_message_at", "updated_at"])
+        RequestActivity.objects.create(
+            request=grouped,
+            kind=ActivityKind.GROUPED,
+            data={"message": message.pk},
+            at=timezone.now(),
+        )
+        return grouped
+    if message.source == Source.API and _is_thread_root(message):
+        # A ticket filed through the API is a request by definition.
+        return request_create(message=message, origin=RequestOrigin.TICKET, config=config)
+    if not config.detection_enabled:
+        return None
+    text = message.text
+    if message.source == Source.EMAIL and message.conversation.subject:
+        text = f"{message.conversation.subject}\n{text}"
+    from rapport.detection.model import detect
+
+    detection = detect(text, config.detection_mode)
+    if not detection.is_request:
+        return None
+    return request_create(
+        message=message, origin=RequestOrigin.DETECTED, config=config, score=detection.score
+    )
+
+
+def _group_candidate(message: Message, config: RequestConfig) -> Request | None:
+    """Return the request *message* follows up, by the same customer in the same channel."""
+    window = config.grouping_window_seconds
+    channel_id = message.conversation.channel_id
+    if not window or channel_id is None:
+        return None
+    same_author = (
+        Q(requester_external_id=message.author_external_id)
+        if message.author_external_id
+        else Q(requester_email=message.author_email)
+    )
+    if not (message.author_external_id or message.author_email):
+        return None
+    since = message.sent_at - datetime.timedelta(seconds=window)
+    return (
+        Request.objects.filter(
+            same_author,
+            channel_id=channel_id,
+            last_customer_message_at__gte=since,
+            last_customer_message_at__lte=message.sent_at,
+        )
+        .exclude(status=RequestStatus.CLOSED)
+        .order_by("-last_customer_message_at", "-id")
+        .first()
+    )
+
+
+def _is_thread_root(message: Message) -> bool:
+    return not Message.objects.filter(
+        Q(sent_at__lt=message.sent_at) | Q(sent_at=message.sent_at, pk__lt=message.pk),
+        conversation_id=message.conversation_id,
+    ).exists()
+
+
+def _team_message(message: Message, config: RequestConfig) -> Request | None:
+    member = message.author_user
+    request = _open_request_of_thread(message)
+    in_thread = request is not None
+    if request is None:
+        if message.conversation.channel_id is None or not _is_thread_root(message):
+            return None
+        # Posted in the channel, not in a thread: it answers the channel's last open request.
+        request = (
+            Request.objects.filter(
+                channel_id=message.conversation.channel_id, status=RequestStatus.OPEN
+            )
+            .select_related("assignee", "channel", "conversation", "message")
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if request is None or request.created_at > message.sent_at:
+            return None
+    if in_thread:
+        _link(request, message)
+    names = ["last_activity_at", "updated_at"]
+    request.last_activity_at = max(request.last_activity_at, message.sent_at)
+    if request.first_response_at is None and message.sent_at >= request.created_at:
+        request.first_response_at = message.sent_at
+        request.first_responder = member
+        names += ["first_response_at", "first_responder"]
+        RequestActivity.objects.create(
+            request=request,
+            kind=ActivityKind.RESPONDED,
+            actor=member,
+            data={"in_thread": in_thread},
+            at=message.sent_at,
+        )
+    request.save(update_fields=names)
+    if (
+        config.assign_first_responder
+        and member is not None
+        and member.is_active
+        and request.assignee_id is None
+    ):
+        request_assign(
+            request=request, assignee=member, actor=member, via="first_responder", config=config
+        )
+    return request
