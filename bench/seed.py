@@ -53,7 +53,7 @@ from rapport.inbox.models import Channel, ChannelAccount
 from rapport.users.models import Role, User
 from rapport.users.services import user_create
 
-SEED_VERSION = 2
+SEED_VERSION = 3
 SEED = 20240611
 OWNER_COUNT = 20
 CONTACTS_PER_ACCOUNT = 3
@@ -100,6 +100,7 @@ COLUMNS: dict[type[models.Model], tuple[str, ...]] = {
         "close_date",
         "website",
         "notes",
+        "external_ref",
         "crm_provider",
         "crm_external_id",
         "crm_company_name",
@@ -209,6 +210,7 @@ class DirectoryRows:
                 str(arr),
                 self._date(close_date),
                 f"https://www.{primary}",
+                "",
                 "",
                 "hubspot" if mapped else "",
                 str(4_000_000_000 + account_id) if mapped else "",

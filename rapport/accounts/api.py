@@ -47,6 +47,12 @@ class AccountListQuery(Schema):
     has_channel: str | None = Field(None, description="yes or no.")
     arr_min: str | None = None
     arr_max: str | None = None
+    has_open_requests: str | None = Field(None, description="yes or no.")
+    open_requests_min: str | None = Field(None, description="At least this many open requests.")
+    csat_below: str | None = Field(None, description="Average CSAT below this score.")
+    has_sla_breaches: str | None = Field(None, description="yes or no.")
+    last_request_after: str | None = Field(None, description="On or after this date.")
+    last_request_before: str | None = Field(None, description="Before this date.")
     sort: str = Field("name", description="A column key; prefix '-' to sort descending.")
     limit: int = Field(50, ge=1, le=200)
     offset: int = Field(0, ge=0, le=10_000_000)
@@ -88,7 +94,7 @@ def account_list(request: HttpRequest, query: Query[AccountListQuery]) -> dict[s
 def account_create(request: HttpRequest, payload: AccountCreateIn) -> Status[dict[str, Any]]:
     actor = _actor(request)
     metadata = payload.model_dump(
-        include={"industry", "employee_count", "arr", "close_date", "website", "notes"}
+        include={"industry", "employee_count", "arr", "close_date", "website", "notes", "tier"}
     )
     account = services.account_create(
         actor=actor,

@@ -34,10 +34,22 @@ OPTIONAL_COLUMNS = (
     Column("arr", "ARR", "rapport"),
     Column("close_date", "Close date", "rapport"),
     Column("created", "Created", "rapport"),
+    Column("tier", "SLA tier", "rapport"),
+    # Request figures, precomputed per account by rapport.metrics.
+    Column("requests_open", "Open requests", "rapport"),
+    Column("requests_total", "Total requests", "rapport"),
+    Column("requests_last", "Last request", "rapport"),
+    Column("requests_first_response", "Avg first response", "rapport"),
+    Column("requests_resolution", "Avg resolution", "rapport"),
+    Column("requests_csat", "Avg CSAT", "rapport"),
+    Column("sla_breaches", "SLA breaches", "rapport"),
     Column("crm_id", "CRM company id", "crm"),
     Column("crm_last_synced", "Last CRM sync", "crm"),
 )
 DEFAULT_KEYS = tuple(c.key for c in DEFAULT_COLUMNS)
+# The columns read from the account's request figures (rapport.metrics).
+REQUEST_COLUMNS = frozenset(c.key for c in OPTIONAL_COLUMNS if c.key.startswith("requests_"))
+REQUEST_COLUMNS |= {"sla_breaches"}
 
 
 def field_column(field: FieldDefinition) -> Column:

@@ -9,6 +9,12 @@ Parameters (all optional, repeatable where it makes sense):
   arr_min, arr_max         annual revenue range
   field.<key>              value of an extra field (CRM or Rapport); exact match
   field.<key>.min / .max   range on a number or date field
+  has_open_requests        yes | no
+  open_requests_min        at least this many open requests
+  csat_below               average CSAT below this score (accounts with ratings)
+  has_sla_breaches         yes | no (response or resolution)
+  last_request_after       last request on or after this date (YYYY-MM-DD)
+  last_request_before      last request before this date
   sort                     a column key, "-" in front for descending
 """
 
@@ -33,6 +39,7 @@ from django.db.models import (
 from django.db.models.expressions import OrderBy
 from django.db.models.functions import Lower
 from django.db.models.lookups import In
+from django.utils import timezone
 
 from rapport.accounts.fields import VALUE_COLUMN, field_parse
 from rapport.accounts.models import (
@@ -62,9 +69,26 @@ SORTS: dict[str, Any] = {
     "arr": F("arr"),
     "close_date": F("close_date"),
     "created": F("created_at"),
+    "tier": F("tier"),
 }
+# The request figures, precomputed per account (rapport.metrics) and joined by primary key.
+METRIC_SORTS: dict[str, Any] = {
+    "requests_open": F("request_metrics__open_count"),
+    "requests_total": F("request_metrics__total_count"),
+    "requests_last": F("request_metrics__last_request_at"),
+    "requests_first_response": F("request_metrics__avg_first_response_seconds"),
+    "requests_resolution": F("request_metrics__avg_resolution_seconds"),
+    "requests_csat": F("request_metrics__avg_csat"),
+    "sla_breaches": F("request_metrics__breach_count"),
+}
+SORTS |= METRIC_SORTS
+# Figures that are never NULL on a metrics row: sorted without NULLS LAST, so the index
+# serves both directions.
+METRIC_COUNTS = {"requests_open", "requests_total", "sla_breaches"}
 RESERVED = {"q", "owner", "status", "source", "industry", "crm_status", "has_channel"}
 RESERVED |= {"arr_min", "arr_max", "sort", "page", "limit", "offset", "columns"}
+RESERVED |= {"has_open_requests", "open_requests_min", "csat_below", "has_sla_breaches"}
+RESERVED |= {"last_request_after", "last_request_before"}
 
 
 class ParamSource(Protocol):
@@ -95,6 +119,12 @@ class AccountFilterSet:
     arr_min: Decimal | None = None
     arr_max: Decimal | None = None
     field_filters: list[FieldFilter] = field(default_factory=list)
+    has_open_requests: bool | None = None
+    open_requests_min: int | None = None
+    csat_below: Decimal | None = None
+    has_sla_breaches: bool | None = None
+    last_request_after: datetime.date | None = None
+    last_request_before: datetime.date | None = None
     sort: str = "name"
     descending: bool = False
     fields_by_key: dict[str, FieldDefinition] = field(default_factory=dict, repr=False)
@@ -123,6 +153,12 @@ class AccountFilterSet:
         self.has_channel = _yes_no(get("has_channel"), "has_channel")
         self.arr_min = _decimal(get("arr_min"), "arr_min")
         self.arr_max = _decimal(get("arr_max"), "arr_max")
+        self.has_open_requests = _yes_no(get("has_open_requests"), "has_open_requests")
+        self.open_requests_min = _whole(get("open_requests_min"), "open_requests_min")
+        self.csat_below = _decimal(get("csat_below"), "csat_below")
+        self.has_sla_breaches = _yes_no(get("has_sla_breaches"), "has_sla_breaches")
+        self.last_request_after = _date(get("last_request_after"), "last_request_after")
+        self.last_request_before = _date(get("last_request_before"), "last_request_before")
 
         by_key = {f.key: f for f in fields}
         grouped: dict[str, FieldFilter] = {}
@@ -180,6 +216,12 @@ class AccountFilterSet:
             or self.arr_min is not None
             or self.arr_max is not None
             or self.field_filters
+            or self.has_open_requests is not None
+            or self.open_requests_min is not None
+            or self.csat_below is not None
+            or self.has_sla_breaches is not None
+            or self.last_request_after is not None
+            or self.last_request_before is not None
         )
 
     def filter(self, queryset: QuerySet[Account]) -> QuerySet[Account]:
@@ -218,6 +260,31 @@ class AccountFilterSet:
             if flt.maximum is not None:
                 matches = matches.filter(**{f"{column}__lte": flt.maximum})
             queryset = _with_ids(queryset, matches.values("account_id"))
+        return self._filter_requests(queryset)
+
+    def _filter_requests(self, queryset: QuerySet[Account]) -> QuerySet[Account]:
+        """Narrow on the precomputed request figures; an account without a row has none."""
+        none_yet = Q(request_metrics__isnull=True)
+        if self.has_open_requests is True:
+            queryset = queryset.filter(request_metrics__open_count__gt=0)
+        elif self.has_open_requests is False:
+            queryset = queryset.filter(none_yet | Q(request_metrics__open_count=0))
+        if self.open_requests_min:
+            queryset = queryset.filter(request_metrics__open_count__gte=self.open_requests_min)
+        if self.csat_below is not None:
+            queryset = queryset.filter(request_metrics__avg_csat__lt=float(self.csat_below))
+        if self.has_sla_breaches is True:
+            queryset = queryset.filter(request_metrics__breach_count__gt=0)
+        elif self.has_sla_breaches is False:
+            queryset = queryset.filter(none_yet | Q(request_metrics__breach_count=0))
+        if self.last_request_after is not None:
+            queryset = queryset.filter(
+                request_metrics__last_request_at__gte=_day_start(self.last_request_after)
+            )
+        if self.last_request_before is not None:
+            queryset = queryset.filter(
+                request_metrics__last_request_at__lt=_day_start(self.last_request_before)
+            )
         return queryset
 
     def order(self, queryset: QuerySet[Account]) -> QuerySet[Account]:
@@ -240,6 +307,15 @@ class AccountFilterSet:
             expression = SORTS[self.sort]
         ordering = OrderBy(expression, descending=self.descending, nulls_last=True)
         tie = "-id" if self.descending else "id"
+        if self.sort in METRIC_SORTS:
+            # The metrics row's key is the account's id; naming it lets the planner read
+            # the index (figure, account) in order for both terms. Accounts without a
+            # row sort last (see selectors.account_page, which reads them apart).
+            if self.sort in METRIC_COUNTS:
+                ordering = OrderBy(expression, descending=self.descending)
+            tie = (
+                "-request_metrics__account_id" if self.descending else "request_metrics__account_id"
+            )
         return queryset.order_by(ordering, tie)
 
     def as_query(self) -> dict[str, Any]:
@@ -263,6 +339,20 @@ class AccountFilterSet:
             query["arr_min"] = str(self.arr_min)
         if self.arr_max is not None:
             query["arr_max"] = str(self.arr_max)
+        for key, flag in (
+            ("has_open_requests", self.has_open_requests),
+            ("has_sla_breaches", self.has_sla_breaches),
+        ):
+            if flag is not None:
+                query[key] = "yes" if flag else "no"
+        if self.open_requests_min is not None:
+            query["open_requests_min"] = str(self.open_requests_min)
+        if self.csat_below is not None:
+            query["csat_below"] = str(self.csat_below)
+        if self.last_request_after is not None:
+            query["last_request_after"] = self.last_request_after.isoformat()
+        if self.last_request_before is not None:
+            query["last_request_before"] = self.last_request_before.isoformat()
         for flt in self.field_filters:
             name = f"field.{flt.definition.key}"
             if flt.values:
@@ -353,3 +443,26 @@ def _decimal(values: list[str], name: str) -> Decimal | None:
     if not number.is_finite():
         raise InvalidInput(f"{name} must be a finite number.", field=name)
     return number
+
+
+def _whole(values: list[str], name: str) -> int | None:
+    if not values or not values[-1].strip():
+        return None
+    raw = values[-1].strip()
+    if not raw.isdigit() or len(raw) > 9:
+        raise InvalidInput(f"{name} must be a whole number from 0.", field=name)
+    return int(raw)
+
+
+def _date(values: list[str], name: str) -> datetime.date | None:
+    if not values or not values[-1].strip():
+        return None
+    try:
+        return datetime.date.fromisoformat(values[-1].strip())
+    except ValueError:
+        raise InvalidInput(f"{name} must be a date such as 2026-01-31.", field=name) from None
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    """Return the first instant of *day* in the current time zone."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))

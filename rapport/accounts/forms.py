@@ -90,6 +90,12 @@ class AccountMetadataForm(forms.Form):
     )
     close_date = forms.DateField(label="Close date", required=False, widget=DateInput)
     website = forms.CharField(max_length=200, required=False)
+    tier = forms.CharField(
+        label="SLA tier",
+        max_length=50,
+        required=False,
+        help_text="Picks the SLA policy for this account's requests.",
+    )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
 
     @classmethod
@@ -104,6 +110,7 @@ class AccountMetadataForm(forms.Form):
                 "close_date": account.close_date,
                 "website": account.website,
                 "notes": account.notes,
+                "tier": account.tier,
             }
         )
 

@@ -63,6 +63,9 @@ class Account(models.Model):
         max_length=16, choices=AccountSource.choices, default=AccountSource.MANUAL
     )
     industry = models.CharField(max_length=100, blank=True)
+    # Picks the account's SLA policy (rapport.metrics.SlaPolicy.tier); empty: the default.
+    # The database default keeps bulk inserts that predate the column (bench seeds) valid.
+    tier = models.CharField(max_length=50, blank=True, default="", db_default="", db_index=True)
     employee_count = models.PositiveIntegerField(null=True, blank=True)
     arr = models.DecimalField(
         "ARR", max_digits=14, decimal_places=2, null=True, blank=True, help_text="Annual revenue."

@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from ninja import Field, Schema
 from pydantic import field_validator
 
@@ -39,6 +40,26 @@ class ContactOut(Schema):
     kind: str
 
 
+class AccountRequestsOut(Schema):
+    """An account's precomputed request figures (refreshed every minute or so)."""
+
+    open: int
+    waiting: int
+    pending: int
+    closed: int
+    total: int
+    last_request_at: datetime.datetime | None
+    top_requester: str | None
+    top_source: str | None
+    avg_first_response_seconds: float | None
+    avg_resolution_seconds: float | None
+    avg_csat: float | None
+    csat_count: int
+    first_response_breaches: int
+    resolution_breaches: int
+    refreshed_at: datetime.datetime
+
+
 class AccountOut(Schema):
     id: int
     name: str
@@ -49,6 +70,7 @@ class AccountOut(Schema):
     status: str
     source: str
     industry: str
+    tier: str
     employee_count: int | None
     arr: Decimal | None
     close_date: datetime.date | None
@@ -58,6 +80,9 @@ class AccountOut(Schema):
     channels: list[ChannelOut]
     logo_url: str | None
     fields: dict[str, Any]
+    requests: AccountRequestsOut | None = Field(
+        description="Request figures; null until the first refresh after the account exists."
+    )
     created_at: datetime.datetime
     updated_at: datetime.datetime
 
@@ -80,6 +105,7 @@ class AccountCreateIn(Schema):
     close_date: datetime.date | None = None
     website: str = Field("", max_length=200)
     notes: str = Field("", max_length=20000)
+    tier: str = Field("", max_length=50, description="Picks the account's SLA policy.")
     crm: CrmIn | None = None
     fields: dict[str, Any] = Field(default_factory=dict)
 
@@ -103,6 +129,7 @@ class AccountPatchIn(Schema):
     close_date: datetime.date | None = None
     website: str | None = Field(None, max_length=200)
     notes: str | None = Field(None, max_length=20000)
+    tier: str | None = Field(None, max_length=50, description="Picks the account's SLA policy.")
     crm: CrmIn | None = Field(None, description="null unmaps the account from the CRM.")
     fields: dict[str, Any] | None = None
 
@@ -174,6 +201,7 @@ def account_out(account: Account) -> dict[str, Any]:
         "status": account.status,
         "source": account.source,
         "industry": account.industry,
+        "tier": account.tier,
         "employee_count": account.employee_count,
         "arr": account.arr,
         "close_date": account.close_date,
@@ -191,6 +219,31 @@ def account_out(account: Account) -> dict[str, Any]:
         "fields": {
             v.field.key: field_json(v.value) for v in getattr(account, "field_values_shown", [])
         },
+        "requests": _requests_out(account),
         "created_at": account.created_at,
         "updated_at": account.updated_at,
+    }
+
+
+def _requests_out(account: Account) -> dict[str, Any] | None:
+    try:
+        m = account.request_metrics
+    except ObjectDoesNotExist:
+        return None
+    return {
+        "open": m.open_count,
+        "waiting": m.waiting_count,
+        "pending": m.pending_count,
+        "closed": m.closed_count,
+        "total": m.total_count,
+        "last_request_at": m.last_request_at,
+        "top_requester": m.top_requester_name or None,
+        "top_source": m.top_source or None,
+        "avg_first_response_seconds": m.avg_first_response_seconds,
+        "avg_resolution_seconds": m.avg_resolution_seconds,
+        "avg_csat": m.avg_csat,
+        "csat_count": m.csat_count,
+        "first_response_breaches": m.first_response_breaches,
+        "resolution_breaches": m.resolution_breaches,
+        "refreshed_at": m.refreshed_at,
     }

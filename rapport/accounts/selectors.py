@@ -10,8 +10,8 @@ from typing import Any
 from django.db import connections
 from django.db.models import Prefetch, QuerySet
 
-from rapport.accounts.columns import Column, directory_columns_for
-from rapport.accounts.filters import AccountFilterSet
+from rapport.accounts.columns import REQUEST_COLUMNS, Column, directory_columns_for
+from rapport.accounts.filters import METRIC_SORTS, AccountFilterSet
 from rapport.accounts.models import (
     Account,
     AccountDomain,
@@ -112,6 +112,7 @@ def _account_queryset(
     contacts_limit: int | None,
     secondary_domains: bool,
     definitions: Mapping[str, FieldDefinition] | None,
+    request_metrics: bool = True,
 ) -> QuerySet[Account]:
     """Build `account_queryset`; with *definitions*, field values come without their field.
 
@@ -145,7 +146,9 @@ def _account_queryset(
                 to_attr="secondary_domains_shown",
             )
         )
-    return Account.objects.select_related("owner").prefetch_related(*prefetches)
+    # The request figures come in the same query, by a join on the account's id.
+    related = ("owner", "request_metrics") if request_metrics else ("owner",)
+    return Account.objects.select_related(*related).prefetch_related(*prefetches)
 
 
 def _field_definitions_attach(
@@ -172,8 +175,13 @@ def account_page(
     offset: int,
     field_keys: list[str] | None = None,
     secondary_domains: bool = True,
+    request_metrics: bool = True,
 ) -> AccountPage:
-    """Return one page of accounts that match *filters*, in their order, with the total."""
+    """Return one page of accounts that match *filters*, in their order, with the total.
+
+    `request_metrics=False` leaves out the join to the request figures (a page that
+    shows none of them).
+    """
     matching = filters.filter(Account.objects.all())
     count = matching.count()
     # The filter set already holds every field definition; reuse them for the page's values.
@@ -183,11 +191,45 @@ def account_page(
         contacts_limit=CONTACTS_SHOWN,
         secondary_domains=secondary_domains,
         definitions=definitions,
+        request_metrics=request_metrics,
     )
-    accounts = list(filters.order(filters.filter(queryset))[offset : offset + limit])
+    if filters.sort in METRIC_SORTS:
+        accounts = _page_by_request_figure(filters, queryset, count, limit=limit, offset=offset)
+    else:
+        accounts = list(filters.order(filters.filter(queryset))[offset : offset + limit])
     if definitions:
         _field_definitions_attach(accounts, definitions)
     return AccountPage(accounts=accounts, count=count, limit=limit, offset=offset)
+
+
+def _page_by_request_figure(
+    filters: AccountFilterSet,
+    queryset: QuerySet[Account],
+    count: int,
+    *,
+    limit: int,
+    offset: int,
+) -> list[Account]:
+    """Return a page sorted by a request figure: the ids first, then the rows by id.
+
+    The accounts with a metrics row come in the figure's order from an inner join, so
+    the database reads the figure's index and stops after one page (an outer join
+    sorts every account). Accounts without a row yet (a new account, until the next
+    refresh) follow, by id, as NULLS LAST puts them; fetching them costs two more
+    queries, on the pages that reach them only.
+    """
+    with_row = filters.filter(Account.objects.filter(request_metrics__isnull=False))
+    ids = list(filters.order(with_row).values_list("pk", flat=True)[offset : offset + limit])
+    if len(ids) < limit and offset + len(ids) < count:
+        with_rows = with_row.count()
+        tie = "-id" if filters.descending else "id"
+        without = filters.filter(Account.objects.filter(request_metrics__isnull=True))
+        start = max(0, offset - with_rows)
+        ids += list(
+            without.order_by(tie).values_list("pk", flat=True)[start : start + limit - len(ids)]
+        )
+    by_id = {account.pk: account for account in queryset.filter(pk__in=ids)}
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 @dataclass
@@ -215,6 +257,7 @@ def directory_for(
         offset=offset,
         field_keys=field_keys,
         secondary_domains=any(c.key == "secondary_domains" for c in columns),
+        request_metrics=any(c.key in REQUEST_COLUMNS for c in columns),
     )
     return Directory(
         page=page,

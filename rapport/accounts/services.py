@@ -53,6 +53,7 @@ METADATA_FIELDS = (
     "close_date",
     "website",
     "notes",
+    "tier",
 )
 LOGO_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
 LOGO_MAX_PIXELS = 4096 * 4096
@@ -267,9 +268,11 @@ def _clean_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in metadata.items():
         if key == "status" and value not in AccountStatus.values:
             raise InvalidInput(f"Unknown account status {value!r}.", field="status")
-        if key in ("industry", "website", "notes"):
+        if key in ("industry", "website", "notes", "tier"):
+            if not isinstance(value, str | None):
+                raise InvalidInput(f"{key} must be text.", field=key)
             value = (value or "").strip()
-            limit = {"industry": 100, "website": 200, "notes": 20000}[key]
+            limit = {"industry": 100, "website": 200, "notes": 20000, "tier": 50}[key]
             if len(value) > limit:
                 raise InvalidInput(f"{key} is at most {limit} characters.", field=key)
             if key == "website" and value and not value.startswith(("http://", "https://")):

@@ -52,6 +52,7 @@ from rapport.accounts.models import (
 from rapport.accounts.templatetags.accounts_ui import directory_cell, directory_row
 from rapport.audit.selectors import audit_entries_for
 from rapport.errors import InvalidInput, NotFound, PermissionDenied, ServiceError
+from rapport.metrics.selectors import account_requests
 from rapport.users.models import User
 
 PAGE_SIZE = 50
@@ -513,6 +514,7 @@ def _detail_response(
         "fields": fields,
         "history": list(audit_entries_for(account)),
         "is_admin": user.is_admin,
+        "requests": account_requests(account),
     }
     return render(request, "accounts/detail.html", context, status=status)
 

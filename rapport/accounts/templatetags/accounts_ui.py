@@ -6,10 +6,11 @@ import zlib
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.core.exceptions import ObjectDoesNotExist
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -28,6 +29,9 @@ from rapport.accounts.models import (
     FieldDefinition,
 )
 from rapport.audit.models import AuditEntry
+
+if TYPE_CHECKING:
+    from rapport.metrics.models import AccountRequestMetrics
 
 register = template.Library()
 
@@ -105,6 +109,49 @@ def when(value: datetime.datetime | datetime.date | None) -> str:
 
 
 @register.filter
+def duration(seconds: float | None) -> str:
+    """Show a duration in seconds the way a person says it: 45s, 12m, 3h 20m, 2d 4h."""
+    if seconds is None:
+        return ""
+    total = max(0, round(seconds))
+    if total < 60:
+        return f"{total}s"
+    minutes, _ = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours}h" if hours else f"{days}d"
+
+
+@register.filter
+def csat(value: float | None) -> str:
+    """Show an average rating out of 5 with one decimal."""
+    return "" if value is None else f"{value:.1f}"
+
+
+def account_metrics(account: Account) -> "AccountRequestMetrics | None":
+    """Return the account's precomputed request figures, or None before the first refresh."""
+    try:
+        return account.request_metrics
+    except ObjectDoesNotExist:
+        return None
+
+
+def requests_board_url(account_id: int, status: str = "") -> str:
+    """Link to the request board filtered to one account (and one state)."""
+    query = f"?account={account_id}" + (f"&status={status}" if status else "")
+    return f"/requests/{query}"
+
+
+@register.simple_tag
+def board_url(account_id: int, status: str = "") -> str:
+    return requests_board_url(account_id, status)
+
+
+@register.filter
 def crm_title(account: Account) -> str:
     """The hover text of an account's CRM sync badge: when it last synced, or why it fails."""
     if account.crm_sync_status == CrmSyncStatus.NOT_MAPPED:
@@ -155,6 +202,44 @@ def directory_value(account: Account, column: Column) -> str:
             return _when(account.crm_last_synced_at)
         case "crm_company":
             return account.crm_company_name
+        case "tier":
+            return account.tier
+    if key in _METRIC_KEYS:
+        return _metric_text(account_metrics(account), key)
+    return ""
+
+
+_METRIC_KEYS = frozenset(
+    {
+        "requests_open",
+        "requests_total",
+        "requests_last",
+        "requests_first_response",
+        "requests_resolution",
+        "requests_csat",
+        "sla_breaches",
+    }
+)
+
+
+def _metric_text(metrics: "AccountRequestMetrics | None", key: str) -> str:
+    if metrics is None:
+        return ""
+    match key:
+        case "requests_open":
+            return intcomma(metrics.open_count)
+        case "requests_total":
+            return intcomma(metrics.total_count)
+        case "requests_last":
+            return _when(metrics.last_request_at)
+        case "requests_first_response":
+            return duration(metrics.avg_first_response_seconds)
+        case "requests_resolution":
+            return duration(metrics.avg_resolution_seconds)
+        case "requests_csat":
+            return csat(metrics.avg_csat)
+        case "sla_breaches":
+            return f"{metrics.first_response_breaches} / {metrics.resolution_breaches}"
     return ""
 
 
@@ -380,6 +465,31 @@ def _directory_cell(account: Account, column: Column, is_admin: bool) -> str:
         )
     if key == "secondary_domains":
         return _secondary_domains_cell(account, is_admin)
+    if key == "requests_open":
+        metrics = account_metrics(account)
+        if metrics is None:
+            return _EMPTY
+        return (
+            f'<a class="count" href="{_e(requests_board_url(account.pk, "open"))}" '
+            f'title="Open requests of {_e(account.name)}">{intcomma(metrics.open_count)}</a>'
+        )
+    if key == "sla_breaches":
+        metrics = account_metrics(account)
+        if metrics is None:
+            return _EMPTY
+        return (
+            f'<span class="count{" breached" if metrics.breach_count else ""}" '
+            f'title="{metrics.first_response_breaches} first response, '
+            f'{metrics.resolution_breaches} resolution">{intcomma(metrics.breach_count)}</span>'
+        )
+    if key == "requests_csat":
+        metrics = account_metrics(account)
+        if metrics is None or metrics.avg_csat is None:
+            return _EMPTY
+        return (
+            f'<span title="{metrics.csat_count} rating{"" if metrics.csat_count == 1 else "s"}">'
+            f"{csat(metrics.avg_csat)}</span>"
+        )
     return _text_or_empty(directory_value(account, column))
 
 

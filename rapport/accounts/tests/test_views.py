@@ -600,7 +600,7 @@ def test_account_page_shows_identity_crm_fields_contacts_and_channels(
     assert all(f"person{i}@bücher.example" in text or f"person{i}@xn--" in text for i in range(4))
     assert "#buecher-shared" in text
     assert "125,000" in text and "Books" in text
-    assert "Requests" not in text  # no panels for data Rapport does not have yet
+    assert 'id="requests"' in text  # the account's request figures (rapport.metrics)
 
 
 def test_unknown_account_is_404(admin_client: Client) -> None:

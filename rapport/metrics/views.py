@@ -1,0 +1,125 @@
+"""The SLA settings page: every member reads the policies, admins change them."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views import View
+
+from rapport.accounts.forms import form_add_service_error
+from rapport.errors import PermissionDenied, ServiceError
+from rapport.metrics import selectors, services
+from rapport.metrics.forms import WEEKDAYS, SlaPolicyForm
+from rapport.metrics.models import SlaPolicy
+from rapport.users.models import User
+
+WEEKDAY_NAMES = dict(WEEKDAYS)
+
+
+def _actor(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User), "LoginRequiredMixin runs before the view."
+    return user
+
+
+def _policy(pk: int) -> SlaPolicy:
+    policy = SlaPolicy.objects.filter(pk=pk).first()
+    if policy is None:
+        raise Http404(f"No SLA policy with id {pk}.")
+    return policy
+
+
+def _page(
+    request: HttpRequest,
+    *,
+    bound: SlaPolicyForm | None = None,
+    bound_pk: int | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    policies = list(selectors.sla_policies())
+    rows: list[dict[str, Any]] = []
+    for policy in policies:
+        form = bound if bound is not None and bound_pk == policy.pk else None
+        rows.append(
+            {
+                "policy": policy,
+                "days": ", ".join(WEEKDAY_NAMES[d] for d in policy.weekdays if d in WEEKDAY_NAMES),
+                "form": form or SlaPolicyForm.for_policy(policy),
+                "open": form is not None,
+            }
+        )
+    context = {
+        "rows": rows,
+        "form": bound if bound is not None and bound_pk is None else SlaPolicyForm(),
+        "is_admin": _actor(request).is_admin,
+    }
+    return render(request, "metrics/sla_policies.html", context, status=status)
+
+
+def _refuse_denied(exc: ServiceError) -> None:
+    if isinstance(exc, PermissionDenied):
+        raise DjangoPermissionDenied(exc.message)
+
+
+class SlaPolicyListView(LoginRequiredMixin, View):
+    """List the SLA policies; POST creates one (admins)."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return _page(request)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = SlaPolicyForm(request.POST)
+        status = 400
+        if form.is_valid():
+            try:
+                services.sla_policy_create(actor=_actor(request), **form.values())
+            except ServiceError as exc:
+                _refuse_denied(exc)
+                form_add_service_error(form, exc)
+                status = exc.status
+            else:
+                messages.success(request, "Added the SLA policy.")
+                return redirect(reverse("metrics:sla_policies"))
+        elif not _actor(request).is_admin:
+            raise DjangoPermissionDenied("Only an admin can manage SLA policies.")
+        return _page(request, bound=form, status=status)
+
+
+class SlaPolicyUpdateView(LoginRequiredMixin, View):
+    """Change one SLA policy (admins)."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        policy = _policy(pk)
+        form = SlaPolicyForm(request.POST, prefix=f"p{policy.pk}")
+        status = 400
+        if form.is_valid():
+            try:
+                services.sla_policy_update(actor=_actor(request), policy=policy, **form.values())
+            except ServiceError as exc:
+                _refuse_denied(exc)
+                form_add_service_error(form, exc)
+                status = exc.status
+            else:
+                messages.success(request, f"Saved the {policy.name} policy.")
+                return redirect(reverse("metrics:sla_policies"))
+        elif not _actor(request).is_admin:
+            raise DjangoPermissionDenied("Only an admin can manage SLA policies.")
+        return _page(request, bound=form, bound_pk=policy.pk, status=status)
+
+
+class SlaPolicyDeleteView(LoginRequiredMixin, View):
+    """Delete one SLA policy (admins)."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        policy = _policy(pk)
+        try:
+            services.sla_policy_delete(actor=_actor(request), policy=policy)
+        except ServiceError as exc:
+            _refuse_denied(exc)
+            raise
+        messages.success(request, f"Deleted the {policy.name} policy.")
+        return redirect(reverse("metrics:sla_policies"))
