@@ -7,5 +7,6 @@ class SlackConfig(AppConfig):
     verbose_name = "Slack"
 
     def ready(self) -> None:
-        # Registers the "slack" normalizer with the ingest path.
-        from rapport.slack import normalize  # noqa: F401
+        # Register the "slack" normalizer with the ingest path, and the slack.* outbox
+        # handlers (request cards, emoji, DMs, surveys).
+        from rapport.slack import normalize, outbox_handlers  # noqa: F401

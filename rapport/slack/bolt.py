@@ -1,8 +1,10 @@
-"""The Slack app: one Bolt app for the Events API endpoint and for Socket Mode.
+"""The Slack app: one Bolt app for the HTTP endpoints and for Socket Mode.
 
-Its listeners do only what a webhook may do before answering: the request is verified
-by Bolt (signature on the raw body, 5-minute window), the envelope is stored as an
-InboundEvent unique on its event id, and processing is enqueued once that commits.
+Its message listener does only what a webhook may do before answering: the request is
+verified by Bolt (signature on the raw body, 5-minute window), the envelope is stored as
+an InboundEvent unique on its event id, and processing is enqueued once that commits.
+The request management listeners (buttons, App Home, `/rapport`, "Assign to") live in
+`interactivity`, `app_home` and `commands`.
 """
 
 import functools
@@ -16,6 +18,9 @@ from slack_bolt.error import BoltUnhandledRequestError
 
 from rapport.inbox.models import Source
 from rapport.inbox.services import inbound_event_store
+from rapport.slack.app_home import app_home_listeners_register
+from rapport.slack.commands import command_listeners_register
+from rapport.slack.interactivity import interactivity_listeners_register
 from rapport.slack.web_api import slack_web_client
 
 logger = logging.getLogger(__name__)
@@ -109,5 +114,8 @@ def _build(signing_secret: str, bot_token: str, api_url: str) -> App:
         ignoring_self_events_enabled=False,
     )
     app.event("message")(_message)
+    app_home_listeners_register(app)
+    command_listeners_register(app)
+    interactivity_listeners_register(app)
     app.error(_unsupported_or_error)
     return app

@@ -4,6 +4,7 @@ Registered as the "slack" normalizer; `SlackConfig.ready` imports this module.
 """
 
 import datetime
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,7 @@ from rapport.inbox.models import InboundEvent, Source
 from rapport.slack.services import slack_channel_register, slack_user_resolve
 from rapport.slack.web_api import SlackUnavailable, slack_web_client
 from rapport.users.models import User
+from rapport.users.services import user_slack_link_by_email
 
 # Subtypes that carry something a person wrote. Every other subtype is channel noise
 # (joins, leaves, topic and name changes, pins, bot posts) and is ignored.
@@ -38,7 +40,28 @@ def slack_ts_to_datetime(ts: str) -> datetime.datetime:
     return moment + datetime.timedelta(microseconds=micro)
 
 
+_SLACK_REF = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+
+
+def slack_text_plain(text: str) -> str:
+    """Return Slack message text as a person reads it: links by their label, no markup."""
+
+    def plain(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if label:
+            return ("#" if target.startswith("#C") else "") + label
+        if target.startswith(("@", "#")):
+            return target
+        if target.startswith("!"):
+            return "@" + target[1:].split("^")[0]
+        return target.removeprefix("mailto:")
+
+    text = _SLACK_REF.sub(plain, text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def _subject(text: str) -> str:
+    text = slack_text_plain(text)
     line = text.strip().splitlines()[0].strip() if text.strip() else ""
     return line if len(line) <= SUBJECT_LENGTH else line[: SUBJECT_LENGTH - 1].rstrip() + "…"
 
@@ -125,6 +148,10 @@ def slack_normalize(event: InboundEvent) -> IncomingMessage | None:
             return None
         incoming.author_email = profile.email if profile else ""
         incoming.author_name = (profile.real_name if profile else "") or user_id
+        member = user_slack_link_by_email(email=incoming.author_email, slack_user_id=user_id)
+        if member is not None:
+            incoming.author_user_id = member.pk
+            incoming.author_name = member.display_name
     incoming.channel = slack_channel_register(
         team_id=team_id,
         channel_id=channel_id,

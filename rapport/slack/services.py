@@ -1,4 +1,4 @@
-"""Writes of the Slack integration: cached user profiles and automatically found channels."""
+"""Writes of the Slack integration: cached user profiles, found channels, request cards."""
 
 import datetime
 import logging
@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from rapport.inbox.models import Channel
 from rapport.inbox.services import channel_create
+from rapport.requests.models import Request
 from rapport.slack.models import SlackUser
 from rapport.slack.web_api import SlackUnavailable, slack_error_is_temporary, slack_unavailable
 
@@ -103,3 +104,12 @@ def slack_channel_register(
     return channel_create(
         slack_team_id=team_id, slack_channel_id=channel_id, name=name[:80], is_private=is_private
     )
+
+
+def request_notification_store(*, request: Request, channel: str, ts: str) -> None:
+    """Remember where the triage channel's card of *request* is, to update it later.
+
+    Not an activity of the request: its `updated_at` stays as it is.
+    """
+    Request.objects.filter(pk=request.pk).update(notification_channel=channel, notification_ts=ts)
+    request.notification_channel, request.notification_ts = channel, ts

@@ -1,4 +1,8 @@
-"""The Events API endpoint: `POST /integrations/slack/events`."""
+"""Slack's HTTP endpoints: events, interactivity (`actions`) and slash commands.
+
+`POST /integrations/slack/events`, `/actions` and `/commands` all go to the one Bolt
+app, which tells the kinds apart by their payload.
+"""
 
 import functools
 
@@ -17,6 +21,8 @@ BAD_SIGNATURE = (
     "away from now."
 )
 
+NOT_A_PAYLOAD = "The request body is not a Slack payload (JSON, or form-encoded)."
+
 
 @functools.cache
 def _handler(app: App) -> SlackRequestHandler:
@@ -26,10 +32,10 @@ def _handler(app: App) -> SlackRequestHandler:
 @csrf_exempt
 @require_POST
 def slack_events(request: HttpRequest) -> HttpResponse:
-    """Verify and store one Events API delivery, then answer at once.
+    """Verify one Slack delivery and answer it within Slack's 3 seconds.
 
-    Slack expects an answer within 3 seconds and retries otherwise; the stored event is
-    processed by a worker.
+    An Events API message is stored and processed by a worker; a click, modal
+    submission, shortcut or slash command is answered by its listener.
     """
     if not settings.SLACK_SIGNING_SECRET:
         return JsonResponse(
@@ -42,7 +48,10 @@ def slack_events(request: HttpRequest) -> HttpResponse:
         verifier = SignatureVerifier(settings.SLACK_SIGNING_SECRET)
         if not verifier.is_valid_request(request.body, dict(request.headers)):
             return JsonResponse({"error": BAD_SIGNATURE}, status=401)
-        return JsonResponse({"error": "The request body is not a Slack JSON payload."}, status=400)
+        return JsonResponse(
+            {"error": "The request body is not a Slack payload (JSON, or form-encoded)."},
+            status=400,
+        )
     if response.status_code == 401:
         return JsonResponse({"error": BAD_SIGNATURE}, status=401)
     return response

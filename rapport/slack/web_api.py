@@ -6,6 +6,14 @@ from slack_sdk.errors import SlackApiError
 
 # A worker holds its batch's transaction open during a call: fail fast instead.
 TIMEOUT_SECONDS = 10
+# Error codes Slack answers (with HTTP 200) when the fault is on its side, for a while.
+TEMPORARY_ERRORS = {
+    "ratelimited",
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+}
 
 
 class SlackUnavailable(Exception):
@@ -24,7 +32,7 @@ def slack_web_client(*, with_token: bool = True) -> WebClient:
 def slack_error_is_temporary(error: SlackApiError) -> bool:
     """Tell whether a Web API error may go away by itself (rate limit, server error)."""
     status = error.response.status_code
-    return status == 429 or status >= 500 or error.response.get("error") == "ratelimited"
+    return status == 429 or status >= 500 or error.response.get("error") in TEMPORARY_ERRORS
 
 
 def slack_unavailable(method: str, error: SlackApiError) -> SlackUnavailable:

@@ -1,8 +1,9 @@
-"""Slack test kit: signed Events API deliveries and a local fake of Slack's Web API."""
+"""Slack test kit: signed deliveries (events, clicks, commands) and a fake Web API."""
 
 import copy
 import hashlib
 import hmac
+import itertools
 import json
 import threading
 import time
@@ -11,10 +12,17 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 from django.test import Client
+
+from rapport.accounts.models import Account
+from rapport.accounts.tests.factories import make_account
+from rapport.inbox.models import Channel, Message
+from rapport.inbox.services import channel_create, channel_set_accounts
+from rapport.requests.services import request_settings_update
+from rapport.users.models import User
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as Response
@@ -28,6 +36,8 @@ TEAM = "T0123ABCD"
 CHANNEL = "C0456ACME"
 CUSTOMER = "U0789JANE"
 EVENTS_URL = "/integrations/slack/events"
+ACTIONS_URL = "/integrations/slack/actions"
+COMMANDS_URL = "/integrations/slack/commands"
 
 
 def payload(name: str) -> dict[str, Any]:
@@ -60,6 +70,19 @@ def post_signed(
     )
 
 
+def post_form_signed(
+    client: Client, url: str, fields: dict[str, str], headers: dict[str, str] | None = None
+) -> Response:
+    """Post form fields as Slack does for clicks (`payload=<json>`) and slash commands."""
+    raw = urlencode(fields).encode()
+    return client.post(
+        url,
+        data=raw,
+        content_type="application/x-www-form-urlencoded",
+        headers={**signed_headers(raw), **(headers or {})},
+    )
+
+
 @dataclass
 class FakeSlackApi:
     """What the fake Web API knows, what it was asked, and which methods fail."""
@@ -67,10 +90,15 @@ class FakeSlackApi:
     url: str = ""
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
-    calls: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     rate_limited: set[str] = field(default_factory=set)
     errors: dict[str, str] = field(default_factory=dict)  # method -> Slack error code
+    retry_after: str = "30"
+    # Messages the app posted, by (channel, ts), as they read now (updates applied).
+    messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    reactions: set[tuple[str, str, str]] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    _ts: int = 0
 
     def add_user(
         self, user_id: str, *, email: str, real_name: str, is_bot: bool = False
@@ -89,17 +117,77 @@ class FakeSlackApi:
         )
         self.channels[channel_id] = answer
 
-    def asked(self, method: str) -> list[dict[str, str]]:
+    def asked(self, method: str) -> list[dict[str, Any]]:
         with self.lock:
             return [params for name, params in self.calls if name == method]
 
-    def answer(self, method: str, params: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+    def asked_any(self, *methods: str) -> list[tuple[str, dict[str, Any]]]:
+        with self.lock:
+            return [(name, params) for name, params in self.calls if name in methods]
+
+    def in_channel(self, channel: str) -> list[dict[str, Any]]:
+        """The app's messages in *channel*, oldest first, as they read now."""
+        with self.lock:
+            return [m for (c, _), m in sorted(self.messages.items()) if c == channel]
+
+    def _next_ts(self) -> str:
+        self._ts += 1
+        return f"1767300000.{self._ts:06d}"
+
+    def _write(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        """Answer the methods that post or change something, like Slack does."""
+        channel = str(params.get("channel", ""))
+        if method == "chat.postMessage":
+            if not channel:
+                return {"ok": False, "error": "channel_not_found"}
+            ts = self._next_ts()
+            message = {
+                "type": "message",
+                "subtype": "bot_message",
+                "bot_id": "B0RAPPORT1",
+                "user": "U0BOTRAPP",
+                "text": params.get("text", ""),
+                "blocks": params.get("blocks") or [],
+                "thread_ts": params.get("thread_ts"),
+                "ts": ts,
+            }
+            self.messages[(channel, ts)] = message
+            return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        if method == "chat.update":
+            ts = str(params.get("ts", ""))
+            known = self.messages.get((channel, ts))
+            if known is None:
+                return {"ok": False, "error": "message_not_found"}
+            known.update(text=params.get("text", ""), blocks=params.get("blocks") or [])
+            return {"ok": True, "channel": channel, "ts": ts, "text": known["text"]}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method == "reactions.add":
+            key = (channel, str(params.get("timestamp", "")), str(params.get("name", "")))
+            if key in self.reactions:
+                return {"ok": False, "error": "already_reacted"}
+            self.reactions.add(key)
+            return {"ok": True}
+        if method == "conversations.open":
+            users = str(params.get("users", ""))
+            return {"ok": True, "channel": {"id": "D" + users.removeprefix("U")}}
+        if method in ("views.open", "views.publish"):
+            view = dict(params.get("view") or {})
+            view.update(id=f"V{self._next_ts().replace('.', '')}", team_id="T0123ABCD")
+            return {"ok": True, "view": view}
+        return None
+
+    def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
         with self.lock:
             self.calls.append((method, params))
         if method in self.rate_limited:
-            return 429, {"Retry-After": "30"}, {"ok": False, "error": "ratelimited"}
+            return 429, {"Retry-After": self.retry_after}, {"ok": False, "error": "ratelimited"}
         if method in self.errors:
             return 200, {}, {"ok": False, "error": self.errors[method]}
+        with self.lock:
+            written = self._write(method, params)
+        if written is not None:
+            return 200, {}, written
         if method == "users.info":
             found = self.users.get(params.get("user", ""))
             return 200, {}, found or {"ok": False, "error": "user_not_found"}
@@ -119,7 +207,7 @@ def fake_slack_api() -> Iterator[FakeSlackApi]:
             parts = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length).decode() if length else ""
-            params = dict(parse_qsl(parts.query))
+            params: dict[str, Any] = dict(parse_qsl(parts.query))
             if self.headers.get("Content-Type", "").startswith("application/json"):
                 params.update(json.loads(body or "{}"))
             else:
@@ -175,3 +263,153 @@ def deliver(client: Client, django_capture_on_commit_callbacks: Any) -> Callable
             return post_signed(client, data, headers, **sign)
 
     return send
+
+
+# --- request management: members, a customer channel, requests, clicks and commands ----------
+
+ADMIN_SLACK = "U0222ADA"
+MEMBER_SLACK = "U0111MAX"
+TRIAGE = "C0TRIAGE1"
+
+
+@dataclass
+class Workspace:
+    """Acme's shared channel, an admin and a member linked to Slack, a triage channel."""
+
+    admin: User
+    member: User
+    account: Account
+    channel: Channel
+
+
+def member_link(user: User, slack_user_id: str) -> User:
+    User.objects.filter(pk=user.pk).update(slack_user_id=slack_user_id)
+    user.refresh_from_db()
+    return user
+
+
+@pytest.fixture
+def workspace(slack: FakeSlackApi, make_user: Callable[..., User]) -> Workspace:
+    """Request management set up with a triage channel and detection off.
+
+    Detection is off so that delivered messages become requests only when a test says
+    so (through the request services), whatever the detector would think of them.
+    """
+    admin = member_link(
+        make_user("ada@rapport.example", role="admin", name="Ada Admin"), ADMIN_SLACK
+    )
+    member = member_link(make_user("max@rapport.example", name="Max Member"), MEMBER_SLACK)
+    account = make_account("Acme Corp", domain="acme.example")
+    channel = channel_create(slack_team_id=TEAM, slack_channel_id=CHANNEL, name="acme-support")
+    channel_set_accounts(actor=None, channel=channel, accounts=[account])
+    request_settings_update(
+        actor=admin, values={"detection_enabled": False, "triage_channel_id": TRIAGE}
+    )
+    return Workspace(admin=admin, member=member, account=account, channel=channel)
+
+
+@pytest.fixture
+def customer_message(deliver: Callable[..., Response]) -> Callable[..., Message]:
+    """Deliver a customer's channel message through the Events API; return it stored."""
+    count = itertools.count(1)
+
+    def send(text: str = "", *, ts: str | None = None) -> Message:
+        n = next(count)
+        body = payload("message")
+        # Twenty minutes apart: past the grouping window, so each starts its own thread.
+        ts = ts or f"{1767225600 + (n - 1) * 1200}.000100"
+        body["event_id"] = f"Ev0A1MSG{n:04d}"
+        body["event"].update(ts=ts, event_ts=ts, text=text or f"Question {n}: can you help?")
+        assert deliver(body).status_code == 200
+        return Message.objects.get(external_id=f"{TEAM}:{CHANNEL}:{ts}")
+
+    return send
+
+
+@pytest.fixture
+def interact(client: Client, django_capture_on_commit_callbacks: Any) -> Callable[..., Response]:
+    """Post a signed interactivity payload, then run what it queued as a worker would."""
+
+    def send(body: dict[str, Any]) -> Response:
+        with django_capture_on_commit_callbacks(execute=True):
+            return post_form_signed(client, ACTIONS_URL, {"payload": json.dumps(body)})
+
+    return send
+
+
+@pytest.fixture
+def slash(client: Client, django_capture_on_commit_callbacks: Any) -> Callable[..., Response]:
+    """Type `/rapport <text>` as a Slack user, in a channel (the customer one by default)."""
+
+    def send(text: str, *, user: str, channel: str = CHANNEL) -> Response:
+        fields = payload("slash_command")
+        fields.update(text=text, user_id=user, channel_id=channel)
+        with django_capture_on_commit_callbacks(execute=True):
+            return post_form_signed(client, COMMANDS_URL, fields)
+
+    return send
+
+
+def block_action(
+    name: str,
+    *,
+    user: str,
+    action_id: str,
+    block_id: str,
+    value: str | None = None,
+    selected_user: str | None = None,
+    channel: str | None = None,
+    message_ts: str | None = None,
+) -> dict[str, Any]:
+    """A block_actions payload (a fixture) for one click on a button or a user picker."""
+    body = payload(name)
+    body["user"]["id"] = user
+    action = body["actions"][0]
+    action.update(action_id=action_id, block_id=block_id)
+    if selected_user is not None:
+        action.clear()
+        action.update(
+            type="users_select",
+            action_id=action_id,
+            block_id=block_id,
+            selected_user=selected_user,
+            action_ts="1767300100.123456",
+        )
+    elif value is not None:
+        action["value"] = value
+    if channel is not None:
+        body["container"]["channel_id"] = channel
+        body["channel"]["id"] = channel
+    if message_ts is not None:
+        body["container"]["message_ts"] = message_ts
+        body["message"]["ts"] = message_ts
+    return body
+
+
+def all_text(blocks: Any) -> str:
+    """Every piece of text in some Block Kit, joined: what a reader could see."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "text" and isinstance(value, str):
+                    found.append(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(blocks)
+    return "\n".join(found)
+
+
+def action_ids(blocks: Any) -> list[str]:
+    """The action ids of every interactive element in some Block Kit, in order."""
+    return [
+        element["action_id"]
+        for block in blocks
+        if block.get("type") == "actions"
+        for element in block["elements"]
+    ]
