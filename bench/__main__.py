@@ -50,6 +50,18 @@ def main() -> None:
         progress(f"bench: seeded {summary.rows} in {time.perf_counter() - start:.1f} s")
     for result in bench_directory(runs=runs, warmup=warmup):
         print(json.dumps(result.as_json()), flush=True)
+
+    from bench.detection import bench_detection
+    from bench.request_metrics import bench_request_metrics
+    from bench.requests_board import bench_board
+
+    for line in bench_detection():
+        print(json.dumps(line), flush=True)
+    # The board seeds 100,000 requests into the same database; the metrics reuse them.
+    for line in bench_board(runs, warmup):
+        print(json.dumps(line), flush=True)
+    for line in bench_request_metrics(runs=runs, warmup=warmup):
+        print(json.dumps(line), flush=True)
     # The ingest benchmark has a database of its own, so it runs in a process of its own.
     subprocess.run([sys.executable, "-m", "bench.ingest"], check=True)  # noqa: S603
 

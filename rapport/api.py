@@ -143,6 +143,9 @@ def _register_routers() -> None:
     from rapport.inbox.api import channels_router, conversations_router
     from rapport.inbox.api import router as inbox_router
     from rapport.mapping.api import router as mapping_router
+    from rapport.metrics.api import router as metrics_router
+    from rapport.requests.api import router as requests_router
+    from rapport.requests.api import settings_router as request_settings_router
 
     api.add_router("/accounts", accounts_router)
     api.add_router("/fields", fields_router)
@@ -150,6 +153,9 @@ def _register_routers() -> None:
     api.add_router("/conversations", conversations_router)
     api.add_router("/channels", channels_router)
     api.add_router("/mapping", mapping_router)
+    api.add_router("/requests", requests_router)
+    api.add_router("/request-settings", request_settings_router)
+    api.add_router("/metrics", metrics_router)
 
 
 _register_routers()

@@ -13,6 +13,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("inbox/", include("rapport.inbox.urls")),
     path("mapping/", include("rapport.mapping.urls")),
+    path("requests/", include("rapport.requests.urls")),
+    path("metrics/", include("rapport.metrics.urls")),
     path("integrations/slack/", include("rapport.slack.urls")),
     path("webchat/", include("rapport.webchat.urls")),
     path("healthz", healthz, name="healthz"),

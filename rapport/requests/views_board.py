@@ -1,0 +1,156 @@
+"""The request board (a column per state), its column pages and moves, and My queue."""
+
+import json
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from rapport.accounts.views import HtmxLoginRequiredMixin
+from rapport.errors import InvalidInput, NotFound, ServiceError
+from rapport.inbox.models import Source
+from rapport.inbox.selectors import account_search
+from rapport.requests import selectors
+from rapport.requests.filters import RequestFilterSet
+from rapport.requests.forms import ACTIONS
+from rapport.requests.models import RequestStatus
+from rapport.requests.services import request_status_set
+from rapport.requests.views import actor_get, params_clean, url_with_query
+
+PAGE_SIZE = 25
+QUEUE_SIZE = 100
+
+
+def _filters(request: HttpRequest) -> tuple[RequestFilterSet, ServiceError | None]:
+    try:
+        params = params_clean(request.GET)
+        return RequestFilterSet.from_params(params, user_id=actor_get(request).pk), None
+    except ServiceError as exc:
+        return RequestFilterSet(), exc
+
+
+def _board_url(filters: RequestFilterSet, **changes: Any) -> str:
+    return url_with_query("requests:board", filters.as_query() | changes)
+
+
+def _more_url(filters: RequestFilterSet, status: str, cursor: str) -> str:
+    if not cursor:
+        return ""
+    return url_with_query("requests:column", filters.as_query() | {"after": cursor}, status)
+
+
+class RequestBoardView(HtmxLoginRequiredMixin):
+    """Every request in a column per state, with filters in the URL so a view can be shared."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        filters, error = _filters(request)
+        board = selectors.board_get(filters, limit=PAGE_SIZE)
+        for column in board.columns:
+            column.more_url = _more_url(filters, column.status, column.next_cursor)
+        accounts = selectors.accounts_by_ids(filters.accounts)
+        channels = selectors.channels_by_ids(filters.channels)
+        context = {
+            "board": board,
+            "filters": filters,
+            "error": error,
+            "members": selectors.member_choices(),
+            "sources": Source.choices,
+            "selected_accounts": [
+                (a, _board_url(filters, account=[x for x in filters.accounts if x != a.pk]))
+                for a in accounts
+            ],
+            "selected_channels": [
+                (c, _board_url(filters, channel=[x for x in filters.channels if x != c.pk]))
+                for c in channels
+            ],
+            "assignee_value": _assignee_value(filters),
+            "page_size": PAGE_SIZE,
+        }
+        return render(
+            request, "requests/board.html", context, status=error.status if error else 200
+        )
+
+
+def _assignee_value(filters: RequestFilterSet) -> str:
+    """The value the single assignee select shows for the filters in the URL."""
+    values = [str(a) for a in filters.assignees]
+    values += ["me"] if filters.me else []
+    values += ["unassigned"] if filters.unassigned else []
+    return values[0] if len(values) == 1 else ""
+
+
+class RequestColumnView(HtmxLoginRequiredMixin):
+    """The next page of one column's cards, as HTML to append to the column."""
+
+    def get(self, request: HttpRequest, status: str) -> HttpResponse:
+        if status not in RequestStatus.values:
+            raise Http404(f"{status!r} is not a request state.")
+        filters, error = _filters(request)
+        try:
+            if error is not None:
+                raise error
+            items, cursor = selectors.board_column(
+                filters, status, limit=PAGE_SIZE, after=request.GET.get("after", "")
+            )
+        except ServiceError as exc:
+            return HttpResponse(exc.message, status=exc.status, content_type="text/plain")
+        context = {"items": items, "more_url": _more_url(filters, status, cursor)}
+        return render(request, "requests/board.html#cards", context)
+
+
+class RequestMoveView(HtmxLoginRequiredMixin):
+    """Move a request to another state from the board; answers JSON for the board's script."""
+
+    def handle_no_permission(self) -> HttpResponse:  # type: ignore[override]
+        return JsonResponse({"error": "Your session has ended; log in again."}, status=401)
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        status = request.POST.get("status", "")
+        if request.content_type == "application/json":
+            try:
+                body = json.loads(request.body or b"{}")
+                status = str(body.get("status", "")) if isinstance(body, dict) else ""
+            except ValueError:
+                return JsonResponse({"error": "The request body is not valid JSON."}, status=400)
+        try:
+            item = selectors.request_get(pk)
+            if status not in RequestStatus.values:
+                raise InvalidInput(f"{status!r} is not a request state.", field="status")
+            item = request_status_set(
+                request=item, status=status, actor=actor_get(request), via="board"
+            )
+        except NotFound as exc:
+            return JsonResponse({"error": exc.message}, status=404)
+        except ServiceError as exc:
+            return JsonResponse({"error": exc.message}, status=exc.status)
+        return JsonResponse(
+            {"id": item.pk, "status": item.status, "label": item.get_status_display()}
+        )
+
+
+class RequestPickView(HtmxLoginRequiredMixin):
+    """Accounts or channels matching a search, as links that add them to the board's filters."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        kind = request.GET.get("kind", "account")
+        q = request.GET.get("pick_q", "")
+        filters, _ = _filters(request)
+        options: list[tuple[Any, str]] = []
+        if kind == "channel":
+            for channel in selectors.channel_search(q):
+                ids = [*filters.channels, channel.pk]
+                options.append((f"#{channel.name}", _board_url(filters, channel=ids)))
+        else:
+            for account in account_search(q):
+                ids = [*filters.accounts, account.pk]
+                options.append((account.name, _board_url(filters, account=ids)))
+        return render(request, "requests/pick.html", {"options": options, "q": q})
+
+
+class RequestQueueView(HtmxLoginRequiredMixin):
+    """My queue: the requests assigned to the member, not closed, oldest first."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        page = selectors.queue_for(actor_get(request), limit=QUEUE_SIZE)
+        context = {"page": page, "actions": ACTIONS}
+        return render(request, "requests/mine.html", context)

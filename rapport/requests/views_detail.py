@@ -1,0 +1,65 @@
+"""A request's page: its thread, timeline and details, and the actions a member takes."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from rapport.accounts.views import HtmxLoginRequiredMixin
+from rapport.errors import NotFound, PermissionDenied, ServiceError
+from rapport.requests import selectors
+from rapport.requests.config import request_settings_get
+from rapport.requests.forms import assignee_id_parse, request_action_apply
+from rapport.requests.models import Request
+from rapport.requests.views import actor_get, next_url
+
+
+def _request(pk: int, *, detail: bool = False) -> Request:
+    try:
+        return selectors.request_detail(pk) if detail else selectors.request_get(pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+
+
+class RequestDetailView(HtmxLoginRequiredMixin):
+    """One request: the customer's messages, what happened to it, and its actions."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        item = _request(pk, detail=True)
+        activities, users = selectors.request_timeline(item)
+        context = {
+            "item": item,
+            "thread": selectors.request_thread(item),
+            "activities": activities,
+            "users": users,
+            "members": selectors.member_choices(),
+            "ticketing": bool(request_settings_get().ticket_address),
+        }
+        return render(request, "requests/detail.html", context)
+
+
+class RequestActionView(HtmxLoginRequiredMixin):
+    """Run one action on a request (take, assign, hold, wait, close, reopen, ticket).
+
+    Comes back to the page it was posted from (`next`), with what happened or why not.
+    """
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        item = _request(pk)
+        action = request.POST.get("action", "")
+        try:
+            assignee_id = assignee_id_parse(request.POST.get("assignee"))
+            item, text = request_action_apply(
+                request=item,
+                action=action,
+                actor=actor_get(request),
+                assignee_id=assignee_id,
+                via="web",
+            )
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(exc.message) from None
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, text)
+        return redirect(next_url(request, item.get_absolute_url()))

@@ -1,0 +1,145 @@
+"""Request settings: the workspace's, and each channel's overrides. Admins edit, members read."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from rapport.accounts.forms import form_add_service_error
+from rapport.accounts.views import HtmxLoginRequiredMixin
+from rapport.errors import NotFound, PermissionDenied, ServiceError
+from rapport.inbox.models import Channel
+from rapport.requests import selectors
+from rapport.requests.config import CHANNEL_FIELDS, request_settings_get
+from rapport.requests.forms import (
+    BOOLEAN_FIELDS,
+    LABELS,
+    ChannelOverridesForm,
+    RequestSettingsForm,
+)
+from rapport.requests.models import ChannelRequestSettings
+from rapport.requests.services import channel_request_settings_update, request_settings_update
+from rapport.requests.views import actor_get, url_with_query
+
+CHANNELS_PAGE_SIZE = 50
+# The overrides the channel table shows, by column.
+TABLE_FIELDS = CHANNEL_FIELDS
+
+
+def _override_text(overrides: ChannelRequestSettings | None, name: str) -> str:
+    value = getattr(overrides, name) if overrides is not None else None
+    if value is None:
+        return ""
+    if name in BOOLEAN_FIELDS:
+        return "On" if value else "Off"
+    return str(value)
+
+
+def _page_number(raw: str) -> int:
+    return int(raw) if raw.isdigit() and 0 < int(raw) <= 1_000_000 else 1
+
+
+class RequestSettingsView(HtmxLoginRequiredMixin):
+    """The workspace's request settings and the channels that override them."""
+
+    def _render(
+        self, request: HttpRequest, form: RequestSettingsForm, status: int = 200
+    ) -> HttpResponse:
+        q = " ".join(request.GET.get("q", "").split())[:100]
+        number = _page_number(request.GET.get("page", "1"))
+        page = selectors.channel_settings_page(
+            q=q, limit=CHANNELS_PAGE_SIZE, offset=(number - 1) * CHANNELS_PAGE_SIZE
+        )
+        rows = []
+        for channel in page.items:
+            overrides = getattr(channel, "request_settings", None)
+            cells = [_override_text(overrides, name) for name in TABLE_FIELDS]
+            rows.append((channel, cells, any(cells)))
+        context = {
+            "form": form,
+            "is_admin": actor_get(request).is_admin,
+            "rows": rows,
+            "page": page,
+            "q": q,
+            "headers": [LABELS[name] for name in TABLE_FIELDS],
+            "previous_url": url_with_query("requests:settings", {"q": q, "page": number - 1})
+            if number > 1
+            else "",
+            "next_url": url_with_query("requests:settings", {"q": q, "page": number + 1})
+            if page.has_next
+            else "",
+        }
+        return render(request, "requests/settings.html", context, status=status)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        is_admin = actor_get(request).is_admin
+        form = RequestSettingsForm(instance=request_settings_get(), read_only=not is_admin)
+        return self._render(request, form)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        actor = actor_get(request)
+        if not actor.is_admin:
+            raise DjangoPermissionDenied("Only an admin can change the request settings.")
+        form = RequestSettingsForm(request.POST, instance=request_settings_get())
+        status = 400
+        if form.is_valid():
+            try:
+                request_settings_update(actor=actor, values=form.values())
+            except PermissionDenied as exc:
+                raise DjangoPermissionDenied(exc.message) from None
+            except ServiceError as exc:
+                form_add_service_error(form, exc)
+                status = exc.status
+            else:
+                messages.success(request, "Saved the request settings.")
+                return redirect("requests:settings")
+        return self._render(request, form, status)
+
+
+def _channel(pk: int) -> Channel:
+    try:
+        return selectors.channel_get(pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+
+
+class ChannelRequestSettingsView(HtmxLoginRequiredMixin):
+    """One channel's overrides of the request settings; blank inherits the workspace's."""
+
+    def _render(
+        self, request: HttpRequest, channel: Channel, form: ChannelOverridesForm, status: int = 200
+    ) -> HttpResponse:
+        context = {"channel": channel, "form": form, "is_admin": actor_get(request).is_admin}
+        return render(request, "requests/channel_settings.html", context, status=status)
+
+    def _form(self, request: HttpRequest, channel: Channel) -> ChannelOverridesForm:
+        return ChannelOverridesForm(
+            *([request.POST] if request.method == "POST" else []),
+            workspace=request_settings_get(),
+            overrides=getattr(channel, "request_settings", None),
+            read_only=not actor_get(request).is_admin,
+        )
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        channel = _channel(pk)
+        return self._render(request, channel, self._form(request, channel))
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        actor = actor_get(request)
+        channel = _channel(pk)
+        if not actor.is_admin:
+            raise DjangoPermissionDenied("Only an admin can change the request settings.")
+        form = self._form(request, channel)
+        status = 400
+        if form.is_valid():
+            try:
+                channel_request_settings_update(actor=actor, channel=channel, values=form.values())
+            except PermissionDenied as exc:
+                raise DjangoPermissionDenied(exc.message) from None
+            except ServiceError as exc:
+                form_add_service_error(form, exc)
+                status = exc.status
+            else:
+                messages.success(request, f"Saved the request settings of #{channel.name}.")
+                return redirect("requests:settings")
+        return self._render(request, channel, form, status)
