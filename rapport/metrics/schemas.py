@@ -8,7 +8,7 @@ from ninja import Field, Schema
 from rapport.metrics.models import AccountRequestMetrics, SlaPolicy
 
 
-class RequesterOut(Schema):
+class TopRequesterOut(Schema):
     contact_id: int | None
     name: str
 
@@ -23,7 +23,7 @@ class RequestMetricsOut(Schema):
     closed: int
     total: int
     last_request_at: datetime.datetime | None
-    top_requester: RequesterOut | None
+    top_requester: TopRequesterOut | None
     top_source: str | None
     avg_first_response_seconds: float | None
     avg_resolution_seconds: float | None

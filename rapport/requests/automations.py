@@ -45,7 +45,7 @@ def requests_auto_close(now: datetime.datetime | None = None) -> int:
         for pk in list(due.values_list("pk", flat=True)[:10_000]):
             with transaction.atomic():
                 request = (
-                    Request.objects.select_for_update()
+                    Request.objects.select_for_update(of=("self",))
                     .select_related("channel", "message", "conversation")
                     .get(pk=pk)
                 )

@@ -20,13 +20,13 @@ class MemberRef(Schema):
     name: str
 
 
-class RequesterOut(Schema):
+class RequestRequesterOut(Schema):
     name: str
     email: str
     contact_id: int | None
 
 
-class TicketOut(Schema):
+class RequestTicketOut(Schema):
     address: str
     reference: str
     sent_at: datetime.datetime
@@ -46,14 +46,14 @@ class RequestOut(Schema):
     source: str
     account: NamedRef | None
     channel: NamedRef | None
-    requester: RequesterOut
+    requester: RequestRequesterOut
     assignee: MemberRef | None
     created_at: datetime.datetime
     first_response_at: datetime.datetime | None
     first_response_due_at: datetime.datetime | None
     resolution_due_at: datetime.datetime | None
     closed_at: datetime.datetime | None
-    ticket: TicketOut | None
+    ticket: RequestTicketOut | None
     csat: CsatOut | None
     url: str
 

@@ -75,3 +75,25 @@ def test_no_generated_request_makes_the_api_fail(
         headers={"Authorization": f"Bearer {admin_token}"},
         checks=[not_a_server_error, response_schema_conformance],
     )
+
+
+def test_every_api_schema_has_a_name_of_its_own() -> None:
+    """Two schemas with one class name share one OpenAPI component, and one answer is
+    then documented (and validated) with the other's fields."""
+    import collections
+
+    from ninja import Schema
+
+    import rapport.api  # noqa: F401 - registers every router and its schemas
+
+    def subclasses(cls: type) -> list[type]:
+        found = []
+        for sub in cls.__subclasses__():
+            found.append(sub)
+            found.extend(subclasses(sub))
+        return found
+
+    names = collections.Counter(
+        cls.__name__ for cls in subclasses(Schema) if cls.__module__.startswith("rapport.")
+    )
+    assert [name for name, count in names.items() if count > 1] == []
