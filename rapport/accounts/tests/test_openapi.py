@@ -87,8 +87,9 @@ def test_every_api_schema_has_a_name_of_its_own() -> None:
     import rapport.api  # noqa: F401 - registers every router and its schemas
 
     def subclasses(cls: type) -> list[type]:
-        found = []
-        for sub in cls.__subclasses__():
+        found: list[type] = []
+        direct: list[type] = cls.__subclasses__()
+        for sub in direct:
             found.append(sub)
             found.extend(subclasses(sub))
         return found
