@@ -53,7 +53,7 @@ from rapport.inbox.models import Channel, ChannelAccount
 from rapport.users.models import Role, User
 from rapport.users.services import user_create
 
-SEED_VERSION = 3
+SEED_VERSION = 4
 SEED = 20240611
 OWNER_COUNT = 20
 CONTACTS_PER_ACCOUNT = 3
@@ -101,6 +101,7 @@ COLUMNS: dict[type[models.Model], tuple[str, ...]] = {
         "website",
         "notes",
         "external_ref",
+        "tier",
         "crm_provider",
         "crm_external_id",
         "crm_company_name",
@@ -212,6 +213,7 @@ class DirectoryRows:
                 f"https://www.{primary}",
                 "",
                 "",
+                tier,
                 "hubspot" if mapped else "",
                 str(4_000_000_000 + account_id) if mapped else "",
                 crm_company,

@@ -2,6 +2,7 @@
 
 import datetime
 import zoneinfo
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rapport.accounts.models import Account
@@ -82,18 +83,31 @@ def business_minutes_add(
             remaining -= week * weeks
 
 
-def sla_policy_for(account: Account | None) -> SlaPolicy | None:
+def sla_policies_load() -> dict[str, SlaPolicy]:
+    """Return every policy by tier, for callers that open many requests at once."""
+    return {p.tier: p for p in SlaPolicy.objects.all()}
+
+
+def sla_policy_for(
+    account: Account | None, policies: Mapping[str, SlaPolicy] | None = None
+) -> SlaPolicy | None:
     """Return the policy of *account*'s tier, else the default policy, else None."""
     tier = account.tier if account is not None else ""
-    policies = {p.tier: p for p in SlaPolicy.objects.filter(tier__in={tier, ""})}
+    if policies is None:
+        policies = {p.tier: p for p in SlaPolicy.objects.filter(tier__in={tier, ""})}
     return policies.get(tier) or policies.get("")
 
 
 def sla_due_dates(
-    account: Account | None, start: datetime.datetime
+    account: Account | None,
+    start: datetime.datetime,
+    policies: Mapping[str, SlaPolicy] | None = None,
 ) -> tuple[datetime.datetime | None, datetime.datetime | None, str]:
-    """Return (first response due, resolution due, policy name) for a request opened at *start*."""
-    policy = sla_policy_for(account)
+    """Return (first response due, resolution due, policy name) for a request opened at *start*.
+
+    *policies* (from `sla_policies_load`) saves a query per request in a batch.
+    """
+    policy = sla_policy_for(account, policies)
     if policy is None:
         return None, None, ""
     hours = BusinessHours.of(policy)

@@ -1,6 +1,7 @@
 """The request settings in effect for a channel: its overrides over the workspace's."""
 
 from dataclasses import dataclass, fields
+from typing import Any
 
 from rapport.inbox.models import Channel
 from rapport.requests.models import ChannelRequestSettings, RequestSettings
@@ -68,6 +69,16 @@ class RequestConfigCache:
     def __init__(self) -> None:
         self.workspace = request_settings_get()
         self._by_channel: dict[int | None, RequestConfig] = {}
+        self._sla_policies: dict[str, Any] | None = None
+
+    @property
+    def sla_policies(self) -> dict[str, Any]:
+        """The SLA policies by tier, read once per batch."""
+        if self._sla_policies is None:
+            from rapport.metrics.sla import sla_policies_load
+
+            self._sla_policies = dict(sla_policies_load())
+        return self._sla_policies
 
     def for_channel(self, channel_id: int | None) -> RequestConfig:
         if channel_id not in self._by_channel:

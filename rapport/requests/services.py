@@ -6,6 +6,7 @@ same transaction (see `rapport.requests.notify`).
 """
 
 import datetime
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
@@ -70,6 +71,7 @@ def request_create(
     config: RequestConfig | None = None,
     score: float | None = None,
     actor: User | None = None,
+    sla_policies: Mapping[str, Any] | None = None,
 ) -> Request:
     """Open a request from a customer *message*; run the creation automations.
 
@@ -83,7 +85,9 @@ def request_create(
     requester = conversation.requester
     if message.author_email and message.author_email != conversation.requester_email:
         requester = Contact.objects.filter(email=message.author_email.lower()).first()
-    first_due, resolution_due, policy_name = sla_due_dates(conversation.account, message.sent_at)
+    first_due, resolution_due, policy_name = sla_due_dates(
+        conversation.account, message.sent_at, sla_policies
+    )
     request = Request.objects.create(
         account=conversation.account,
         channel=conversation.channel,

@@ -8,8 +8,8 @@ from rapport.requests.triage import triage_pending, triage_recover
 
 @task()
 def requests_triage() -> int:
-    """Triage the messages waiting for it."""
-    return triage_pending()
+    """Triage one batch of the messages waiting for it; enqueue the rest."""
+    return triage_pending(batches=1)
 
 
 @task()

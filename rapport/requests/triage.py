@@ -20,9 +20,11 @@ does the same), because grouping and "the last open request" depend on order.
 import datetime
 import logging
 from collections.abc import Sequence
+from itertools import batched
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from rapport.inbox.models import Message, MessageDirection, Source
@@ -39,7 +41,8 @@ from rapport.requests.models import (
 from rapport.requests.services import request_assign, request_create, request_status_set
 
 logger = logging.getLogger(__name__)
-TRIAGE_BATCH = 500
+# A batch holds the write lock; 200 new requests take about half a second on SQLite.
+TRIAGE_BATCH = 200
 RECOVER_AFTER_SECONDS = 60
 _TRIAGE_LOCK = 0x52505452  # "RPTR": one triage batch at a time on PostgreSQL
 
@@ -58,13 +61,23 @@ def _enqueue() -> None:
     requests_triage.enqueue()
 
 
-def triage_pending(limit: int = TRIAGE_BATCH) -> int:
-    """Triage queued messages, oldest first, until none is left; return how many."""
+def triage_pending(limit: int = TRIAGE_BATCH, *, batches: int | None = None) -> int:
+    """Triage queued messages, oldest first; return how many.
+
+    Without *batches*, until none is left (tests, the demo). The task runs one batch
+    and enqueues itself again when more wait: a loop of write transactions would starve
+    every other writer of SQLite's lock, webhooks included.
+    """
     done = 0
+    runs = 0
     while True:
         count = _triage_batch(limit)
         done += count
+        runs += 1
         if count < limit:
+            return done
+        if batches is not None and runs >= batches:
+            transaction.on_commit(_enqueue)
             return done
 
 
@@ -84,53 +97,83 @@ def _triage_batch(limit: int) -> int:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_TRIAGE_LOCK])
         rows = list(
             PendingTriage.objects.select_related(
-                "message__conversation__channel__csm", "message__author_user"
+                "message__conversation__channel__csm",
+                "message__conversation__account",
+                "message__conversation__requester",
+                "message__author_user",
             ).order_by("message__sent_at", "message_id")[:limit]
         )
         if not rows:
             return 0
-        configs = RequestConfigCache()
+        state = TriageState([row.message for row in rows])
         for row in rows:
-            message_triage(row.message, configs)
+            message_triage(row.message, state=state)
         PendingTriage.objects.filter(pk__in=[row.pk for row in rows]).delete()
         return len(rows)
 
 
-def message_triage(message: Message, configs: RequestConfigCache | None = None) -> Request | None:
-    """Act on one new message; return the request it belongs to, if any."""
+class TriageState:
+    """What a batch of triage reads once: settings, SLA policies, each thread's request.
+
+    `open_requests` maps a conversation to its latest request that is not closed, as
+    (id, status); triage keeps it current as it creates, groups and reopens requests.
+    """
+
+    def __init__(self, messages: Sequence[Message]) -> None:
+        self.configs = RequestConfigCache()
+        self.open_requests: dict[int, tuple[int, str]] = {}
+        conversation_ids = sorted({message.conversation_id for message in messages})
+        for chunk in batched(conversation_ids, 500):
+            links = (
+                RequestMessage.objects.filter(message__conversation_id__in=chunk)
+                .exclude(request__status=RequestStatus.CLOSED)
+                .order_by("request__created_at", "request_id")
+                .values_list("message__conversation_id", "request_id", "request__status")
+            )
+            for conversation_id, request_id, status in links:
+                self.open_requests[conversation_id] = (request_id, status)  # the latest wins
+
+    def remember(self, message: Message, request: Request) -> None:
+        self.open_requests[message.conversation_id] = (request.pk, request.status)
+
+
+def message_triage(message: Message, *, state: TriageState | None = None) -> int | None:
+    """Act on one new message; return the id of the request it belongs to, if any."""
     if message.deleted_at is not None:
         return None
-    configs = configs or RequestConfigCache()
-    config = configs.for_channel(message.conversation.channel_id)
+    state = state or TriageState([message])
+    config = state.configs.for_channel(message.conversation.channel_id)
     if message.direction == MessageDirection.OUTBOUND:
-        return _team_message(message, config)
-    return _customer_message(message, config)
+        return _team_message(message, config, state)
+    return _customer_message(message, config, state)
 
 
-def _open_request_of_thread(message: Message) -> Request | None:
-    return (
-        Request.objects.filter(links__message__conversation_id=message.conversation_id)
-        .exclude(status=RequestStatus.CLOSED)
-        .select_related("assignee", "channel", "conversation", "message")
-        .order_by("-created_at", "-id")
-        .first()
+def _request_load(request_id: int) -> Request:
+    return Request.objects.select_related("assignee", "channel", "conversation", "message").get(
+        pk=request_id
     )
 
 
-def _link(request: Request, message: Message, *, grouped: bool = False) -> None:
-    RequestMessage.objects.get_or_create(
-        message=message, defaults={"request": request, "grouped": grouped}
+def _link(request_id: int, message: Message, *, grouped: bool = False) -> None:
+    RequestMessage.objects.bulk_create(
+        [RequestMessage(request_id=request_id, message=message, grouped=grouped)],
+        ignore_conflicts=True,
     )
 
 
-def _customer_message(message: Message, config: RequestConfig) -> Request | None:
-    request = _open_request_of_thread(message)
-    if request is not None:
-        _link(request, message)
-        request.last_activity_at = max(request.last_activity_at, message.sent_at)
-        request.last_customer_message_at = max(request.last_customer_message_at, message.sent_at)
-        request.save(update_fields=["last_activity_at", "last_customer_message_at", "updated_at"])
-        if request.status == RequestStatus.WAITING:
+def _customer_message(message: Message, config: RequestConfig, state: TriageState) -> int | None:
+    found = state.open_requests.get(message.conversation_id)
+    if found is not None:
+        request_id, status = found
+        _link(request_id, message)
+        at = Value(message.sent_at)
+        Request.objects.filter(pk=request_id).update(
+            last_activity_at=Greatest("last_activity_at", at),
+            last_customer_message_at=Greatest("last_customer_message_at", at),
+            updated_at=timezone.now(),
+        )
+        if status == RequestStatus.WAITING:
+            request = _request_load(request_id)
             request_status_set(
                 request=request,
                 status=RequestStatus.OPEN,
@@ -138,10 +181,12 @@ def _customer_message(message: Message, config: RequestConfig) -> Request | None
                 via="customer",
                 config=config,
             )
-        return request
+            state.remember(message, request)
+        return request_id
     grouped = _group_candidate(message, config)
     if grouped is not None:
-        _link(grouped, message, grouped=True)
+        state.remember(message, grouped)
+        _link(grouped.pk, message, grouped=True)
         grouped.last_customer_message_at = message.sent_at
         grouped.last_activity_at = max(grouped.last_activity_at, message.sent_at)
         grouped.save(update_fields=["last_activity_at", "last_customer_message_at", "updated_at"])
@@ -151,10 +196,10 @@ def _customer_message(message: Message, config: RequestConfig) -> Request | None
             data={"message": message.pk},
             at=timezone.now(),
         )
-        return grouped
+        return grouped.pk
     if message.source == Source.API and _is_thread_root(message):
         # A ticket filed through the API is a request by definition.
-        return request_create(message=message, origin=RequestOrigin.TICKET, config=config)
+        return _create(message, RequestOrigin.TICKET, config, state).pk
     if not config.detection_enabled:
         return None
     text = message.text
@@ -165,9 +210,26 @@ def _customer_message(message: Message, config: RequestConfig) -> Request | None
     detection = detect(text, config.detection_mode)
     if not detection.is_request:
         return None
-    return request_create(
-        message=message, origin=RequestOrigin.DETECTED, config=config, score=detection.score
+    return _create(message, RequestOrigin.DETECTED, config, state, score=detection.score).pk
+
+
+def _create(
+    message: Message,
+    origin: str,
+    config: RequestConfig,
+    state: TriageState,
+    *,
+    score: float | None = None,
+) -> Request:
+    request = request_create(
+        message=message,
+        origin=origin,
+        config=config,
+        score=score,
+        sla_policies=state.configs.sla_policies,
     )
+    state.remember(message, request)
+    return request
 
 
 def _group_candidate(message: Message, config: RequestConfig) -> Request | None:
@@ -204,9 +266,10 @@ def _is_thread_root(message: Message) -> bool:
     ).exists()
 
 
-def _team_message(message: Message, config: RequestConfig) -> Request | None:
+def _team_message(message: Message, config: RequestConfig, state: TriageState) -> int | None:
     member = message.author_user
-    request = _open_request_of_thread(message)
+    found = state.open_requests.get(message.conversation_id)
+    request = _request_load(found[0]) if found is not None else None
     in_thread = request is not None
     if request is None:
         if message.conversation.channel_id is None or not _is_thread_root(message):
@@ -223,7 +286,7 @@ def _team_message(message: Message, config: RequestConfig) -> Request | None:
         if request is None or request.created_at > message.sent_at:
             return None
     if in_thread:
-        _link(request, message)
+        _link(request.pk, message)
     names = ["last_activity_at", "updated_at"]
     request.last_activity_at = max(request.last_activity_at, message.sent_at)
     if request.first_response_at is None and message.sent_at >= request.created_at:
@@ -247,4 +310,4 @@ def _team_message(message: Message, config: RequestConfig) -> Request | None:
         request_assign(
             request=request, assignee=member, actor=member, via="first_responder", config=config
         )
-    return request
+    return request.pk
