@@ -6,7 +6,9 @@ from rapport.requests.automations import requests_auto_close, requests_nudge
 from rapport.requests.triage import triage_pending, triage_recover
 
 
-@task()
+# Below ingest's default priority: in a burst, storing every message comes first and
+# triage catches up after; with no backlog the two never wait on each other.
+@task(priority=-10)
 def requests_triage() -> int:
     """Triage one batch of the messages waiting for it; enqueue the rest."""
     return triage_pending(batches=1)
