@@ -29,10 +29,8 @@ import json
 import os
 import random
 import re
-import statistics
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -72,23 +70,6 @@ SOURCE_MIX = (("slack", 60), ("email", 30), ("web_chat", 8), ("api", 2))
 
 def _weighted(rng: random.Random, pairs: tuple[tuple[Any, int], ...]) -> Any:
     return rng.choices([p[0] for p in pairs], weights=[p[1] for p in pairs])[0]
-
-
-def compare_ms(
-    run: Callable[[], object], baseline: Callable[[], object], *, runs: int, warmup: int
-) -> tuple[float, float]:
-    """Return the median times of *run* and *baseline*, alternating run by run."""
-    for _ in range(warmup):
-        run()
-        baseline()
-    run_times: list[float] = []
-    baseline_times: list[float] = []
-    for _ in range(runs):
-        for target, times in ((run, run_times), (baseline, baseline_times)):
-            start = time.perf_counter()
-            target()
-            times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(run_times), statistics.median(baseline_times)
 
 
 def line(name: str, value: float, unit: str, baseline: float, n: int) -> dict[str, Any]:
@@ -394,6 +375,7 @@ def directory_page_baseline(session_key: str, admin_id: int, *, live: bool = Fal
 
 def bench_request_metrics(*, runs: int, warmup: int) -> list[dict[str, Any]]:
     """Measure the request figures' hot paths against their bare-SQL baselines."""
+    from bench.directory import compare_ms
     from bench.seed import BENCH_ADMIN_EMAIL
     from rapport.accounts.models import Account, DirectoryPreference
     from rapport.metrics.selectors import account_requests

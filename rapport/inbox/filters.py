@@ -11,19 +11,14 @@ Parameters (all optional; the repeatable ones may be given several times):
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from rapport.errors import InvalidInput
 from rapport.inbox.models import Conversation, Source
 from rapport.mapping.models import MappingOutcome
-
-MAX_IDS = 50
-
-
-class ParamSource(Protocol):
-    def getlist(self, key: str) -> list[str]: ...
+from rapport.query_params import ParamSource, params_getter, params_ids
 
 
 @dataclass
@@ -40,11 +35,11 @@ class ConversationFilterSet:
     @classmethod
     def from_params(cls, params: ParamSource | Mapping[str, Any]) -> "ConversationFilterSet":
         """Parse query parameters; raise InvalidInput naming the first bad one."""
-        get = _getter(params)
+        get = params_getter(params)
         self = cls()
         self.q = " ".join(" ".join(get("q")).split())[:200]
-        self.accounts = _ids(get("account"), "account")
-        self.channels = _ids(get("channel"), "channel")
+        self.accounts = params_ids(get("account"), "account")
+        self.channels = params_ids(get("channel"), "channel")
         self.sources = _choices(get("source"), Source.values, "source")
         self.outcomes = _choices(get("outcome"), MappingOutcome.values, "outcome")
         self.unlinked = _yes(get("unlinked"), "unlinked")
@@ -97,37 +92,6 @@ class ConversationFilterSet:
         if self.unlinked:
             query["unlinked"] = "yes"
         return query
-
-
-def _getter(params: ParamSource | Mapping[str, Any]) -> Any:
-    def get(key: str) -> list[str]:
-        if hasattr(params, "getlist"):
-            values = [str(v) for v in params.getlist(key)]
-        else:
-            value = params.get(key)
-            if value is None:
-                values = []
-            elif isinstance(value, list | tuple):
-                values = [str(v) for v in value]
-            else:
-                values = [str(value)]
-        if any("\x00" in v for v in values):
-            raise InvalidInput(f"{key} contains a NUL character.", field=key)
-        return values
-
-    return get
-
-
-def _ids(values: list[str], name: str) -> list[int]:
-    ids: list[int] = []
-    for raw in (v.strip() for v in values if v.strip()):
-        if not raw.isdigit() or len(raw) > 18:
-            raise InvalidInput(f"{name} must be an id, not {raw!r}.", field=name)
-        if int(raw) not in ids:
-            ids.append(int(raw))
-    if len(ids) > MAX_IDS:
-        raise InvalidInput(f"Give at most {MAX_IDS} values of {name}.", field=name)
-    return ids
 
 
 def _choices(values: list[str], allowed: list[str], name: str) -> list[str]:

@@ -5,40 +5,40 @@ so each closing or nudge records its activity and tells Slack like a person's wo
 """
 
 import datetime
+from collections.abc import Iterator
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from rapport.requests import notify
-from rapport.requests.config import RequestConfigCache
+from rapport.requests.config import RequestConfig, RequestConfigCache
 from rapport.requests.models import ActivityKind, Request, RequestActivity, RequestStatus
 from rapport.requests.services import request_status_set
 
 BATCH = 200
 
 
-def _channels(configs: RequestConfigCache) -> list[int | None]:
+def _scopes(configs: RequestConfigCache) -> Iterator[tuple[Q, RequestConfig]]:
+    """Yield each channel with overrides, then everything else, with its settings."""
     from rapport.requests.models import ChannelRequestSettings
 
-    return [None, *ChannelRequestSettings.objects.values_list("channel_id", flat=True)]
+    overridden = list(ChannelRequestSettings.objects.values_list("channel_id", flat=True))
+    for channel_id in overridden:
+        yield Q(channel_id=channel_id), configs.for_channel(channel_id)
+    yield ~Q(channel_id__in=overridden) | Q(channel_id__isnull=True), configs.for_channel(None)
 
 
 def requests_auto_close(now: datetime.datetime | None = None) -> int:
     """Close open, waiting or on-hold requests idle for their channel's auto-close days."""
     now = now or timezone.now()
-    configs = RequestConfigCache()
-    overridden = [c for c in _channels(configs) if c is not None]
     closed = 0
-    for channel_id in _channels(configs):
-        days = configs.for_channel(channel_id).auto_close_days
-        if not days:
+    for scope, config in _scopes(RequestConfigCache()):
+        if not config.auto_close_days:
             continue
-        scope = (
-            Q(channel_id=channel_id) if channel_id is not None else ~Q(channel_id__in=overridden)
-        )
+        idle_since = now - datetime.timedelta(days=config.auto_close_days)
         due = (
-            Request.objects.filter(scope, last_activity_at__lt=now - datetime.timedelta(days=days))
+            Request.objects.filter(scope, last_activity_at__lt=idle_since)
             .exclude(status=RequestStatus.CLOSED)
             .order_by("last_activity_at", "id")
         )
@@ -56,7 +56,7 @@ def requests_auto_close(now: datetime.datetime | None = None) -> int:
                     status=RequestStatus.CLOSED,
                     actor=None,
                     via="auto_close",
-                    config=configs.for_channel(channel_id),
+                    config=config,
                 )
                 closed += 1
     return closed
@@ -65,22 +65,16 @@ def requests_auto_close(now: datetime.datetime | None = None) -> int:
 def requests_nudge(now: datetime.datetime | None = None) -> int:
     """DM the assignee of each request still open after the nudge duration, once."""
     now = now or timezone.now()
-    configs = RequestConfigCache()
-    overridden = [c for c in _channels(configs) if c is not None]
     nudged = 0
-    for channel_id in _channels(configs):
-        hours = configs.for_channel(channel_id).nudge_after_hours
-        if not hours:
+    for scope, config in _scopes(RequestConfigCache()):
+        if not config.nudge_after_hours:
             continue
-        scope = (
-            Q(channel_id=channel_id) if channel_id is not None else ~Q(channel_id__in=overridden)
-        )
         due = Request.objects.filter(
             scope,
             status=RequestStatus.OPEN,
             assignee__isnull=False,
             nudged_at__isnull=True,
-            assigned_at__lt=now - datetime.timedelta(hours=hours),
+            assigned_at__lt=now - datetime.timedelta(hours=config.nudge_after_hours),
         ).order_by("assigned_at", "id")
         for pk in list(due.values_list("pk", flat=True)[:10_000]):
             with transaction.atomic():

@@ -15,21 +15,17 @@ index (`request_assignee_idx`, `request_account_idx`, ...) in the board's order.
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from rapport.errors import InvalidInput
 from rapport.inbox.models import Source
+from rapport.query_params import MAX_IDS, ParamSource, params_getter, params_ids
 from rapport.requests.models import Request, RequestStatus
 
-MAX_IDS = 50
 UNASSIGNED = "unassigned"
 ME = "me"
-
-
-class ParamSource(Protocol):
-    def getlist(self, key: str) -> list[str]: ...
 
 
 @dataclass
@@ -54,12 +50,12 @@ class RequestFilterSet:
 
         *user_id* is the member asking, whom `assignee=me` stands for.
         """
-        get = _getter(params)
+        get = params_getter(params)
         self = cls()
         self.q = " ".join(" ".join(get("q")).split())[:200]
         self.statuses = _choices(get("status"), RequestStatus.values, "status")
-        self.accounts = _ids(get("account"), "account")
-        self.channels = _ids(get("channel"), "channel")
+        self.accounts = params_ids(get("account"), "account")
+        self.channels = params_ids(get("channel"), "channel")
         self.sources = _choices(get("source"), Source.values, "source")
         assignees = [v.strip() for v in get("assignee") if v.strip()]
         for raw in assignees:
@@ -153,36 +149,6 @@ def _one_or_many(queryset: QuerySet[Request], name: str, values: list[Any]) -> Q
     if len(values) == 1:
         return queryset.filter(**{name: values[0]})
     return queryset.filter(**{f"{name}__in": values})
-
-
-def _getter(params: ParamSource | Mapping[str, Any]) -> Any:
-    def get(key: str) -> list[str]:
-        if hasattr(params, "getlist"):
-            values = [str(v) for v in params.getlist(key)]
-        else:
-            value = params.get(key)
-            if value is None:
-                values = []
-            elif isinstance(value, list | tuple):
-                values = [str(v) for v in value]
-            else:
-                values = [str(value)]
-        if any("\x00" in v for v in values):
-            raise InvalidInput(f"{key} contains a NUL character.", field=key)
-        return values
-
-    return get
-
-
-def _ids(values: list[str], name: str) -> list[int]:
-    ids: list[int] = []
-    for raw in (v.strip() for v in values if v.strip()):
-        if not raw.isdigit() or len(raw) > 18:
-            raise InvalidInput(f"{name} must be an id, not {raw!r}.", field=name)
-        ids.append(int(raw))
-    if len(ids) > MAX_IDS:
-        raise InvalidInput(f"Filter by at most {MAX_IDS} values of {name}.", field=name)
-    return ids
 
 
 def _choices(values: list[str], allowed: list[str], name: str) -> list[str]:

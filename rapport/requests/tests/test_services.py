@@ -6,7 +6,6 @@ from collections.abc import Callable
 import pytest
 from django.core import mail
 
-from rapport.accounts.tests.factories import make_account, make_channel
 from rapport.errors import InvalidInput, PermissionDenied
 from rapport.inbox.models import Channel
 from rapport.outbox.models import OutboxItem
@@ -27,28 +26,10 @@ from rapport.requests.services import (
     request_ticket_create,
 )
 from rapport.requests.tests.kit import email_post, request_of, slack_post
-from rapport.users.models import Role, User
+from rapport.users.models import User
 
 pytestmark = pytest.mark.django_db
 ASK = "Our SSO login is failing for everyone since this morning, can you check?"
-
-
-@pytest.fixture
-def channel() -> Channel:
-    return make_channel("acme-support", accounts=[make_account("Acme", domain="acme.example")])
-
-
-@pytest.fixture
-def agent(make_user: Callable[..., User]) -> User:
-    user = make_user("alex@rapport.example", name="Alex Agent")
-    user.slack_user_id = "U0AGENT"
-    user.save()
-    return user
-
-
-@pytest.fixture
-def admin(make_user: Callable[..., User]) -> User:
-    return make_user("ada@rapport.example", role=Role.ADMIN, name="Ada Admin")
 
 
 @pytest.fixture
@@ -62,7 +43,7 @@ def actions() -> list[str]:
     return list(OutboxItem.objects.order_by("id").values_list("action", flat=True))
 
 
-def test_the_default_settings_match_the_reference(admin: User) -> None:
+def test_the_default_settings_match_the_reference(boss: User) -> None:
     from rapport.requests.config import request_settings_get
 
     settings = request_settings_get()
@@ -86,18 +67,18 @@ def test_looking_into_it_assigns_and_marks_the_message(request_: Request, agent:
     assert "slack.dm" not in actions()
 
 
-def test_assigning_someone_else_tells_them(request_: Request, agent: User, admin: User) -> None:
-    request_assign(request=request_, assignee=agent, actor=admin)
+def test_assigning_someone_else_tells_them(request_: Request, agent: User, boss: User) -> None:
+    request_assign(request=request_, assignee=agent, actor=boss)
     dm = OutboxItem.objects.get(action="slack.dm")
     assert dm.payload["user"] == "U0AGENT"
     assert "Ada Admin assigned you a request" in dm.payload["text"]
 
 
 def test_a_member_without_slack_is_told_by_email(
-    request_: Request, admin: User, make_user: Callable[..., User]
+    request_: Request, boss: User, make_user: Callable[..., User]
 ) -> None:
     kim = make_user("kim@rapport.example", name="Kim")
-    request_assign(request=request_, assignee=kim, actor=admin)
+    request_assign(request=request_, assignee=kim, actor=boss)
     item = OutboxItem.objects.get(action="email.send")
     assert item.payload["to"] == ["kim@rapport.example"]
     outbox_deliver()
@@ -118,19 +99,19 @@ def test_closing_adds_the_closed_emoji_and_asks_for_a_rating(
     assert request_.csat_requested_at is not None
 
 
-def test_emoji_can_be_turned_off(request_: Request, agent: User, admin: User) -> None:
-    request_settings_update(actor=admin, values={"emoji_enabled": False})
+def test_emoji_can_be_turned_off(request_: Request, agent: User, boss: User) -> None:
+    request_settings_update(actor=boss, values={"emoji_enabled": False})
     request_take(request=request_, actor=agent)
     request_close(request=request_, actor=agent)
     assert "slack.reaction" not in actions()
 
 
 def test_status_updates_in_the_thread_are_off_by_default_and_can_be_turned_on(
-    request_: Request, agent: User, admin: User, channel: Channel
+    request_: Request, agent: User, boss: User, channel: Channel
 ) -> None:
     request_hold(request=request_, actor=agent)
     assert "slack.thread_post" not in actions()
-    channel_request_settings_update(actor=admin, channel=channel, values={"status_updates": True})
+    channel_request_settings_update(actor=boss, channel=channel, values={"status_updates": True})
     request_reopen(request=request_, actor=agent)
     post = OutboxItem.objects.get(action="slack.thread_post")
     assert post.payload["text"] == "This request is open again."
@@ -138,9 +119,9 @@ def test_status_updates_in_the_thread_are_off_by_default_and_can_be_turned_on(
 
 
 def test_the_triage_channel_gets_a_card_and_its_updates(
-    channel: Channel, admin: User, agent: User
+    channel: Channel, boss: User, agent: User
 ) -> None:
-    request_settings_update(actor=admin, values={"triage_channel_id": "C0TRIAGE"})
+    request_settings_update(actor=boss, values={"triage_channel_id": "C0TRIAGE"})
     request = request_of(slack_post(channel, ASK))
     assert request is not None
     request_take(request=request, actor=agent)
@@ -174,9 +155,9 @@ def test_a_ticket_needs_a_configured_ticketing_address(request_: Request, agent:
 
 
 def test_a_ticket_sends_the_thread_to_the_ticketing_tool(
-    request_: Request, agent: User, admin: User
+    request_: Request, agent: User, boss: User
 ) -> None:
-    request_settings_update(actor=admin, values={"ticket_address": "support@tickets.example"})
+    request_settings_update(actor=boss, values={"ticket_address": "support@tickets.example"})
     request_ticket_create(request=request_, actor=agent)
     request_.refresh_from_db()
     assert f"request-{request_.pk}-" in request_.ticket_reference
@@ -190,11 +171,11 @@ def test_a_ticket_sends_the_thread_to_the_ticketing_tool(
 
 
 def test_assigning_a_message_that_was_not_detected_makes_it_a_request(
-    channel: Channel, agent: User, admin: User
+    channel: Channel, agent: User, boss: User
 ) -> None:
     message = slack_post(channel, "fyi the new release looks good")
     assert request_of(message) is None
-    request = message_assign(message=message, assignee=agent, actor=admin)
+    request = message_assign(message=message, assignee=agent, actor=boss)
     assert request.origin == RequestOrigin.ASSIGNED
     assert request.assignee == agent
     assert OutboxItem.objects.filter(action="slack.dm").exists()
@@ -214,10 +195,8 @@ def test_requests_idle_for_30_days_close_by_themselves(request_: Request) -> Non
     assert request_.activities.filter(kind=ActivityKind.STATUS, data__via="auto_close").exists()
 
 
-def test_a_channel_can_turn_auto_close_off(
-    request_: Request, admin: User, channel: Channel
-) -> None:
-    channel_request_settings_update(actor=admin, channel=channel, values={"auto_close_days": 0})
+def test_a_channel_can_turn_auto_close_off(request_: Request, boss: User, channel: Channel) -> None:
+    channel_request_settings_update(actor=boss, channel=channel, values={"auto_close_days": 0})
     Request.objects.filter(pk=request_.pk).update(
         last_activity_at=request_.last_activity_at - datetime.timedelta(days=90)
     )
@@ -269,9 +248,7 @@ def test_a_rating_outside_1_to_5_is_refused(request_: Request, agent: User) -> N
     assert request_.csat_score is None
 
 
-def test_only_admins_change_settings_and_bad_values_change_nothing(
-    agent: User, admin: User
-) -> None:
+def test_only_admins_change_settings_and_bad_values_change_nothing(agent: User, boss: User) -> None:
     with pytest.raises(PermissionDenied):
         request_settings_update(actor=agent, values={"auto_close_days": 5})
     for bad in (
@@ -282,7 +259,7 @@ def test_only_admins_change_settings_and_bad_values_change_nothing(
         {"unknown": 1},
     ):
         with pytest.raises(InvalidInput):
-            request_settings_update(actor=admin, values=bad)
+            request_settings_update(actor=boss, values=bad)
     from rapport.requests.config import request_settings_get
 
     settings = request_settings_get()

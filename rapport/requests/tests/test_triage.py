@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import pytest
 
-from rapport.accounts.tests.factories import make_account, make_channel
+from rapport.accounts.tests.factories import make_channel
 from rapport.inbox.models import Channel
 from rapport.inbox.services import channel_set_csm
 from rapport.outbox.models import OutboxItem
@@ -17,30 +17,12 @@ from rapport.requests.services import (
 )
 from rapport.requests.tests.kit import BASE, email_post, request_of, slack_post
 from rapport.requests.triage import triage_pending, triage_recover
-from rapport.users.models import Role, User
+from rapport.users.models import User
 
 pytestmark = pytest.mark.django_db
 
 ASK = "Hi team, our CSV export fails with a 500 error since this morning. Can you take a look?"
 THANKS = "thanks a lot, that fixed it!"
-
-
-@pytest.fixture
-def channel() -> Channel:
-    return make_channel("acme-support", accounts=[make_account("Acme", domain="acme.example")])
-
-
-@pytest.fixture
-def agent(make_user: Callable[..., User]) -> User:
-    user = make_user("alex@rapport.example", name="Alex Agent")
-    user.slack_user_id = "U0AGENT"
-    user.save()
-    return user
-
-
-@pytest.fixture
-def admin(make_user: Callable[..., User]) -> User:
-    return make_user("ada@rapport.example", role=Role.ADMIN, name="Ada Admin")
 
 
 def at(seconds: int) -> datetime.datetime:
@@ -67,22 +49,20 @@ def test_thanks_and_greetings_do_not_become_requests(channel: Channel) -> None:
 
 
 def test_detection_turned_off_for_the_workspace_creates_nothing(
-    channel: Channel, admin: User
+    channel: Channel, boss: User
 ) -> None:
-    request_settings_update(actor=admin, values={"detection_enabled": False})
+    request_settings_update(actor=boss, values={"detection_enabled": False})
     assert request_of(slack_post(channel, ASK)) is None
 
 
-def test_detection_turned_off_for_one_channel_only(channel: Channel, admin: User) -> None:
+def test_detection_turned_off_for_one_channel_only(channel: Channel, boss: User) -> None:
     other = make_channel("globex-support")
     channel_request_settings_update(
-        actor=admin, channel=channel, values={"detection_enabled": False}
+        actor=boss, channel=channel, values={"detection_enabled": False}
     )
     assert request_of(slack_post(channel, ASK)) is None
     assert request_of(slack_post(other, ASK)) is not None
-    channel_request_settings_update(
-        actor=admin, channel=channel, values={"detection_enabled": None}
-    )
+    channel_request_settings_update(actor=boss, channel=channel, values={"detection_enabled": None})
     assert request_of(slack_post(channel, ASK)) is not None
 
 
@@ -123,16 +103,16 @@ def test_another_customers_message_does_not_join_the_group(channel: Channel) -> 
     assert request_of(other) is not None
 
 
-def test_a_window_of_zero_turns_grouping_off(channel: Channel, admin: User) -> None:
-    request_settings_update(actor=admin, values={"grouping_window_seconds": 0})
+def test_a_window_of_zero_turns_grouping_off(channel: Channel, boss: User) -> None:
+    request_settings_update(actor=boss, values={"grouping_window_seconds": 0})
     slack_post(channel, ASK, at=at(0))
     follow_up = slack_post(channel, "Here is a screenshot", at=at(10))
     assert request_of(follow_up) is None
 
 
-def test_a_channel_can_widen_its_grouping_window(channel: Channel, admin: User) -> None:
+def test_a_channel_can_widen_its_grouping_window(channel: Channel, boss: User) -> None:
     channel_request_settings_update(
-        actor=admin, channel=channel, values={"grouping_window_seconds": 600}
+        actor=boss, channel=channel, values={"grouping_window_seconds": 600}
     )
     first = slack_post(channel, ASK, at=at(0))
     follow_up = slack_post(channel, "Here is a screenshot", at=at(500))
@@ -182,10 +162,10 @@ def test_a_reply_in_the_channel_takes_the_last_open_unassigned_request(
 
 
 def test_first_responder_assignment_can_be_turned_off(
-    channel: Channel, agent: User, admin: User
+    channel: Channel, agent: User, boss: User
 ) -> None:
     channel_request_settings_update(
-        actor=admin, channel=channel, values={"assign_first_responder": False}
+        actor=boss, channel=channel, values={"assign_first_responder": False}
     )
     root = slack_post(channel, ASK, at=at(0))
     slack_post(channel, "Looking", at=at(60), thread=root, member=agent)
@@ -194,16 +174,16 @@ def test_first_responder_assignment_can_be_turned_off(
     assert request.first_response_at == at(60)
 
 
-def test_a_channel_csm_gets_new_requests(channel: Channel, agent: User, admin: User) -> None:
-    channel_set_csm(actor=admin, channel=channel, csm=agent)
+def test_a_channel_csm_gets_new_requests(channel: Channel, agent: User, boss: User) -> None:
+    channel_set_csm(actor=boss, channel=channel, csm=agent)
     request = request_of(slack_post(channel, ASK))
     assert request is not None and request.assignee == agent
     assert OutboxItem.objects.filter(action="slack.dm", payload__user="U0AGENT").exists()
 
 
-def test_csm_assignment_can_be_turned_off(channel: Channel, agent: User, admin: User) -> None:
-    channel_set_csm(actor=admin, channel=channel, csm=agent)
-    request_settings_update(actor=admin, values={"assign_csm": False})
+def test_csm_assignment_can_be_turned_off(channel: Channel, agent: User, boss: User) -> None:
+    channel_set_csm(actor=boss, channel=channel, csm=agent)
+    request_settings_update(actor=boss, values={"assign_csm": False})
     request = request_of(slack_post(channel, ASK))
     assert request is not None and request.assignee is None
 

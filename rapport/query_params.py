@@ -1,0 +1,46 @@
+"""Read filter values from a query string or a JSON-like mapping, the same way everywhere."""
+
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from rapport.errors import InvalidInput
+
+MAX_IDS = 50
+
+
+class ParamSource(Protocol):
+    def getlist(self, key: str) -> list[str]: ...
+
+
+def params_getter(params: ParamSource | Mapping[str, Any]) -> Callable[[str], list[str]]:
+    """Return `get(key)`: every value given for *key*, as strings; NUL bytes are refused."""
+
+    def get(key: str) -> list[str]:
+        if hasattr(params, "getlist"):
+            values = [str(v) for v in params.getlist(key)]
+        else:
+            value = params.get(key)
+            if value is None:
+                values = []
+            elif isinstance(value, list | tuple):
+                values = [str(v) for v in value]
+            else:
+                values = [str(value)]
+        if any("\x00" in v for v in values):
+            raise InvalidInput(f"{key} contains a NUL character.", field=key)
+        return values
+
+    return get
+
+
+def params_ids(values: list[str], name: str, *, most: int = MAX_IDS) -> list[int]:
+    """Parse *values* as ids, without repeats; refuse anything else, or more than *most*."""
+    ids: list[int] = []
+    for raw in (v.strip() for v in values if v.strip()):
+        if not raw.isdigit() or len(raw) > 18:
+            raise InvalidInput(f"{name} must be an id, not {raw!r}.", field=name)
+        if int(raw) not in ids:
+            ids.append(int(raw))
+    if len(ids) > most:
+        raise InvalidInput(f"Filter by at most {most} values of {name}.", field=name)
+    return ids
