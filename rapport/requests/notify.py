@@ -112,6 +112,11 @@ def request_assigned(
             f"{who} assigned you a request from {request.requester_name or 'a customer'}",
             kind="assigned",
         )
+    if via == "first_responder" and assignee.slack_user_id and slack_thread_ref(request):
+        # The responder gets the request's actions in its thread, visible to them alone.
+        outbox_add(
+            "slack.thread_actions", {"request_id": request.pk, "user": assignee.slack_user_id}
+        )
     if config.emoji_enabled and previous is None:
         _reaction(request, config.emoji_assigned)
     if config.status_updates:

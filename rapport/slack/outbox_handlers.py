@@ -180,6 +180,25 @@ def member_dm(payload: dict[str, Any]) -> dict[str, Any]:
     return {"channel": channel, "ts": answer.get("ts")}
 
 
+@outbox_handler("slack.thread_actions")
+def thread_actions_post(payload: dict[str, Any]) -> dict[str, Any]:
+    """Show the member who answered in a request's thread its actions, to them alone."""
+    request = _request(payload["request_id"])
+    ref = slack_thread_ref(request)
+    if ref is None:
+        raise OutboxFailed(f"Request {request.pk} does not live in a Slack thread.")
+    text = "You answered first, so this request is yours now."
+    answer = slack_call(
+        "chat.postEphemeral",
+        channel=ref[0],
+        thread_ts=ref[1],
+        user=payload["user"],
+        text=text,
+        blocks=request_dm_blocks(request, text, ticketing=_ticketing()),
+    )
+    return {"message_ts": answer.get("message_ts")}
+
+
 @outbox_handler("slack.csat_survey")
 def csat_survey_post(payload: dict[str, Any]) -> dict[str, Any]:
     """Ask the customer for a rating in the request's thread, with buttons 1 to 5."""

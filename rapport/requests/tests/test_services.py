@@ -63,8 +63,9 @@ def test_looking_into_it_assigns_and_marks_the_message(request_: Request, agent:
     reaction = OutboxItem.objects.get(action="slack.reaction")
     channel_id, ts = request_.message.external_id.split(":")[1:]  # type: ignore[union-attr]
     assert reaction.payload == {"channel": channel_id, "timestamp": ts, "name": "eyes"}
-    # Taking it yourself needs no DM.
+    # Taking it yourself needs no DM, nor the thread's private actions.
     assert "slack.dm" not in actions()
+    assert "slack.thread_actions" not in actions()
 
 
 def test_assigning_someone_else_tells_them(request_: Request, agent: User, boss: User) -> None:

@@ -133,6 +133,8 @@ def test_a_team_reply_to_any_grouped_message_assigns_the_request(
     dm = OutboxItem.objects.get(action="slack.dm")
     assert dm.payload["user"] == "U0AGENT"
     assert dm.payload["request_id"] == request.pk
+    actions = OutboxItem.objects.get(action="slack.thread_actions")
+    assert actions.payload == {"request_id": request.pk, "user": "U0AGENT"}
 
 
 def test_a_reply_in_the_channel_takes_the_last_open_unassigned_request(

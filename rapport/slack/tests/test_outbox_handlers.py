@@ -279,3 +279,20 @@ def test_without_a_bot_token_slack_calls_fail_without_reaching_out(
     assert item.status == OutboxStatus.FAILED
     assert "SLACK_BOT_TOKEN" in item.last_error
     assert slack.asked("chat.postMessage") == []
+
+
+def test_the_first_responder_sees_the_requests_actions_in_its_thread(
+    slack: FakeSlackApi,
+    question: Message,
+    workspace: Workspace,
+    django_capture_on_commit_callbacks: Capture,
+) -> None:
+    request = open_request(question, django_capture_on_commit_callbacks)
+    member = workspace.member
+    with django_capture_on_commit_callbacks(execute=True):
+        request_assign(request=request, assignee=member, actor=member, via="first_responder")
+    [shown] = slack.asked("chat.postEphemeral")
+    assert shown["user"] == MEMBER_SLACK
+    assert shown["channel"] == CHANNEL and shown["thread_ts"] == ROOT_TS
+    assert "this request is yours now" in shown["text"]
+    assert "request_close" in action_ids(shown["blocks"])
