@@ -364,10 +364,35 @@ def bench_ingest(*, messages: int, workers: int) -> list[dict[str, Any]]:
         f"bench: {messages:,} messages in {seconds:.1f} s with {workers} worker(s); "
         f"bare insert {bare:.2f} s"
     )
+    triaged, triage_seconds = _triage_timed(min(messages, TRIAGE_MESSAGES))
+    progress(f"bench: triaged {triaged:,} messages in {triage_seconds:.1f} s, in this process")
     return [
         _line("ingest_messages_per_s", messages / seconds, "messages/s", messages / bare, messages),
         _line("ingest_total_s", seconds, "s", bare, messages),
+        _line(
+            "triage_messages_per_s",
+            triaged / triage_seconds,
+            "messages/s",
+            messages / bare,
+            triaged,
+        ),
     ]
+
+
+TRIAGE_MESSAGES = 20_000
+
+
+def _triage_timed(count: int) -> tuple[int, float]:
+    """Triage the first *count* ingested messages, as the worker's task does, batch by batch.
+
+    Every message is an API ticket, so each opens a request: triage's worst case. The
+    baseline line is the ingest's bare message insert, per message.
+    """
+    from rapport.requests.triage import TRIAGE_BATCH, triage_pending
+
+    start = time.perf_counter()
+    done = triage_pending(batches=max(1, count // TRIAGE_BATCH))
+    return done, time.perf_counter() - start
 
 
 def main() -> None:
