@@ -137,13 +137,14 @@ def request_status_changed(
 
 
 def csat_request(request: Request) -> None:
-    """Ask the customer to rate the closed request: buttons in Slack, a link by email."""
-    from django.utils import timezone
+    """Ask the customer to rate the closed request: buttons in Slack, a link by email.
 
+    The service has set `csat_requested_at`, which the link signs.
+    """
     from rapport.requests.csat import csat_url
 
-    request.csat_requested_at = timezone.now()
-    request.save(update_fields=["csat_requested_at"])
+    if request.csat_requested_at is None:
+        return
     if request.source == Source.SLACK:
         outbox_add("slack.csat_survey", {"request_id": request.pk})
     elif request.requester_email:

@@ -206,6 +206,7 @@ def request_status_set(
     if request.status == status:
         return request
     previous = request.status
+    config = config or request_config_for(request.channel)
     now = timezone.now()
     request.status = status
     request.last_activity_at = now
@@ -213,6 +214,10 @@ def request_status_set(
     if status == RequestStatus.CLOSED:
         request.closed_at, request.closed_by = now, actor
         names += ["closed_at", "closed_by"]
+        if config.csat_enabled:
+            # A new survey time also revokes the links of an earlier survey.
+            request.csat_requested_at = now
+            names.append("csat_requested_at")
     elif previous == RequestStatus.CLOSED:
         request.closed_at, request.closed_by, request.nudged_at = None, None, None
         names += ["closed_at", "closed_by", "nudged_at"]
@@ -220,9 +225,7 @@ def request_status_set(
     _activity(
         request, ActivityKind.STATUS, actor, now, **{"from": previous, "to": status, "via": via}
     )
-    notify.request_status_changed(
-        request, config or request_config_for(request.channel), previous=previous, actor=actor
-    )
+    notify.request_status_changed(request, config, previous=previous, actor=actor)
     return request
 
 
