@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -20,6 +19,7 @@ from rapport.accounts.schemas import (
     AuditListOut,
     ContactIn,
     ContactOut,
+    CrmIn,
     FieldDefinitionIn,
     FieldDefinitionListOut,
     FieldDefinitionOut,
@@ -90,14 +90,14 @@ def account_list(request: HttpRequest, query: Query[AccountListQuery]) -> dict[s
 
 
 @router.post("", response={201: AccountOut}, summary="Create an account")
-@transaction.atomic
 def account_create(request: HttpRequest, payload: AccountCreateIn) -> Status[dict[str, Any]]:
-    actor = _actor(request)
     metadata = payload.model_dump(
         include={"industry", "employee_count", "arr", "close_date", "website", "notes", "tier"}
     )
-    account = services.account_create(
-        actor=actor,
+    account = services.account_create_with(
+        actor=_actor(request),
+        crm=_crm(payload.crm),
+        fields=payload.fields,
         name=payload.name,
         primary_domain=payload.primary_domain,
         secondary_domains=payload.secondary_domains,
@@ -105,16 +105,6 @@ def account_create(request: HttpRequest, payload: AccountCreateIn) -> Status[dic
         status=payload.status or AccountStatus.ACTIVE,
         **metadata,
     )
-    if payload.fields:
-        services.account_set_field_values(actor=actor, account=account, values=payload.fields)
-    if payload.crm is not None:
-        services.account_set_crm_mapping(
-            actor=actor,
-            account=account,
-            provider=payload.crm.provider,
-            external_id=payload.crm.external_id,
-            company_name=payload.crm.company_name,
-        )
     return Status(201, _detail(account.pk))
 
 
@@ -124,34 +114,31 @@ def account_get(request: HttpRequest, account_id: int) -> dict[str, Any]:
 
 
 @router.patch("/{account_id}", response=AccountOut, summary="Change an account")
-@transaction.atomic
 def account_patch(request: HttpRequest, account_id: int, payload: AccountPatchIn) -> dict[str, Any]:
-    actor = _actor(request)
     account = _account(account_id)
     changes = payload.model_dump(exclude_unset=True)
     crm_given = "crm" in changes
     changes.pop("crm", None)
-    # The schema object, not the dump: exclude_unset also drops a nested default
-    # such as an omitted company_name.
-    crm = payload.crm
     fields = changes.pop("fields", None)
     if "owner_id" in changes:
         changes["owner"] = _owner(changes.pop("owner_id"))
-    if changes.get("name", "") is None:
-        raise InvalidInput("name cannot be null.", field="name")
-    if changes:
-        account = services.account_update(actor=actor, account=account, **changes)
-    if crm_given:
-        services.account_set_crm_mapping(
-            actor=actor,
-            account=account,
-            provider=crm.provider if crm else "",
-            external_id=crm.external_id if crm else "",
-            company_name=crm.company_name if crm else "",
-        )
-    if fields:
-        services.account_set_field_values(actor=actor, account=account, values=fields)
+    account = services.account_change(
+        actor=_actor(request),
+        account=account,
+        changes=changes,
+        # The schema object, not the dump: exclude_unset also drops a nested default
+        # such as an omitted company_name.
+        crm=_crm(payload.crm),
+        crm_given=crm_given,
+        fields=fields,
+    )
     return _detail(account.pk)
+
+
+def _crm(crm: CrmIn | None) -> services.CrmLink | None:
+    if crm is None:
+        return None
+    return services.CrmLink(crm.provider, crm.external_id, crm.company_name)
 
 
 @router.delete("/{account_id}", response={204: None}, summary="Delete an account")

@@ -802,3 +802,67 @@ def directory_columns_save(*, user: User, columns: list[str]) -> list[str]:
     cleaned = list(dict.fromkeys(columns))
     DirectoryPreference.objects.update_or_create(user=user, defaults={"columns": cleaned})
     return cleaned
+
+
+@dataclass(frozen=True)
+class CrmLink:
+    """A CRM mapping as the API gives it: provider, company id and name ("" unmaps)."""
+
+    provider: str = ""
+    external_id: str = ""
+    company_name: str = ""
+
+
+@transaction.atomic
+def account_create_with(
+    *,
+    actor: User,
+    crm: CrmLink | None = None,
+    fields: Mapping[str, Any] | None = None,
+    **create: Any,
+) -> Account:
+    """Create an account with its CRM mapping and field values, all or nothing."""
+    account = account_create(actor=actor, **create)
+    if fields:
+        account_set_field_values(actor=actor, account=account, values=fields)
+    if crm is not None:
+        account = account_set_crm_mapping(
+            actor=actor,
+            account=account,
+            provider=crm.provider,
+            external_id=crm.external_id,
+            company_name=crm.company_name,
+        )
+    return account
+
+
+@transaction.atomic
+def account_change(
+    *,
+    actor: User,
+    account: Account,
+    changes: Mapping[str, Any],
+    crm: CrmLink | None = None,
+    crm_given: bool = False,
+    fields: Mapping[str, Any] | None = None,
+) -> Account:
+    """Change an account's identity, metadata, CRM mapping and fields, all or nothing.
+
+    With *crm_given*, *crm* None unmaps the account from the CRM.
+    """
+    if changes.get("name", "") is None:
+        raise InvalidInput("name cannot be null.", field="name")
+    if changes:
+        account = account_update(actor=actor, account=account, **changes)
+    if crm_given:
+        crm = crm or CrmLink()
+        account = account_set_crm_mapping(
+            actor=actor,
+            account=account,
+            provider=crm.provider,
+            external_id=crm.external_id,
+            company_name=crm.company_name,
+        )
+    if fields:
+        account_set_field_values(actor=actor, account=account, values=fields)
+    return account
