@@ -185,17 +185,26 @@ def _enqueue(event_ids: list[int]) -> None:
 
 
 def inbound_events_recover() -> int:
-    """Enqueue events still pending a minute after they arrived.
+    """Enqueue events still pending a minute after they arrived and waiting for no task.
 
     A worker that died mid-batch rolled its transaction back, so its events are still
-    pending; processing is idempotent, so enqueueing one twice is harmless.
+    pending. Events whose task still waits in the queue are a healthy backlog, not lost:
+    they are left to it, so a busy worker is not handed the same events every minute.
     """
+    from rapport.inbox.tasks import inbound_process
+    from rapport.ops.selectors import task_queued_args
+
+    queued = {pk for args in task_queued_args(inbound_process) for pk in (args[0] if args else [])}
     cutoff = timezone.now() - datetime.timedelta(seconds=RECOVER_AFTER_SECONDS)
-    ids = list(
-        InboundEvent.objects.filter(status=InboundEventStatus.PENDING, received_at__lt=cutoff)
+    ids = [
+        pk
+        for pk in InboundEvent.objects.filter(
+            status=InboundEventStatus.PENDING, received_at__lt=cutoff
+        )
         .order_by("received_at")
         .values_list("pk", flat=True)[:10_000]
-    )
+        if pk not in queued
+    ]
     for start in range(0, len(ids), RECOVER_BATCH):
         _enqueue(ids[start : start + RECOVER_BATCH])
     return len(ids)

@@ -71,3 +71,22 @@ def test_the_system_links_channels_without_a_person(db: None) -> None:
     channel_set_accounts(actor=None, channel=channel, accounts=[acme])
     assert list(channel.accounts.all()) == [acme]
     assert AuditEntry.objects.get(action="channel.link_accounts").actor_label == "system"
+
+
+def test_recovery_leaves_events_whose_task_still_waits_in_the_queue(db: None) -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    from rapport.inbox.models import InboundEvent
+    from rapport.inbox.services import inbound_event_store, inbound_events_recover
+    from rapport.inbox.tasks import inbound_process
+
+    waiting, lost = (
+        inbound_event_store(source="api", external_id=key, payload={})[0]
+        for key in ("waiting", "lost")
+    )
+    InboundEvent.objects.update(received_at=timezone.now() - datetime.timedelta(minutes=5))
+    # A busy worker has not reached this event's task yet; the other's enqueue was lost.
+    inbound_process.using(backend="database").enqueue([waiting.pk])
+    assert inbound_events_recover() == 1
