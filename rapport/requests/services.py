@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from rapport.accounts.models import Contact
@@ -135,6 +137,64 @@ def message_assign(
     else:
         request = request_create(message=message, origin=RequestOrigin.ASSIGNED, actor=actor)
     request_assign(request=request, assignee=assignee, actor=actor, via=via)
+    return request
+
+
+def request_message_add(*, request_id: int, message: Message, grouped: bool = False) -> None:
+    """Join a customer's *message* to a request: its thread, or a grouped follow-up.
+
+    Written by id, without reading the request: triage adds most messages this way.
+    """
+    RequestMessage.objects.bulk_create(
+        [RequestMessage(request_id=request_id, message=message, grouped=grouped)],
+        ignore_conflicts=True,
+    )
+    at = Value(message.sent_at)
+    Request.objects.filter(pk=request_id).update(
+        last_activity_at=Greatest("last_activity_at", at),
+        last_customer_message_at=Greatest("last_customer_message_at", at),
+        updated_at=timezone.now(),
+    )
+    if grouped:
+        RequestActivity.objects.create(
+            request_id=request_id,
+            kind=ActivityKind.GROUPED,
+            data={"message": message.pk},
+            at=timezone.now(),
+        )
+
+
+def request_team_reply(
+    *, request: Request, message: Message, in_thread: bool, config: RequestConfig
+) -> Request:
+    """Record a team member's reply to *request*: its first response, and its owner.
+
+    A reply in the request's thread joins it. The first reply after the request opened
+    is its first response; with "assign to the first responder" on, it gives an
+    unassigned request to whoever replied.
+    """
+    member = message.author_user
+    if in_thread:
+        RequestMessage.objects.bulk_create(
+            [RequestMessage(request=request, message=message)], ignore_conflicts=True
+        )
+    names = ["last_activity_at"]
+    request.last_activity_at = max(request.last_activity_at, message.sent_at)
+    if request.first_response_at is None and message.sent_at >= request.created_at:
+        request.first_response_at = message.sent_at
+        request.first_responder = member
+        names += ["first_response_at", "first_responder"]
+        _activity(request, ActivityKind.RESPONDED, member, message.sent_at, in_thread=in_thread)
+    _save(request, *names)
+    if (
+        config.assign_first_responder
+        and member is not None
+        and member.is_active
+        and request.assignee_id is None
+    ):
+        request_assign(
+            request=request, assignee=member, actor=member, via="first_responder", config=config
+        )
     return request
 
 

@@ -23,22 +23,24 @@ from collections.abc import Sequence
 from itertools import batched
 
 from django.db import connection, transaction
-from django.db.models import Q, Value
-from django.db.models.functions import Greatest
+from django.db.models import Q
 from django.utils import timezone
 
 from rapport.inbox.models import Message, MessageDirection, Source
 from rapport.requests.config import RequestConfig, RequestConfigCache
 from rapport.requests.models import (
-    ActivityKind,
     PendingTriage,
     Request,
-    RequestActivity,
     RequestMessage,
     RequestOrigin,
     RequestStatus,
 )
-from rapport.requests.services import request_assign, request_create, request_status_set
+from rapport.requests.services import (
+    request_create,
+    request_message_add,
+    request_status_set,
+    request_team_reply,
+)
 
 logger = logging.getLogger(__name__)
 # A batch holds the write lock; 200 new requests take about half a second on SQLite.
@@ -154,24 +156,11 @@ def _request_load(request_id: int) -> Request:
     )
 
 
-def _link(request_id: int, message: Message, *, grouped: bool = False) -> None:
-    RequestMessage.objects.bulk_create(
-        [RequestMessage(request_id=request_id, message=message, grouped=grouped)],
-        ignore_conflicts=True,
-    )
-
-
 def _customer_message(message: Message, config: RequestConfig, state: TriageState) -> int | None:
     found = state.open_requests.get(message.conversation_id)
     if found is not None:
         request_id, status = found
-        _link(request_id, message)
-        at = Value(message.sent_at)
-        Request.objects.filter(pk=request_id).update(
-            last_activity_at=Greatest("last_activity_at", at),
-            last_customer_message_at=Greatest("last_customer_message_at", at),
-            updated_at=timezone.now(),
-        )
+        request_message_add(request_id=request_id, message=message)
         if status == RequestStatus.WAITING:
             request = _request_load(request_id)
             request_status_set(
@@ -186,16 +175,7 @@ def _customer_message(message: Message, config: RequestConfig, state: TriageStat
     grouped = _group_candidate(message, config)
     if grouped is not None:
         state.remember(message, grouped)
-        _link(grouped.pk, message, grouped=True)
-        grouped.last_customer_message_at = message.sent_at
-        grouped.last_activity_at = max(grouped.last_activity_at, message.sent_at)
-        grouped.save(update_fields=["last_activity_at", "last_customer_message_at", "updated_at"])
-        RequestActivity.objects.create(
-            request=grouped,
-            kind=ActivityKind.GROUPED,
-            data={"message": message.pk},
-            at=timezone.now(),
-        )
+        request_message_add(request_id=grouped.pk, message=message, grouped=True)
         return grouped.pk
     if message.source == Source.API and _is_thread_root(message):
         # A ticket filed through the API is a request by definition.
@@ -267,7 +247,6 @@ def _is_thread_root(message: Message) -> bool:
 
 
 def _team_message(message: Message, config: RequestConfig, state: TriageState) -> int | None:
-    member = message.author_user
     found = state.open_requests.get(message.conversation_id)
     request = _request_load(found[0]) if found is not None else None
     in_thread = request is not None
@@ -285,29 +264,5 @@ def _team_message(message: Message, config: RequestConfig, state: TriageState) -
         )
         if request is None or request.created_at > message.sent_at:
             return None
-    if in_thread:
-        _link(request.pk, message)
-    names = ["last_activity_at", "updated_at"]
-    request.last_activity_at = max(request.last_activity_at, message.sent_at)
-    if request.first_response_at is None and message.sent_at >= request.created_at:
-        request.first_response_at = message.sent_at
-        request.first_responder = member
-        names += ["first_response_at", "first_responder"]
-        RequestActivity.objects.create(
-            request=request,
-            kind=ActivityKind.RESPONDED,
-            actor=member,
-            data={"in_thread": in_thread},
-            at=message.sent_at,
-        )
-    request.save(update_fields=names)
-    if (
-        config.assign_first_responder
-        and member is not None
-        and member.is_active
-        and request.assignee_id is None
-    ):
-        request_assign(
-            request=request, assignee=member, actor=member, via="first_responder", config=config
-        )
+    request_team_reply(request=request, message=message, in_thread=in_thread, config=config)
     return request.pk
