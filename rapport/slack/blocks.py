@@ -60,7 +60,6 @@ def mrkdwn_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-# Slack markup in a message's text: <https://x|label>, <@U123>, <#C123|name>, <!here>.
 def mrkdwn_unescape(text: str) -> str:
     """Undo `mrkdwn_escape`, for text Slack hands back as it stores it."""
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

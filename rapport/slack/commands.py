@@ -47,10 +47,12 @@ def _channel_for_command(command: dict[str, Any], client: WebClient) -> Channel 
     channel_id = str(command.get("channel_id") or "")
     if not channel_id.startswith(("C", "G")):
         return None  # a DM or group DM is no customer channel
-    team_id = str(command.get("team_id") or "")
-    channel = Channel.objects.filter(slack_team_id=team_id, slack_channel_id=channel_id).first()
-    return channel or slack_channel_register(
-        team_id=team_id, channel_id=channel_id, is_private=False, client=client
+    # Registering returns the channel already known; it asks Slack only for a new one.
+    return slack_channel_register(
+        team_id=str(command.get("team_id") or ""),
+        channel_id=channel_id,
+        is_private=False,
+        client=client,
     )
 
 

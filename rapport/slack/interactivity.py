@@ -14,7 +14,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from rapport.errors import InvalidInput, ServiceError
-from rapport.inbox.models import Message, MessageDirection
+from rapport.inbox.models import MessageDirection
 from rapport.requests.config import request_settings_get
 from rapport.requests.models import Request
 from rapport.requests.services import (
@@ -32,6 +32,7 @@ from rapport.slack.app_home import app_home_publish
 from rapport.slack.replies import NOT_A_MEMBER, slack_reply_call, slack_reply_error
 from rapport.slack.selectors import (
     member_for_slack_user,
+    message_for_assign,
     request_for_action,
     slack_message_find,
 )
@@ -151,8 +152,8 @@ def _csat_rate(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: W
         str(action.get("block_id") or ""), blocks.CSAT_BLOCK_PREFIX
     )
     value = str(action.get("value") or "")
-    request = Request.objects.filter(pk=request_id).first() if request_id else None
-    if request is None or value not in {"1", "2", "3", "4", "5"}:
+    request = request_for_action(request_id) if request_id else None
+    if request is None or not value.isdigit() or int(value) not in blocks.CSAT_LABELS:
         slack_reply_error(client, body, "This survey is no longer open.")
         return
     score = int(value)
@@ -213,11 +214,7 @@ def _assign_message_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any])
         refuse("That person is not a Rapport member; requests can only go to members.")
         return
     metadata = str(view.get("private_metadata") or "")
-    message = (
-        Message.objects.select_related("conversation").filter(pk=int(metadata)).first()
-        if metadata.isdigit()
-        else None
-    )
+    message = message_for_assign(int(metadata)) if metadata.isdigit() else None
     if message is None:
         refuse(NOT_STORED)
         return

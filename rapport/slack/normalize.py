@@ -10,9 +10,9 @@ from typing import Any
 
 from rapport.inbox.ingest import EventRejected, IncomingMessage, normalizer
 from rapport.inbox.models import InboundEvent, Source
+from rapport.slack.selectors import member_for_slack_user
 from rapport.slack.services import slack_channel_register, slack_user_resolve
 from rapport.slack.web_api import SlackUnavailable, slack_web_client
-from rapport.users.models import User
 from rapport.users.services import user_slack_link_by_email
 
 # Subtypes that carry something a person wrote. Every other subtype is channel noise
@@ -130,7 +130,7 @@ def slack_normalize(event: InboundEvent) -> IncomingMessage | None:
         author_external_id=user_id,
         attachments=_attachments(message),
     )
-    member = User.objects.filter(slack_user_id=user_id, is_active=True).first()
+    member = member_for_slack_user(user_id)
     if member is not None:
         incoming.author_user_id = member.pk
         incoming.author_email = member.email

@@ -26,6 +26,7 @@ from rapport.slack.blocks import (
     request_dm_blocks,
     request_title_text,
 )
+from rapport.slack.selectors import request_for_action
 from rapport.slack.services import request_notification_store
 from rapport.slack.web_api import slack_error_is_temporary, slack_web_client
 
@@ -70,11 +71,7 @@ def _slack_error(error: OutboxFailed) -> str:
 
 
 def _request(request_id: Any) -> Request:
-    request = (
-        Request.objects.select_related("account", "assignee", "channel", "conversation")
-        .filter(pk=request_id)
-        .first()
-    )
+    request = request_for_action(request_id)
     if request is None:
         raise OutboxFailed(f"Request {request_id} no longer exists.")
     return request
@@ -167,11 +164,7 @@ def member_dm(payload: dict[str, Any]) -> dict[str, Any]:
     if not channel:
         raise OutboxFailed("Slack did not open a DM with the member.")
     text = payload["text"]
-    request = (
-        Request.objects.select_related("account", "assignee", "channel")
-        .filter(pk=int(payload.get("request_id") or 0))
-        .first()
-    )
+    request = request_for_action(int(payload.get("request_id") or 0))
     blocks = request_dm_blocks(request, text, ticketing=_ticketing()) if request else None
     params: dict[str, Any] = {"channel": channel, "text": mrkdwn_escape(text)}
     if blocks:

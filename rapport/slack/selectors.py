@@ -31,6 +31,11 @@ def request_for_action(request_id: int) -> Request | None:
     )
 
 
+def message_for_assign(message_id: int) -> Message | None:
+    """Return a stored message with its conversation, as assigning it needs, or None."""
+    return Message.objects.select_related("conversation").filter(pk=message_id).first()
+
+
 def slack_message_find(*, team_id: str, channel_id: str, ts: str) -> Message | None:
     """Return the stored message a Slack message is, by its "team:channel:ts" id."""
     return (

@@ -48,10 +48,7 @@ def slack_events(request: HttpRequest) -> HttpResponse:
         verifier = SignatureVerifier(settings.SLACK_SIGNING_SECRET)
         if not verifier.is_valid_request(request.body, dict(request.headers)):
             return JsonResponse({"error": BAD_SIGNATURE}, status=401)
-        return JsonResponse(
-            {"error": "The request body is not a Slack payload (JSON, or form-encoded)."},
-            status=400,
-        )
+        return JsonResponse({"error": NOT_A_PAYLOAD}, status=400)
     if response.status_code == 401:
         return JsonResponse({"error": BAD_SIGNATURE}, status=401)
     return response
