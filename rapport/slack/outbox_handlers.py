@@ -28,18 +28,7 @@ from rapport.slack.blocks import (
 )
 from rapport.slack.selectors import request_for_action
 from rapport.slack.services import request_notification_store
-from rapport.slack.web_api import slack_error_is_temporary, slack_web_client
-
-
-def _retry_after(error: SlackApiError) -> float | None:
-    headers = error.response.headers or {}
-    value = headers.get("Retry-After") or headers.get("retry-after")
-    if isinstance(value, list):  # some transports keep every value of a header
-        value = value[0] if value else None
-    try:
-        return max(float(value), 1.0) if value is not None else None
-    except (TypeError, ValueError):
-        return None
+from rapport.slack.web_api import slack_error_is_temporary, slack_retry_after, slack_web_client
 
 
 def slack_call(method: str, **params: Any) -> dict[str, Any]:
@@ -52,7 +41,7 @@ def slack_call(method: str, **params: Any) -> dict[str, Any]:
     except SlackApiError as exc:
         code = exc.response.get("error") or f"HTTP {exc.response.status_code}"
         if slack_error_is_temporary(exc):
-            after = _retry_after(exc)
+            after = slack_retry_after(exc)
             wait = f"; retry after {after:g} s" if after else ""
             raise OutboxRetry(
                 f"Slack could not take {method} now ({code}){wait}.", after=after

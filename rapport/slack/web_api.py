@@ -35,13 +35,23 @@ def slack_error_is_temporary(error: SlackApiError) -> bool:
     return status == 429 or status >= 500 or error.response.get("error") in TEMPORARY_ERRORS
 
 
+def slack_retry_after(error: SlackApiError) -> float | None:
+    """Return the seconds Slack asked to wait (its Retry-After header), if it said."""
+    headers = error.response.headers or {}
+    value = headers.get("Retry-After") or headers.get("retry-after")
+    if isinstance(value, list):  # some transports keep every value of a header
+        value = value[0] if value else None
+    try:
+        return max(float(value), 1.0) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
 def slack_unavailable(method: str, error: SlackApiError) -> SlackUnavailable:
     """Describe a temporary Web API failure, with Slack's Retry-After when it sent one."""
-    retry_after = error.response.headers.get("Retry-After") or error.response.headers.get(
-        "retry-after"
-    )
+    retry_after = slack_retry_after(error)
     if error.response.status_code == 429:
-        wait = f"; Slack asks to retry after {retry_after} s" if retry_after else ""
+        wait = f"; Slack asks to retry after {retry_after:g} s" if retry_after else ""
         return SlackUnavailable(f"Slack rate-limited {method}{wait}.")
     return SlackUnavailable(
         f"Slack answered {method} with HTTP {error.response.status_code} "
