@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests: members, clients and API tokens."""
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +83,54 @@ def make_user(db: None) -> Callable[..., User]:
         return user_create(email=email, password=PASSWORD, name=name, role=role)
 
     return make
+
+
+# --- browser tests: Debian's Chromium driven by Playwright -----------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One Chromium per test module; skips when Debian's chromium is not installed."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (run `make browser-deps`).")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any, live_server: Any) -> Iterator[Any]:
+    """A fresh context on the live server; any script error or CSP violation fails the test."""
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1400, "height": 900}, locale="en-US"
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+
+    def on_console(message: Any) -> None:
+        # Chromium logs every 4xx answer; those are expected (a refused action says why).
+        expected = re.match(r"Failed to load resource: .* status of 4\d\d", message.text)
+        if message.type == "error" and not expected:
+            problems.append(message.text)
+
+    page.on("console", on_console)
+    yield page
+    context.close()
+    assert problems == []

@@ -7,16 +7,14 @@ Set RAPPORT_SCREENSHOTS to a directory to also save a screenshot of the director
 import os
 import random
 import re
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
 # test itself (building data) must not be refused as "async unsafe".
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 import pytest
-from playwright.sync_api import Browser, FilePayload, Page, expect, sync_playwright
+from playwright.sync_api import FilePayload, Page, expect
 
 from conftest import PASSWORD
 from rapport.accounts.services import (
@@ -29,52 +27,7 @@ from rapport.inbox.services import channel_create, channel_set_accounts
 from rapport.users.models import Role, User
 from rapport.users.services import user_create
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (run `make browser-deps`).")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser, live_server: Any) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 1400, "height": 900}, locale="en-US"
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-
-    def on_console(message: Any) -> None:
-        # Chromium logs every 4xx answer; those are expected (inline 400/403/409 messages).
-        expected = re.match(r"Failed to load resource: .* status of 4\d\d", message.text)
-        if message.type == "error" and not expected:
-            problems.append(message.text)
-
-    page.on("console", on_console)
-    yield page
-    context.close()
-    # Any script error or CSP violation (blocked inline style or script) fails the flow.
-    assert problems == []
 
 
 def _log_in(page: Page, email: str) -> None:

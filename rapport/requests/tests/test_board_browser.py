@@ -10,8 +10,7 @@ board's changes reach "Slack" and can be checked), `log_in(page, user)` and
 import datetime
 import os
 import re
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
@@ -20,7 +19,7 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from conftest import PASSWORD
 from rapport.inbox.models import Channel
@@ -30,53 +29,8 @@ from rapport.requests.tests.conftest import MakeRequest
 from rapport.slack.tests.conftest import BOT_TOKEN, FakeSlackApi, fake_slack_api
 from rapport.users.models import User
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 __all__ = ["fake_slack_api"]  # a fixture, imported to be used here
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (run `make browser-deps`).")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser, live_server: Any) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 1400, "height": 900}, locale="en-US"
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-
-    def on_console(message: Any) -> None:
-        # Chromium logs every 4xx answer; those are expected (a refused move says why).
-        expected = re.match(r"Failed to load resource: .* status of 4\d\d", message.text)
-        if message.type == "error" and not expected:
-            problems.append(message.text)
-
-    page.on("console", on_console)
-    yield page
-    context.close()
-    # Any script error or CSP violation (blocked inline style or script) fails the flow.
-    assert problems == []
 
 
 @pytest.fixture

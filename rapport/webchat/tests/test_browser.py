@@ -19,7 +19,7 @@ from typing import Any
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 
 from rapport.accounts.tests.factories import make_account
 from rapport.inbox.models import Conversation, InboundEvent, Message
@@ -29,17 +29,6 @@ from rapport.webchat.admin import chat_site_snippet
 from rapport.webchat.models import ChatSite, ChatVisitor
 from rapport.webchat.tests.factories import make_site
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # The page's own stylesheet tries to hide and restyle every control it can reach.
 HOSTILE_CSS = b"""
 button, input, textarea, ol, li, span, form, section { display: none !important; }
@@ -101,16 +90,6 @@ class CustomerSite:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (run `make browser-deps`).")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
