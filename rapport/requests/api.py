@@ -66,15 +66,6 @@ def _detail(request_id: int) -> dict[str, Any]:
     return request_out(selectors.request_detail(request_id))
 
 
-def _member(assignee_id: int | None) -> User | None:
-    if assignee_id is None:
-        return None
-    member = User.objects.filter(pk=assignee_id, is_active=True).first()
-    if member is None:
-        raise InvalidInput(f"No active member with id {assignee_id}.", field="assignee_id")
-    return member
-
-
 @router.get("", response=RequestListOut, summary="List requests")
 def request_list(request: HttpRequest, query: Query[RequestListQuery]) -> dict[str, Any]:
     filters = RequestFilterSet.from_params(request.GET, user_id=_actor(request).pk)
@@ -113,7 +104,9 @@ def request_patch(request: HttpRequest, request_id: int, payload: RequestPatchIn
     status = changes.get("status")
     if "status" in changes and status not in RequestStatus.values:
         raise InvalidInput(f"{status!r} is not a request state.", field="status")
-    assignee = _member(changes["assignee_id"]) if "assignee_id" in changes else None
+    assignee = (
+        selectors.member_active_get(changes["assignee_id"]) if "assignee_id" in changes else None
+    )
     if "assignee_id" in changes:
         item = request_assign(request=item, assignee=assignee, actor=actor, via="api")
     if status is not None:

@@ -11,7 +11,7 @@ from django import forms
 
 from rapport.detection.modes import DetectionMode
 from rapport.errors import InvalidInput
-from rapport.requests import services
+from rapport.requests import selectors, services
 from rapport.requests.config import CHANNEL_FIELDS
 from rapport.requests.models import ChannelRequestSettings, Request, RequestSettings
 from rapport.users.models import User
@@ -30,15 +30,6 @@ ACTIONS: dict[str, str] = {
 }
 
 
-def _assignee(assignee_id: int | None) -> User | None:
-    if assignee_id is None:
-        return None
-    assignee = User.objects.filter(pk=assignee_id, is_active=True).first()
-    if assignee is None:
-        raise InvalidInput(f"No active member with id {assignee_id}.", field="assignee_id")
-    return assignee
-
-
 def request_action_apply(
     *, request: Request, action: str, actor: User, assignee_id: int | None = None, via: str
 ) -> tuple[Request, str]:
@@ -49,7 +40,7 @@ def request_action_apply(
     runs: dict[str, Callable[[], Request]] = {
         "take": lambda: services.request_take(request=request, actor=actor, via=via),
         "assign": lambda: services.request_assign(
-            request=request, assignee=_assignee(assignee_id), actor=actor, via=via
+            request=request, assignee=selectors.member_active_get(assignee_id), actor=actor, via=via
         ),
         "hold": lambda: services.request_hold(request=request, actor=actor, via=via),
         "wait": lambda: services.request_wait(request=request, actor=actor, via=via),

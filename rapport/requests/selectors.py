@@ -19,7 +19,7 @@ from rapport.accounts.models import Account
 from rapport.errors import InvalidInput, NotFound
 from rapport.inbox.models import Channel, Message
 from rapport.requests.filters import RequestFilterSet
-from rapport.requests.models import Request, RequestActivity, RequestStatus
+from rapport.requests.models import ActivityKind, Request, RequestActivity, RequestStatus
 from rapport.users.models import User
 
 # The board's columns, left to right.
@@ -233,11 +233,14 @@ def board_get(filters: RequestFilterSet, *, limit: int) -> Board:
     return Board(columns)
 
 
-def member_choices() -> list[User]:
-    """Return the active members, by name, for the assignee filter and the assign form."""
-    return list(
-        User.objects.filter(is_active=True).only("id", "name", "email").order_by("name", "email")
-    )
+def member_active_get(member_id: int | None) -> User | None:
+    """Return the active member with *member_id* (None for nobody), or raise InvalidInput."""
+    if member_id is None:
+        return None
+    member = User.objects.filter(pk=member_id, is_active=True).first()
+    if member is None:
+        raise InvalidInput(f"No active member with id {member_id}.", field="assignee_id")
+    return member
 
 
 def accounts_by_ids(ids: list[int]) -> list[Account]:
@@ -268,11 +271,7 @@ def channel_search(q: str, *, limit: int = CHOICES_SHOWN) -> list[Channel]:
 
 def request_page(filters: RequestFilterSet, *, limit: int, offset: int) -> Page:
     """Return one page of requests matching *filters*, newest first, with the total."""
-    queryset = filters.filter(card_queryset().only(*API_FIELDS), status=False)
-    if len(filters.statuses) == 1:
-        queryset = queryset.filter(status=filters.statuses[0])
-    elif filters.statuses:
-        queryset = queryset.filter(status__in=filters.statuses)
+    queryset = filters.filter(card_queryset().only(*API_FIELDS))
     count = queryset.count()
     items = list(queryset.order_by("-created_at", "-id")[offset : offset + limit])
     return Page(items=items, count=count, limit=limit, offset=offset)
@@ -333,9 +332,11 @@ def request_timeline(request: Request) -> tuple[list[RequestActivity], dict[int,
     activities = list(request.activities.select_related("actor").order_by("at", "id"))
     ids: set[int] = set()
     for activity in activities:
+        if activity.kind != ActivityKind.ASSIGNED:
+            continue
         for key in ("from", "to"):
             value = activity.data.get(key)
-            if activity.kind == "assigned" and isinstance(value, int):
+            if isinstance(value, int):
                 ids.add(value)
     users = User.objects.in_bulk(list(ids)) if ids else {}
     return activities, users

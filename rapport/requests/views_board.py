@@ -7,12 +7,11 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from rapport.accounts.views import HtmxLoginRequiredMixin
-from rapport.errors import InvalidInput, NotFound, ServiceError
+from rapport.errors import ServiceError
 from rapport.inbox.models import Source
-from rapport.inbox.selectors import account_search
+from rapport.inbox.selectors import account_search, members_active
 from rapport.requests import selectors
 from rapport.requests.filters import RequestFilterSet
-from rapport.requests.forms import ACTIONS
 from rapport.requests.models import RequestStatus
 from rapport.requests.services import request_status_set
 from rapport.requests.views import actor_get, params_clean, url_with_query
@@ -53,7 +52,7 @@ class RequestBoardView(HtmxLoginRequiredMixin):
             "board": board,
             "filters": filters,
             "error": error,
-            "members": selectors.member_choices(),
+            "members": members_active(),
             "sources": Source.choices,
             "selected_accounts": [
                 (a, _board_url(filters, account=[x for x in filters.accounts if x != a.pk]))
@@ -73,9 +72,7 @@ class RequestBoardView(HtmxLoginRequiredMixin):
 
 def _assignee_value(filters: RequestFilterSet) -> str:
     """The value the single assignee select shows for the filters in the URL."""
-    values = [str(a) for a in filters.assignees]
-    values += ["me"] if filters.me else []
-    values += ["unassigned"] if filters.unassigned else []
+    values = filters.as_query().get("assignee", [])
     return values[0] if len(values) == 1 else ""
 
 
@@ -114,13 +111,9 @@ class RequestMoveView(HtmxLoginRequiredMixin):
                 return JsonResponse({"error": "The request body is not valid JSON."}, status=400)
         try:
             item = selectors.request_get(pk)
-            if status not in RequestStatus.values:
-                raise InvalidInput(f"{status!r} is not a request state.", field="status")
             item = request_status_set(
                 request=item, status=status, actor=actor_get(request), via="board"
             )
-        except NotFound as exc:
-            return JsonResponse({"error": exc.message}, status=404)
         except ServiceError as exc:
             return JsonResponse({"error": exc.message}, status=exc.status)
         return JsonResponse(
@@ -152,5 +145,4 @@ class RequestQueueView(HtmxLoginRequiredMixin):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         page = selectors.queue_for(actor_get(request), limit=QUEUE_SIZE)
-        context = {"page": page, "actions": ACTIONS}
-        return render(request, "requests/mine.html", context)
+        return render(request, "requests/mine.html", {"page": page})

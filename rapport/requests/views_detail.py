@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 
 from rapport.accounts.views import HtmxLoginRequiredMixin
 from rapport.errors import NotFound, PermissionDenied, ServiceError
+from rapport.inbox.selectors import members_active
 from rapport.requests import selectors
 from rapport.requests.config import request_settings_get
 from rapport.requests.forms import assignee_id_parse, request_action_apply
@@ -32,7 +33,7 @@ class RequestDetailView(HtmxLoginRequiredMixin):
             "thread": selectors.request_thread(item),
             "activities": activities,
             "users": users,
-            "members": selectors.member_choices(),
+            "members": members_active(),
             "ticketing": bool(request_settings_get().ticket_address),
         }
         return render(request, "requests/detail.html", context)

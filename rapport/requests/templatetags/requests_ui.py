@@ -99,11 +99,6 @@ def sla_badge(request: Request | Card) -> SafeString | str:
     )
 
 
-@register.filter
-def status_label(status: str) -> str:
-    return STATUS_LABELS.get(status, status)
-
-
 def _member(users: dict[int, User], value: Any) -> str:
     if value is None:
         return "nobody"
@@ -154,7 +149,7 @@ def activity_text(activity: RequestActivity, users: dict[int, User]) -> str:
 def actor_name(activity: RequestActivity) -> str:
     if activity.actor is not None:
         return activity.actor.display_name
-    if activity.kind in (ActivityKind.CSAT,):
+    if activity.kind == ActivityKind.CSAT:
         return "The customer"
     return "Rapport"
 
