@@ -4,7 +4,6 @@ Forms only turn posted text into Python values; the services decide what is vali
 who may do it, so the web UI and the API cannot disagree.
 """
 
-from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -33,27 +32,11 @@ ACTIONS: dict[str, str] = {
 def request_action_apply(
     *, request: Request, action: str, actor: User, assignee_id: int | None = None, via: str
 ) -> tuple[Request, str]:
-    """Run the named *action* on *request* through its service; return it and a message.
-
-    `assign` with no assignee unassigns the request.
-    """
-    runs: dict[str, Callable[[], Request]] = {
-        "take": lambda: services.request_take(request=request, actor=actor, via=via),
-        "assign": lambda: services.request_assign(
-            request=request, assignee=selectors.member_active_get(assignee_id), actor=actor, via=via
-        ),
-        "hold": lambda: services.request_hold(request=request, actor=actor, via=via),
-        "wait": lambda: services.request_wait(request=request, actor=actor, via=via),
-        "close": lambda: services.request_close(request=request, actor=actor, via=via),
-        "reopen": lambda: services.request_reopen(request=request, actor=actor, via=via),
-        "ticket": lambda: services.request_ticket_create(request=request, actor=actor, via=via),
-    }
-    run = runs.get(action)
-    if run is None:
-        raise InvalidInput(
-            f"action must be one of {', '.join(ACTIONS)}, not {action!r}.", field="action"
-        )
-    request = run()
+    """Run the named *action* on *request* (see the service); return it and a message."""
+    assignee = selectors.member_active_get(assignee_id) if action == "assign" else None
+    request = services.request_action_apply(
+        request=request, action=action, actor=actor, assignee=assignee, via=via
+    )
     message = ACTIONS[action]
     if action == "assign":
         message = (

@@ -307,6 +307,41 @@ def request_wait(*, request: Request, actor: User | None, via: str = "web") -> R
     return request_status_set(request=request, status=RequestStatus.WAITING, actor=actor, via=via)
 
 
+REQUEST_ACTIONS = ("take", "assign", "hold", "wait", "close", "reopen", "ticket")
+
+
+def request_action_apply(
+    *,
+    request: Request,
+    action: str,
+    actor: User,
+    assignee: User | None = None,
+    via: str = "web",
+) -> Request:
+    """Run the named *action* on *request*, as a button anywhere names it.
+
+    The board, the request page, the API and Slack all offer these; `assign` with no
+    *assignee* unassigns the request.
+    """
+    if action == "take":
+        return request_take(request=request, actor=actor, via=via)
+    if action == "assign":
+        return request_assign(request=request, assignee=assignee, actor=actor, via=via)
+    if action == "ticket":
+        return request_ticket_create(request=request, actor=actor, via=via)
+    statuses = {
+        "hold": RequestStatus.PENDING,
+        "wait": RequestStatus.WAITING,
+        "close": RequestStatus.CLOSED,
+        "reopen": RequestStatus.OPEN,
+    }
+    if action not in statuses:
+        raise InvalidInput(
+            f"action must be one of {', '.join(REQUEST_ACTIONS)}, not {action!r}.", field="action"
+        )
+    return request_status_set(request=request, status=statuses[action], actor=actor, via=via)
+
+
 # --- tickets ---------------------------------------------------------------------------------
 
 

@@ -17,16 +17,7 @@ from rapport.errors import InvalidInput, ServiceError
 from rapport.inbox.models import MessageDirection
 from rapport.requests.config import request_settings_get
 from rapport.requests.models import Request
-from rapport.requests.services import (
-    message_assign,
-    request_assign,
-    request_close,
-    request_csat_record,
-    request_hold,
-    request_reopen,
-    request_take,
-    request_ticket_create,
-)
+from rapport.requests.services import message_assign, request_action_apply, request_csat_record
 from rapport.slack import blocks
 from rapport.slack.app_home import app_home_publish
 from rapport.slack.replies import NOT_A_MEMBER, slack_reply_call, slack_reply_error
@@ -61,25 +52,22 @@ def _from_home(body: dict[str, Any]) -> bool:
 
 
 def _act(action: dict[str, Any], request: Request, member: User) -> None:
-    name = action.get("action_id")
-    if name == blocks.ACTION_TAKE:
-        request_take(request=request, actor=member, via=VIA)
-    elif name == blocks.ACTION_ASSIGN:
+    name = str(action.get("action_id") or "")
+    assignee = None
+    if name == blocks.ACTION_ASSIGN:
         picked = action.get("selected_user") or ""
         assignee = member_for_slack_user(picked)
         if assignee is None:
             raise InvalidInput(
                 f"<@{picked}> is not a Rapport member; requests can only go to members."
             )
-        request_assign(request=request, assignee=assignee, actor=member, via=VIA)
-    elif name == blocks.ACTION_HOLD:
-        request_hold(request=request, actor=member, via=VIA)
-    elif name == blocks.ACTION_CLOSE:
-        request_close(request=request, actor=member, via=VIA)
-    elif name == blocks.ACTION_REOPEN:
-        request_reopen(request=request, actor=member, via=VIA)
-    elif name == blocks.ACTION_TICKET:
-        request_ticket_create(request=request, actor=member, via=VIA)
+    request_action_apply(
+        request=request,
+        action=name.removeprefix("request_"),
+        actor=member,
+        assignee=assignee,
+        via=VIA,
+    )
 
 
 def _dm_refresh(client: WebClient, body: dict[str, Any], request: Request) -> None:
