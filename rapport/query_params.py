@@ -3,6 +3,8 @@
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from django.http import QueryDict
+
 from rapport.errors import InvalidInput
 
 MAX_IDS = 50
@@ -44,3 +46,13 @@ def params_ids(values: list[str], name: str, *, most: int = MAX_IDS) -> list[int
     if len(ids) > most:
         raise InvalidInput(f"Filter by at most {most} values of {name}.", field=name)
     return ids
+
+
+def params_clean(params: QueryDict) -> QueryDict:
+    """Drop blank values, so an empty filter control means "any"."""
+    cleaned = QueryDict(mutable=True)
+    for key, values in params.lists():
+        kept = [v for v in values if v.strip()]
+        if kept:
+            cleaned.setlist(key, kept)
+    return cleaned

@@ -53,6 +53,7 @@ from rapport.accounts.templatetags.accounts_ui import directory_cell, directory_
 from rapport.audit.selectors import audit_entries_for
 from rapport.errors import InvalidInput, NotFound, PermissionDenied, ServiceError
 from rapport.metrics.selectors import account_requests
+from rapport.query_params import params_clean
 from rapport.users.models import User
 
 PAGE_SIZE = 50
@@ -122,16 +123,6 @@ def _raise_if_denied(exc: ServiceError) -> None:
 
 
 # --- directory ---------------------------------------------------------------------------
-
-
-def _clean_params(params: QueryDict) -> QueryDict:
-    """Drop blank values, so an empty filter control means "any"."""
-    cleaned = QueryDict(mutable=True)
-    for key, values in params.lists():
-        kept = [v for v in values if v.strip()]
-        if kept:
-            cleaned.setlist(key, kept)
-    return cleaned
 
 
 def _page_number(params: QueryDict) -> int:
@@ -253,14 +244,14 @@ class AccountListView(HtmxLoginRequiredMixin):
     """The account directory: totals, filters, sortable columns and pages."""
 
     def get(self, request: HtmxHttpRequest) -> HttpResponse:
-        return _directory_response(request, _clean_params(request.GET))
+        return _directory_response(request, params_clean(request.GET))
 
 
 class DirectoryColumnsView(HtmxLoginRequiredMixin):
     """Save the columns the user picked, then show the directory with them."""
 
     def post(self, request: HtmxHttpRequest) -> HttpResponse:
-        params = _clean_params(QueryDict(request.POST.get("query", "")))
+        params = params_clean(QueryDict(request.POST.get("query", "")))
         error = None
         try:
             services.directory_columns_save(

@@ -26,6 +26,7 @@ from rapport.inbox.services import channel_set_accounts, conversation_reply
 from rapport.mapping.models import MappingDecision, MappingOutcome
 from rapport.mapping.selectors import conflict_candidates
 from rapport.mapping.services import mapping_override
+from rapport.query_params import params_clean
 from rapport.requests.services import message_assign
 from rapport.users.models import User
 
@@ -42,16 +43,6 @@ def _actor(request: HttpRequest) -> User:
 def _is_partial(request: HtmxHttpRequest) -> bool:
     """Answer an htmx request with a fragment, except when htmx restores history."""
     return bool(request.htmx) and not request.htmx.history_restore_request
-
-
-def _clean_params(params: QueryDict) -> QueryDict:
-    """Drop blank values, so an empty filter control means "any"."""
-    cleaned = QueryDict(mutable=True)
-    for key, values in params.lists():
-        kept = [v for v in values if v.strip()]
-        if kept:
-            cleaned.setlist(key, kept)
-    return cleaned
 
 
 def _page_number(params: QueryDict) -> int:
@@ -122,7 +113,7 @@ class InboxView(HtmxLoginRequiredMixin):
     """Every conversation, newest activity first, with its account and mapping outcome."""
 
     def get(self, request: HtmxHttpRequest) -> HttpResponse:
-        return _inbox_response(request, _clean_params(request.GET))
+        return _inbox_response(request, params_clean(request.GET))
 
 
 class AccountSearchView(HtmxLoginRequiredMixin):
@@ -133,7 +124,7 @@ class AccountSearchView(HtmxLoginRequiredMixin):
     """
 
     def get(self, request: HtmxHttpRequest) -> HttpResponse:
-        params = _clean_params(request.GET)
+        params = params_clean(request.GET)
         q = params.get("account_q", "")
         accounts = selectors.account_search(q)
         options: list[tuple[Account, str]] = []
@@ -283,7 +274,7 @@ def _channels_response(
     error: ServiceError | None = None,
     error_channel: int | None = None,
 ) -> HttpResponse:
-    params = _clean_params(request.GET)
+    params = params_clean(request.GET)
     try:
         page_number = _page_number(params)
     except ServiceError:

@@ -9,7 +9,7 @@ renders. A ServiceError becomes a message on the page that caused it.
 from typing import Any
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, QueryDict
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -20,16 +20,6 @@ def actor_get(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User), "HtmxLoginRequiredMixin runs before the view."
     return user
-
-
-def params_clean(params: QueryDict) -> QueryDict:
-    """Drop blank values, so an empty filter control means "any"."""
-    cleaned = QueryDict(mutable=True)
-    for key, values in params.lists():
-        kept = [v for v in values if v.strip()]
-        if kept:
-            cleaned.setlist(key, kept)
-    return cleaned
 
 
 def url_with_query(name: str, query: dict[str, Any], *args: Any) -> str:

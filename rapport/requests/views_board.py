@@ -10,11 +10,12 @@ from rapport.accounts.views import HtmxLoginRequiredMixin
 from rapport.errors import ServiceError
 from rapport.inbox.models import Source
 from rapport.inbox.selectors import account_search, members_active
+from rapport.query_params import params_clean
 from rapport.requests import selectors
 from rapport.requests.filters import RequestFilterSet
 from rapport.requests.models import RequestStatus
 from rapport.requests.services import request_status_set
-from rapport.requests.views import actor_get, params_clean, url_with_query
+from rapport.requests.views import actor_get, url_with_query
 
 PAGE_SIZE = 25
 QUEUE_SIZE = 100
