@@ -1,6 +1,7 @@
 """Rapport settings. Every value that varies between installs comes from the environment."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -39,10 +40,13 @@ INSTALLED_APPS = [
     "rapport.accounts",
     "rapport.inbox",
     "rapport.mapping",
-    "rapport.slack",
-    "rapport.webchat",
     "rapport.requests",
     "rapport.outbox",
+    "rapport.integrations",
+    "rapport.integrations.slack",
+    "rapport.integrations.email",
+    "rapport.integrations.webchat",
+    "rapport.integrations.api",
     "rapport.metrics",
     "rapport.ops",
     "rapport.demo",
@@ -217,6 +221,8 @@ SMTP_PORT = env.int("SMTP_PORT", 2525)
 # Outgoing email (ticketing tool, CSAT surveys). Without EMAIL_HOST, development prints
 # emails to the console; production needs a relay.
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "rapport@localhost")
+# The address customers see team replies come from, and answer to.
+SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", f"support@{urlsplit(SITE_URL).hostname or 'localhost'}")
 _email_host = env.str("EMAIL_HOST", "")
 MAILERS = {
     "default": (
@@ -245,7 +251,7 @@ CACHES = {
     )
 }
 
-# --- Web chat (rapport.webchat) -----------------------------------------------------------
+# --- Web chat (rapport.integrations.webchat) ------------------------------------------
 # Fixed one-minute windows, counted in the default cache (set REDIS_URL when several
 # processes serve). 0 turns a limit off.
 WEBCHAT_VISITOR_MESSAGES_PER_MINUTE = env.int("WEBCHAT_VISITOR_MESSAGES_PER_MINUTE", 20)

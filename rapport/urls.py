@@ -15,8 +15,8 @@ urlpatterns = [
     path("mapping/", include("rapport.mapping.urls")),
     path("requests/", include("rapport.requests.urls")),
     path("metrics/", include("rapport.metrics.urls")),
-    path("integrations/slack/", include("rapport.slack.urls")),
-    path("webchat/", include("rapport.webchat.urls")),
+    path("integrations/slack/", include("rapport.integrations.slack.urls")),
+    path("webchat/", include("rapport.integrations.webchat.urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

@@ -10,8 +10,6 @@ from ninja.responses import Status
 from rapport.accounts.models import Account
 from rapport.errors import InvalidInput
 from rapport.inbox import selectors
-from rapport.inbox.channels.email import email_receive_now
-from rapport.inbox.email_parse import MAX_RAW_BYTES
 from rapport.inbox.filters import ConversationFilterSet
 from rapport.inbox.ingest import inbound_event_process_now
 from rapport.inbox.models import Conversation, InboundEventStatus, Source
@@ -31,6 +29,8 @@ from rapport.inbox.schemas import (
     conversation_out,
 )
 from rapport.inbox.services import channel_set_accounts, ticket_store
+from rapport.integrations.email.parse import MAX_RAW_BYTES
+from rapport.integrations.email.receive import email_receive_now
 from rapport.mapping.selectors import mapping_latest
 from rapport.mapping.services import mapping_override
 from rapport.users.models import User

@@ -17,7 +17,7 @@ import datetime
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import batched
 from typing import Any
 
@@ -27,9 +27,10 @@ from django.utils import timezone
 
 from rapport.accounts.models import Account
 from rapport.accounts.services import ContactLink, contacts_add_to_accounts
+from rapport.inbox.adapters import EventRejected, IncomingMessage, source_adapter
 from rapport.inbox.models import (
-    Channel,
     Conversation,
+    DeliveryStatus,
     InboundEvent,
     InboundEventStatus,
     Message,
@@ -49,44 +50,6 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 
 
-class EventRejected(Exception):
-    """The event can never become a message; `reason` is recorded on the event."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass
-class IncomingMessage:
-    """A message normalized from any channel."""
-
-    source: str
-    external_id: str
-    thread_key: str
-    text: str
-    sent_at: datetime.datetime
-    author_email: str = ""
-    author_name: str = ""
-    author_external_id: str = ""
-    author_user_id: int | None = None
-    subject: str = ""
-    channel: Channel | None = None
-    account_id: int | None = None
-    customer_ref: str = ""
-    parent_ids: list[str] = field(default_factory=list)
-    attachments: list[dict[str, Any]] = field(default_factory=list)
-    action: str = "create"  # create | edit | delete
-
-    @property
-    def from_team(self) -> bool:
-        return self.author_user_id is not None
-
-
-Normalizer = Callable[[InboundEvent], IncomingMessage | None]
-NORMALIZERS: dict[str, Normalizer] = {}
-
-
 MessageHook = Callable[[Sequence[Message]], None]
 MESSAGE_HOOKS: list[MessageHook] = []
 
@@ -104,16 +67,6 @@ def messages_stored(messages: Sequence[Message]) -> None:
             hook(messages)
 
 
-def normalizer(source: str) -> Callable[[Normalizer], Normalizer]:
-    """Register the function that turns a *source* event into an IncomingMessage."""
-
-    def register(function: Normalizer) -> Normalizer:
-        NORMALIZERS[source] = function
-        return function
-
-    return register
-
-
 def inbound_events_process(event_ids: Iterable[int]) -> dict[str, int]:
     """Process the given pending events; return how many ended in each state."""
     return _events_process(list(event_ids), wait=False)
@@ -128,7 +81,7 @@ def inbound_event_process_now(event: InboundEvent) -> None:
     that picks the event up later finds it done.
     """
     if event.status == InboundEventStatus.PENDING:
-        _events_process([event.pk], wait=True)
+        _events_process([event.pk], wait=True, known=[event])
         event.refresh_from_db()
 
 
@@ -141,41 +94,95 @@ class _Outcome:
     error: str = ""
 
 
-def _events_process(ids: list[int], *, wait: bool) -> dict[str, int]:
+def _events_process(
+    ids: list[int], *, wait: bool, known: Sequence[InboundEvent] = ()
+) -> dict[str, int]:
+    """Enrich, then ingest the pending events among *ids* as one batch.
+
+    *known* are the events as the caller already read them, to enrich without reading
+    them again.
+    """
     if not ids:
         return {}
+    # Enrich first, outside any transaction: an adapter may call its channel's service
+    # (Slack's users.info), and a slow answer must not hold the database's write lock.
+    extras, failures = _events_enrich(
+        [e for e in known if e.status == InboundEventStatus.PENDING]
+        if known
+        else InboundEvent.objects.filter(pk__in=ids, status=InboundEventStatus.PENDING).order_by(
+            "received_at", "id"
+        )
+    )
     context = MappingContext.load()
-    with transaction.atomic():
-        events = InboundEvent.objects.filter(pk__in=ids, status=InboundEventStatus.PENDING)
-        if connection.features.has_select_for_update:
-            # Workers given overlapping ids split them instead of waiting for each other.
-            skip = not wait and connection.features.has_select_for_update_skip_locked
-            events = events.select_for_update(skip_locked=skip)
-        pending = list(events.order_by("received_at", "id"))
-        if not pending:
-            return {}
-        return _events_finish(pending, _events_ingest(pending, context))
-
-
-def _events_ingest(events: list[InboundEvent], context: MappingContext) -> dict[int, _Outcome]:
-    """Ingest *events* as one batch; on any error, one at a time."""
     try:
         with transaction.atomic():
+            pending = _events_lock(ids, extras, failures, wait=wait)
+            ready = [e for e in pending if e.pk in extras]
             batch = _Batch(context)
-            outcomes = batch.events_add(events)
+            outcomes = batch.events_add(ready, extras)
             batch.flush()
-        return outcomes
+            return _events_finish(pending, failures | outcomes)
     except Exception as exc:  # noqa: BLE001 - the events are retried one by one below
-        if len(events) == 1:
-            logger.exception("Processing inbound event %s failed", events[0].pk)
-            return {events[0].pk: _Outcome(_ERROR, f"{type(exc).__name__}: {exc}"[:2000])}
-        logger.warning("A batch of %s inbound events failed; one at a time now", len(events))
+        if len(extras) <= 1:
+            logger.exception("Processing inbound events %s failed", sorted(extras))
+            error = _Outcome(_ERROR, f"{type(exc).__name__}: {exc}"[:2000])
+            with transaction.atomic():
+                pending = _events_lock(ids, extras, failures, wait=wait)
+                return _events_finish(
+                    pending, failures | {e.pk: error for e in pending if e.pk in extras}
+                )
+        logger.warning("A batch of %s inbound events failed; one at a time now", len(extras))
+    with transaction.atomic():
+        pending = _events_lock(ids, extras, failures, wait=wait)
+        return _events_finish(pending, failures | _events_one_by_one(pending, context, extras))
+
+
+def _events_lock(
+    ids: list[int], extras: dict[int, Any], failures: dict[int, "_Outcome"], *, wait: bool
+) -> list[InboundEvent]:
+    """Return the events of *ids* still pending, locked where the database can.
+
+    Every event still pending here was read, and so enriched, before the transaction.
+    """
+    events = InboundEvent.objects.filter(pk__in=ids, status=InboundEventStatus.PENDING)
+    if connection.features.has_select_for_update:
+        # Workers given overlapping ids split them instead of waiting for each other.
+        skip = not wait and connection.features.has_select_for_update_skip_locked
+        events = events.select_for_update(skip_locked=skip)
+    return [e for e in events.order_by("received_at", "id") if e.pk in extras or e.pk in failures]
+
+
+def _events_enrich(events: Iterable[InboundEvent]) -> tuple[dict[int, Any], dict[int, _Outcome]]:
+    """Run each event's `enrich` step; return the enrichments and the events that failed.
+
+    An event whose source is unavailable (Slack rate-limits, times out) fails this try and
+    stays pending; one that can never become a message is rejected.
+    """
+    extras: dict[int, Any] = {}
+    failures: dict[int, _Outcome] = {}
+    for event in events:
+        try:
+            extras[event.pk] = source_adapter(event.source).enrich(event)
+        except EventRejected as exc:
+            failures[event.pk] = _Outcome(InboundEventStatus.REJECTED, exc.reason[:2000])
+        except Exception as exc:  # noqa: BLE001 - the event is retried; others go on
+            logger.warning("Enriching inbound event %s failed: %s", event.pk, exc)
+            failures[event.pk] = _Outcome(_ERROR, f"{type(exc).__name__}: {exc}"[:2000])
+    return extras, failures
+
+
+def _events_one_by_one(
+    events: list[InboundEvent], context: MappingContext, extras: dict[int, Any]
+) -> dict[int, _Outcome]:
+    """Ingest *events* one at a time, each in its own savepoint: one bad event stays alone."""
     outcomes = {}
     for event in events:
+        if event.pk not in extras:
+            continue
         try:
             with transaction.atomic():
                 batch = _Batch(context.fresh())
-                outcomes.update(batch.events_add([event]))
+                outcomes.update(batch.events_add([event], extras))
                 batch.flush()
         except Exception as exc:  # noqa: BLE001 - one bad event must not block the batch
             logger.exception("Processing inbound event %s failed", event.pk)
@@ -258,13 +265,15 @@ class _Batch:
 
     # --- reading ---------------------------------------------------------------------------
 
-    def events_add(self, events: Sequence[InboundEvent]) -> dict[int, _Outcome]:
+    def events_add(
+        self, events: Sequence[InboundEvent], extras: dict[int, Any]
+    ) -> dict[int, _Outcome]:
         """Normalize and plan *events*, in order; return each one's outcome."""
         outcomes: dict[int, _Outcome] = {}
         normalized: list[tuple[InboundEvent, IncomingMessage]] = []
         for event in events:
             try:
-                incoming = NORMALIZERS[event.source](event)
+                incoming = source_adapter(event.source).normalize(event, extras.get(event.pk))
             except EventRejected as exc:
                 outcomes[event.pk] = _Outcome(InboundEventStatus.REJECTED, exc.reason[:2000])
                 continue
@@ -368,6 +377,8 @@ class _Batch:
             text=incoming.text,
             attachments=incoming.attachments,
             sent_at=incoming.sent_at,
+            # The team wrote it in the channel itself: it was sent there already.
+            delivery_status=DeliveryStatus.SENT if incoming.from_team else "",
         )
         conversation.message_count += 1
         conversation.last_message_at = incoming.sent_at

@@ -150,8 +150,20 @@ class MessageDirection(models.TextChoices):
     OUTBOUND = "outbound", "From the team"
 
 
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
 class Message(models.Model):
-    """One message of a conversation."""
+    """One message of a conversation.
+
+    A team reply written in Rapport is `queued` until its channel takes it (`sent`, with
+    `sent_at` the moment it left) or refuses it for good (`failed`, with the reason).
+    Messages that arrived through a channel were sent there already; a customer's
+    carry no delivery status.
+    """
 
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="messages"
@@ -175,6 +187,10 @@ class Message(models.Model):
     sent_at = models.DateTimeField()
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    delivery_status = models.CharField(max_length=8, choices=DeliveryStatus.choices, blank=True)
+    delivery_error = models.TextField(
+        blank=True, help_text="Why the channel has not taken the reply (yet)."
+    )
 
     class Meta:
         ordering = ("sent_at", "id")

@@ -12,7 +12,7 @@ from django.db.models.functions import Lower, Substr
 from rapport.accounts.models import Account
 from rapport.errors import NotFound
 from rapport.inbox.filters import ConversationFilterSet
-from rapport.inbox.models import Channel, Conversation, Message
+from rapport.inbox.models import Channel, Conversation, DeliveryStatus, Message, MessageDirection
 from rapport.mapping.models import MappingDecision
 from rapport.users.models import User
 
@@ -165,3 +165,44 @@ def channel_get(channel_id: int) -> Channel:
 def members_active() -> list[User]:
     """Return the active members, for "assign to" choices."""
     return list(User.objects.filter(is_active=True).order_by("name", "email"))
+
+
+def message_for_delivery(message_id: int) -> Message | None:
+    """Return a reply with its conversation and author, as its channel sends it."""
+    return (
+        Message.objects.select_related("conversation", "author_user").filter(pk=message_id).first()
+    )
+
+
+@dataclass(frozen=True)
+class ReplyContext:
+    """What a channel needs to thread a reply: whom it answers, and what came before."""
+
+    thread_key: str
+    subject: str
+    customer_email: str
+    customer_name: str
+    answered_id: str  # the external id of the customer's latest message before the reply
+    earlier_ids: list[str]  # external ids of the thread's messages, oldest first
+
+
+def conversation_reply_context(reply: Message) -> ReplyContext:
+    """Return the threading context of *reply*: the messages sent before it, in order."""
+    conversation = reply.conversation
+    earlier = list(
+        Message.objects.filter(conversation_id=conversation.pk, sent_at__lte=reply.sent_at)
+        .exclude(pk=reply.pk)
+        .exclude(delivery_status__in=[DeliveryStatus.QUEUED, DeliveryStatus.FAILED])
+        .order_by("sent_at", "id")
+        .values_list("external_id", "direction", "author_email", "author_name")
+    )
+    customer = [row for row in earlier if row[1] == MessageDirection.INBOUND]
+    latest = customer[-1] if customer else None
+    return ReplyContext(
+        thread_key=conversation.thread_key,
+        subject=conversation.subject,
+        customer_email=conversation.requester_email or (latest[2] if latest else ""),
+        customer_name=conversation.requester_name or (latest[3] if latest else ""),
+        answered_id=latest[0] if latest else "",
+        earlier_ids=[row[0] for row in earlier],
+    )

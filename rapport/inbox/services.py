@@ -14,18 +14,24 @@ from django.utils import timezone
 from rapport.accounts.models import Account
 from rapport.audit.services import audit_changes, audit_record
 from rapport.errors import Conflict, InvalidInput, PermissionDenied
+from rapport.inbox.adapters import channel_adapter
 from rapport.inbox.ingest import messages_stored
 from rapport.inbox.models import (
     Channel,
     Conversation,
+    DeliveryStatus,
     InboundEvent,
     InboundEventStatus,
     Message,
     MessageDirection,
     Source,
 )
+from rapport.outbox.services import outbox_add
 from rapport.users.models import User
 from rapport.users.services import user_require_admin
+
+# The outbox action that sends a team reply through its conversation's channel.
+DELIVER_ACTION = "message.deliver"
 
 
 @transaction.atomic
@@ -215,10 +221,11 @@ def inbound_events_recover() -> int:
 
 @transaction.atomic
 def conversation_reply(*, actor: User, conversation: Conversation, text: str) -> Message:
-    """Add a team member's reply to *conversation*.
+    """Add a team member's reply to *conversation* and queue it out through its channel.
 
-    The reply is stored in the conversation's own source; each channel delivers it from
-    there (the web chat widget shows it on its next poll).
+    The reply and its outbox item commit together; the channel's adapter delivers it
+    after commit (`inbox.delivery`). A channel that shows replies straight from the
+    database (web chat) has it sent once stored.
     """
     if not actor.is_active:
         raise PermissionDenied("Only an active member can reply.")
@@ -227,7 +234,14 @@ def conversation_reply(*, actor: User, conversation: Conversation, text: str) ->
         raise InvalidInput("Write a reply first.", field="text")
     if "\x00" in text:
         raise InvalidInput("The reply cannot contain NUL characters.", field="text")
+    try:
+        adapter = channel_adapter(conversation.source)
+    except KeyError:
+        raise InvalidInput(
+            f"Rapport cannot reply through {conversation.get_source_display()}."
+        ) from None
     now = timezone.now()
+    sent = adapter.delivered_when_stored
     message = Message.objects.create(
         conversation=conversation,
         source=conversation.source,
@@ -239,9 +253,61 @@ def conversation_reply(*, actor: User, conversation: Conversation, text: str) ->
         author_name=actor.name,
         text=text,
         sent_at=now,
+        delivery_status=DeliveryStatus.SENT if sent else DeliveryStatus.QUEUED,
     )
     Conversation.objects.filter(pk=conversation.pk).update(
         message_count=F("message_count") + 1, last_message_at=now
     )
-    messages_stored([message])
+    if sent:
+        messages_stored([message])
+    else:
+        outbox_add(DELIVER_ACTION, {"message_id": message.pk})
     return message
+
+
+@transaction.atomic
+def reply_retry(*, actor: User, message: Message) -> Message:
+    """Queue a reply whose delivery failed for another try."""
+    if not actor.is_active:
+        raise PermissionDenied("Only an active member can retry a reply.")
+    locked = Message.objects.select_for_update().get(pk=message.pk)
+    if locked.delivery_status != DeliveryStatus.FAILED:
+        raise Conflict("Only a reply that failed can be sent again.")
+    locked.delivery_status = DeliveryStatus.QUEUED
+    locked.delivery_error = ""
+    locked.save(update_fields=["delivery_status", "delivery_error"])
+    outbox_add(DELIVER_ACTION, {"message_id": locked.pk})
+    return locked
+
+
+def reply_delivered(*, message_id: int, external_id: str = "") -> Message | None:
+    """Record that the channel took a reply: it is sent, now, and counts from now on.
+
+    Only now does triage see it, so a request's first response is the first reply that
+    reached the customer, timed when it left.
+    """
+    with transaction.atomic():
+        message = Message.objects.select_for_update().filter(pk=message_id).first()
+        if message is None or message.delivery_status == DeliveryStatus.SENT:
+            return message
+        now = timezone.now()
+        message.delivery_status = DeliveryStatus.SENT
+        message.delivery_error = ""
+        message.sent_at = now
+        fields = ["delivery_status", "delivery_error", "sent_at"]
+        if external_id and external_id != message.external_id:
+            message.external_id = external_id[:300]
+            fields.append("external_id")
+        message.save(update_fields=fields)
+        Conversation.objects.filter(pk=message.conversation_id).update(last_message_at=now)
+        messages_stored([message])
+    return message
+
+
+def reply_delivery_failed(*, message_id: int, error: str, final: bool) -> None:
+    """Record a failed try to deliver a reply; once the outbox gives up, it failed."""
+    status = DeliveryStatus.FAILED if final else DeliveryStatus.QUEUED
+    error = error if final else f"Not sent yet, trying again: {error}"
+    Message.objects.filter(pk=message_id).exclude(delivery_status=DeliveryStatus.SENT).update(
+        delivery_status=status, delivery_error=error[:2000]
+    )

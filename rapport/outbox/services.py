@@ -8,7 +8,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from rapport.outbox.handlers import HANDLERS, OutboxFailed, OutboxRetry
+from rapport.core.outside import OutsideRefused, OutsideUnavailable
+from rapport.outbox.handlers import HANDLERS
 from rapport.outbox.models import OutboxItem, OutboxStatus
 
 logger = logging.getLogger(__name__)
@@ -88,10 +89,12 @@ def outbox_item_send(item: OutboxItem) -> str:
     now = timezone.now()
     item.attempts += 1
     item.leased_until = None
+    registered = HANDLERS.get(item.action)
     try:
-        handler = HANDLERS[item.action]
-        result = handler(item.payload) or {}
-    except OutboxRetry as exc:
+        if registered is None:
+            raise OutsideRefused(f"No outbox handler is registered for {item.action!r}.")
+        result = registered.handler(item.payload) or {}
+    except OutsideUnavailable as exc:
         item.last_error = str(exc)[:2000]
         if item.attempts >= MAX_ATTEMPTS:
             item.status = OutboxStatus.FAILED
@@ -100,7 +103,7 @@ def outbox_item_send(item: OutboxItem) -> str:
             wait = datetime.timedelta(seconds=exc.after) if exc.after else _backoff(item.attempts)
             item.available_at = now + wait
             outcome = "retry"
-    except (OutboxFailed, KeyError) as exc:
+    except OutsideRefused as exc:
         item.status = OutboxStatus.FAILED
         item.last_error = str(exc)[:2000] or type(exc).__name__
         outcome = "failed"
@@ -134,4 +137,9 @@ def outbox_item_send(item: OutboxItem) -> str:
         logger.warning(
             "Outbox item %s (%s) failed for good: %s", item.pk, item.action, item.last_error
         )
+    if outcome != "sent" and registered is not None and registered.on_failure is not None:
+        try:
+            registered.on_failure(item.payload, item.last_error, outcome == "failed")
+        except Exception:  # noqa: BLE001 - the item's own state is already recorded
+            logger.exception("Recording the failure of outbox item %s failed", item.pk)
     return outcome

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from rapport.requests import notify
+from rapport.requests import notices
 from rapport.requests.config import RequestConfig, RequestConfigCache
 from rapport.requests.models import ActivityKind, Request, RequestActivity, RequestStatus
 from rapport.requests.services import request_status_set
@@ -82,7 +82,7 @@ def requests_nudge(now: datetime.datetime | None = None) -> int:
                 if not Request.objects.filter(pk=pk, nudged_at__isnull=True).update(nudged_at=now):
                     continue
                 request = Request.objects.select_related("assignee").get(pk=pk)
-                notify.request_nudged(request)
+                notices.request_nudged(request, config)
                 RequestActivity.objects.create(
                     request=request,
                     kind=ActivityKind.NUDGED,

@@ -2,7 +2,7 @@
 
 Slack handlers, web views, the API and the scheduled automations all call these. Each
 change records an activity and queues its Slack calls and emails in the outbox in the
-same transaction (see `rapport.requests.notify`).
+same transaction (see `rapport.requests.notices`).
 """
 
 import datetime
@@ -18,7 +18,7 @@ from rapport.accounts.models import Contact
 from rapport.audit.services import audit_changes, audit_record
 from rapport.errors import InvalidInput, PermissionDenied
 from rapport.inbox.models import Channel, Message, MessageDirection
-from rapport.requests import notify
+from rapport.requests import notices
 from rapport.requests.config import (
     CHANNEL_FIELDS,
     RequestConfig,
@@ -117,7 +117,7 @@ def request_create(
         # The assignment posts the card, already showing the CSM.
         request_assign(request=request, assignee=csm, actor=None, via="csm", config=config)
     else:
-        notify.request_created(request, config)
+        notices.request_created(request, config)
     return request
 
 
@@ -232,7 +232,7 @@ def request_assign(
         now,
         **{"from": previous, "to": assignee.pk if assignee else None, "via": via},
     )
-    notify.request_assigned(
+    notices.request_assigned(
         request,
         config or request_config_for(request.channel),
         actor=actor,
@@ -285,7 +285,7 @@ def request_status_set(
     _activity(
         request, ActivityKind.STATUS, actor, now, **{"from": previous, "to": status, "via": via}
     )
-    notify.request_status_changed(request, config, previous=previous, actor=actor)
+    notices.request_status_changed(request, config, previous=previous, actor=actor)
     return request
 
 
@@ -357,7 +357,9 @@ def request_ticket_create(*, request: Request, actor: User, via: str = "web") ->
     if request.ticket_sent_at is not None:
         raise InvalidInput("A ticket was already created for this request.")
     now = timezone.now()
-    reference = notify.ticket_send(request, address, actor=actor)
+    reference = notices.ticket_requested(
+        request, request_config_for(request.channel), address, actor=actor
+    )
     request.ticket_address, request.ticket_reference, request.ticket_sent_at = (
         address,
         reference,

@@ -8,7 +8,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from rapport.outbox.handlers import HANDLERS, OutboxFailed, OutboxRetry
+from rapport.outbox.handlers import HANDLERS, OutboxFailed, OutboxRetry, Registered
 from rapport.outbox.models import OutboxItem, OutboxStatus
 from rapport.outbox.services import outbox_add, outbox_claim, outbox_deliver
 
@@ -27,7 +27,7 @@ def _record(payload: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def recorder() -> Iterator[None]:
-    HANDLERS["test.record"] = _record
+    HANDLERS["test.record"] = Registered(_record)
     CALLS.clear()
     yield
     del HANDLERS["test.record"]

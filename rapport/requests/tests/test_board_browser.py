@@ -23,10 +23,10 @@ from playwright.sync_api import Page, expect
 
 from conftest import PASSWORD
 from rapport.inbox.models import Channel
+from rapport.integrations.slack.tests.conftest import BOT_TOKEN, FakeSlackApi, fake_slack_api
 from rapport.requests import views_board
 from rapport.requests.models import Request, RequestStatus
 from rapport.requests.tests.conftest import MakeRequest
-from rapport.slack.tests.conftest import BOT_TOKEN, FakeSlackApi, fake_slack_api
 from rapport.users.models import User
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

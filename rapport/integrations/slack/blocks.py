@@ -1,0 +1,614 @@
+"""Block Kit for the Slack app: request cards, DMs, the App Home, modals and surveys.
+
+Every block_id, action_id and callback_id the listeners match on is defined here, so a
+button and the listener that answers it cannot drift apart. A request's actions block
+carries the request id in its block_id (`request:<id>`), which is how a users_select
+(that has no value of its own) knows which request it assigns.
+"""
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rapport.detection.modes import DetectionMode
+from rapport.requests.config import RequestConfig
+from rapport.requests.models import ChannelRequestSettings, Request, RequestSettings, RequestStatus
+from rapport.requests.notices import request_url
+
+Block = dict[str, Any]
+
+# Request actions (buttons and the assignee picker), on cards, DMs and the App Home.
+ACTION_TAKE = "request_take"
+ACTION_ASSIGN = "request_assign"
+ACTION_HOLD = "request_hold"
+ACTION_CLOSE = "request_close"
+ACTION_REOPEN = "request_reopen"
+ACTION_TICKET = "request_ticket"
+ACTION_OPEN = "request_open"  # a link button: Slack still tells the app it was clicked
+REQUEST_ACTIONS = (
+    ACTION_TAKE,
+    ACTION_ASSIGN,
+    ACTION_HOLD,
+    ACTION_CLOSE,
+    ACTION_REOPEN,
+    ACTION_TICKET,
+)
+REQUEST_BLOCK_PREFIX = "request:"
+
+# The satisfaction survey: one button per score, `csat_rate_<score>`, in block `csat:<id>`.
+CSAT_ACTION_PREFIX = "csat_rate_"
+CSAT_BLOCK_PREFIX = "csat:"
+CSAT_LABELS = {1: "😞 1", 2: "🙁 2", 3: "😐 3", 4: "🙂 4", 5: "😀 5"}
+
+# Modals and the message shortcut.
+VIEW_GLOBAL_CONFIG = "request_config_global"
+VIEW_CHANNEL_CONFIG = "request_config_channel"
+VIEW_ASSIGN_MESSAGE = "assign_message"
+SHORTCUT_ASSIGN_TO = "assign_to"
+BLOCK_ASSIGNEE = "assignee"
+ACTION_ASSIGNEE = "assignee"
+
+INHERIT = "inherit"
+ON, OFF = "on", "off"
+# Slack refuses a view of more than 100 blocks.
+MAX_VIEW_BLOCKS = 100
+
+
+def mrkdwn_escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn treats as markup."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mrkdwn_unescape(text: str) -> str:
+    """Undo `mrkdwn_escape`, for text Slack hands back as it stores it."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def request_title_text(request: Request, limit: int = 150) -> str:
+    """The request's title, safe to show in mrkdwn and in a message's text.
+
+    Titles are plain text (a Slack message's markup is resolved when it is stored: links
+    become their label, a customer's <!channel> becomes "@channel"), so escaping them is
+    enough for them never to ping or link anything in the triage channel.
+    """
+    title = mrkdwn_escape(request.title)
+    return title if len(title) <= limit else title[: limit - 1] + "…"
+
+
+def _plain(text: str, limit: int = 75) -> Block:
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _mrkdwn(text: str, limit: int = 3000) -> Block:
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return {"type": "mrkdwn", "text": text}
+
+
+def _slack_date(moment: datetime.datetime) -> str:
+    """Render a time in each reader's own time zone, with a UTC fallback."""
+    fallback = moment.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def _person(slack_user_id: str, name: str) -> str:
+    return f"<@{slack_user_id}>" if slack_user_id else mrkdwn_escape(name)
+
+
+def request_assignee_text(request: Request) -> str:
+    assignee = request.assignee
+    if assignee is None:
+        return "Unassigned"
+    return _person(assignee.slack_user_id, assignee.display_name)
+
+
+def request_link(request: Request) -> str:
+    return f"<{request_url(request)}|#{request.pk} {request_title_text(request)}>"
+
+
+def request_requester_text(request: Request) -> str:
+    return mrkdwn_escape(request.requester_name or request.requester_email or "Unknown")
+
+
+def request_block_id(request: Request) -> str:
+    return f"{REQUEST_BLOCK_PREFIX}{request.pk}"
+
+
+def request_id_from_block(block_id: str, prefix: str = REQUEST_BLOCK_PREFIX) -> int | None:
+    """Return the request id a block_id names, or None when it names none."""
+    if not block_id.startswith(prefix):
+        return None
+    number = block_id[len(prefix) :]
+    return int(number) if number.isdigit() else None
+
+
+def _button(text: str, action_id: str, request: Request, style: str | None = None) -> Block:
+    button: Block = {
+        "type": "button",
+        "text": _plain(text),
+        "action_id": action_id,
+        "value": str(request.pk),
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def request_actions_block(request: Request, *, ticketing: bool) -> Block:
+    """The buttons a member can use on *request*, given its state.
+
+    "Create ticket" shows only when a ticketing address is configured (*ticketing*) and
+    the request has no ticket yet.
+    """
+    elements: list[Block] = []
+    if request.status == RequestStatus.CLOSED:
+        elements.append(_button("Reopen", ACTION_REOPEN, request))
+    else:
+        if request.assignee_id is None:
+            elements.append(_button("Looking into it", ACTION_TAKE, request, "primary"))
+        picker: Block = {
+            "type": "users_select",
+            "action_id": ACTION_ASSIGN,
+            "placeholder": _plain("Assign to…"),
+        }
+        if request.assignee is not None and request.assignee.slack_user_id:
+            picker["initial_user"] = request.assignee.slack_user_id
+        elements.append(picker)
+        if request.status == RequestStatus.PENDING:
+            elements.append(_button("Resume", ACTION_REOPEN, request))
+        else:
+            elements.append(_button("Put on hold", ACTION_HOLD, request))
+        elements.append(_button("Close", ACTION_CLOSE, request, "danger"))
+        if ticketing and request.ticket_sent_at is None:
+            elements.append(_button("Create ticket", ACTION_TICKET, request))
+    elements.append(
+        {
+            "type": "button",
+            "text": _plain("Open in Rapport"),
+            "action_id": ACTION_OPEN,
+            "url": request_url(request),
+        }
+    )
+    return {"type": "actions", "block_id": request_block_id(request), "elements": elements}
+
+
+def request_card_text(request: Request) -> str:
+    """The notification's plain text: what Slack shows in notifications and to readers."""
+    requester = mrkdwn_escape(request.requester_name or "a customer")
+    return f"Request #{request.pk} from {requester}: {request_title_text(request)}"
+
+
+def request_card_blocks(request: Request, *, ticketing: bool) -> list[Block]:
+    """The triage channel's card for *request*: what it is, where from, who has it."""
+    fields = [
+        _mrkdwn(f"*Account*\n{mrkdwn_escape(request.account.name) if request.account else '—'}"),
+        _mrkdwn(f"*Requester*\n{request_requester_text(request)}"),
+        _mrkdwn(f"*Source*\n{request.get_source_display()}"),
+        _mrkdwn(f"*Status*\n{request.get_status_display()}"),
+        _mrkdwn(f"*Assignee*\n{request_assignee_text(request)}"),
+    ]
+    if request.channel is not None and request.channel.slack_channel_id:
+        fields.append(_mrkdwn(f"*Channel*\n<#{request.channel.slack_channel_id}>"))
+    blocks: list[Block] = [
+        {"type": "section", "text": _mrkdwn(f"*{request_link(request)}*")},
+        {"type": "section", "fields": fields},
+        {
+            "type": "context",
+            "elements": [_mrkdwn(f"Asked {_slack_date(request.created_at)}")],
+        },
+    ]
+    if request.ticket_reference:
+        blocks[2]["elements"].append(_mrkdwn("Ticket created"))
+    blocks.append(request_actions_block(request, ticketing=ticketing))
+    return blocks
+
+
+def request_dm_blocks(request: Request, text: str, *, ticketing: bool) -> list[Block]:
+    """A DM to a member about *request* (assigned to them, or a nudge), with its actions."""
+    account = mrkdwn_escape(request.account.name) if request.account else "No account"
+    return [
+        {"type": "section", "text": _mrkdwn(f"{mrkdwn_escape(text)}\n*{request_link(request)}*")},
+        {
+            "type": "context",
+            "elements": [
+                _mrkdwn(
+                    f"{account} · {request_requester_text(request)} · "
+                    f"{request.get_status_display()} · {_slack_date(request.created_at)}"
+                )
+            ],
+        },
+        request_actions_block(request, ticketing=ticketing),
+    ]
+
+
+def csat_survey_blocks(request: Request) -> list[Block]:
+    """The customer's rating question, with one button per score."""
+    return [
+        {
+            "type": "section",
+            "text": _mrkdwn(
+                f"This request is closed: *{request_title_text(request)}*\n"
+                "How satisfied are you with the help you got?"
+            ),
+        },
+        {
+            "type": "actions",
+            "block_id": f"{CSAT_BLOCK_PREFIX}{request.pk}",
+            "elements": [
+                {
+                    "type": "button",
+                    "text": _plain(label),
+                    "action_id": f"{CSAT_ACTION_PREFIX}{score}",
+                    "value": str(score),
+                }
+                for score, label in CSAT_LABELS.items()
+            ],
+        },
+    ]
+
+
+def csat_thanks_blocks(score: int) -> list[Block]:
+    return [
+        {
+            "type": "section",
+            "text": _mrkdwn(f"Thanks for rating! You gave {CSAT_LABELS.get(score, score)} of 5."),
+        }
+    ]
+
+
+def notice_modal(title: str, text: str) -> Block:
+    """A modal that only says something: an error, or why an action cannot be done.
+
+    *text* is Rapport's own wording (mrkdwn), never a customer's.
+    """
+    return {
+        "type": "modal",
+        "title": _plain(title, 24),
+        "close": _plain("Close"),
+        "blocks": [{"type": "section", "text": _mrkdwn(text)}],
+    }
+
+
+def assign_message_modal(message_id: int) -> Block:
+    """The "Assign to" shortcut's modal: pick the member who takes the message."""
+    return {
+        "type": "modal",
+        "callback_id": VIEW_ASSIGN_MESSAGE,
+        "private_metadata": str(message_id),
+        "title": _plain("Assign request", 24),
+        "submit": _plain("Assign"),
+        "close": _plain("Cancel"),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": BLOCK_ASSIGNEE,
+                "label": _plain("Assign this message to"),
+                "element": {
+                    "type": "users_select",
+                    "action_id": ACTION_ASSIGNEE,
+                    "placeholder": _plain("Choose a team member"),
+                },
+            }
+        ],
+    }
+
+
+# --- App Home --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AppHomeData:
+    """What the App Home shows one member; the admin parts are None for others."""
+
+    mine: Sequence[Request]
+    mine_count: int
+    incoming: Sequence[Request]
+    incoming_count: int
+    ticketing: bool
+    on_hold: Sequence[Request] | None = None
+    on_hold_count: int | None = None
+    open_by_assignee: Sequence[tuple[str, int]] | None = None
+    closed_last_week: int | None = None
+
+
+def _home_request(request: Request, *, ticketing: bool) -> list[Block]:
+    where = f" · <#{request.channel.slack_channel_id}>" if request.channel else ""
+    account = mrkdwn_escape(request.account.name) if request.account else "No account"
+    return [
+        {
+            "type": "section",
+            "text": _mrkdwn(
+                f"*{request_link(request)}*\n{account} · {request_requester_text(request)}"
+                f"{where} · {request.get_status_display()} · {_slack_date(request.created_at)}"
+            ),
+        },
+        request_actions_block(request, ticketing=ticketing),
+    ]
+
+
+def _home_list(
+    title: str, requests: Sequence[Request], count: int, empty: str, *, ticketing: bool
+) -> list[Block]:
+    blocks: list[Block] = [{"type": "header", "text": _plain(f"{title} ({count})", 150)}]
+    if not requests:
+        blocks.append({"type": "context", "elements": [_mrkdwn(empty)]})
+    for request in requests:
+        blocks += _home_request(request, ticketing=ticketing)
+    if count > len(requests):
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [_mrkdwn(f"{count - len(requests)} more in Rapport.")],
+            }
+        )
+    return blocks
+
+
+def app_home_view(data: AppHomeData) -> Block:
+    """The App Home of a member: their requests, incoming ones, and admin summaries."""
+    blocks = _home_list(
+        "My requests",
+        data.mine,
+        data.mine_count,
+        "Nothing assigned to you is open.",
+        ticketing=data.ticketing,
+    )
+    blocks.append({"type": "divider"})
+    blocks += _home_list(
+        "Incoming requests",
+        data.incoming,
+        data.incoming_count,
+        "No unassigned request is waiting.",
+        ticketing=data.ticketing,
+    )
+    if data.open_by_assignee is not None:
+        blocks += [{"type": "divider"}, {"type": "header", "text": _plain("Team overview", 150)}]
+        lines = [f"• {mrkdwn_escape(name)}: {count}" for name, count in data.open_by_assignee]
+        blocks.append(
+            {
+                "type": "section",
+                "text": _mrkdwn("*Open requests by assignee*\n" + ("\n".join(lines) or "None")),
+            }
+        )
+        held = [f"• {request_link(r)}" for r in data.on_hold or []]
+        more = (data.on_hold_count or 0) - len(held)
+        if more > 0:
+            held.append(f"… and {more} more")
+        blocks.append(
+            {
+                "type": "section",
+                "text": _mrkdwn(
+                    f"*On hold ({data.on_hold_count or 0})*\n" + ("\n".join(held) or "None")
+                ),
+            }
+        )
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [_mrkdwn(f"Closed in the last 7 days: {data.closed_last_week or 0}")],
+            }
+        )
+    return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}
+
+
+def app_home_stranger_view() -> Block:
+    """The App Home of a Slack user who is not a Rapport member."""
+    return {
+        "type": "home",
+        "blocks": [
+            {
+                "type": "section",
+                "text": _mrkdwn(
+                    "Your Slack account is not linked to a Rapport member. Ask a Rapport admin "
+                    "to set your Slack user id on your member profile."
+                ),
+            }
+        ],
+    }
+
+
+# --- Request settings modals -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SettingField:
+    name: str
+    label: str
+    kind: str  # "bool", "mode", "number", "channel" or "email"
+    hint: str = ""
+
+
+SETTING_FIELDS = (
+    SettingField("detection_enabled", "Request detection", "bool"),
+    SettingField("detection_mode", "Detection mode", "mode"),
+    SettingField(
+        "grouping_window_seconds",
+        "Grouping window (seconds)",
+        "number",
+        "Follow-up messages within this window join the request; 0 turns grouping off.",
+    ),
+    SettingField("assign_first_responder", "Auto-assign to the first responder", "bool"),
+    SettingField("assign_csm", "Auto-assign to the channel's CSM", "bool"),
+    SettingField("dm_assignee", "DM the assignee", "bool"),
+    SettingField("emoji_enabled", "👀 and ✅ on request messages", "bool"),
+    SettingField("status_updates", "Status updates in the request thread", "bool"),
+    SettingField(
+        "auto_close_days",
+        "Auto-close after (days)",
+        "number",
+        "Close requests with no activity for this many days; 0 turns it off.",
+    ),
+    SettingField(
+        "nudge_after_hours",
+        "Nudge the assignee after (hours)",
+        "number",
+        "DM the assignee of a request open this long; 0 turns it off.",
+    ),
+    SettingField("csat_enabled", "Satisfaction survey on close", "bool"),
+    SettingField(
+        "triage_channel_id", "Triage channel", "channel", "Where new requests are posted."
+    ),
+)
+TICKET_FIELD = SettingField(
+    "ticket_address",
+    "Ticketing tool address",
+    "email",
+    "The email address of the ticketing tool; empty hides “Create ticket”.",
+)
+
+
+def _option(value: str, text: str) -> Block:
+    return {"text": _plain(text), "value": value}
+
+
+def _choices(field: SettingField) -> list[Block]:
+    if field.kind == "mode":
+        return [_option(value, str(label)) for value, label in DetectionMode.choices]
+    return [_option(ON, "On"), _option(OFF, "Off")]
+
+
+def _shown(field: SettingField, value: Any) -> str:
+    """A setting's value as a modal shows it."""
+    if field.kind == "bool":
+        return ON if value else OFF
+    return "" if value is None else str(value)
+
+
+def _setting_block(field: SettingField, value: Any, inherited: Any, *, channel: bool) -> Block:
+    """One input of a settings modal; on a channel's, an empty value inherits *inherited*."""
+    element: Block
+    if field.kind in ("bool", "mode"):
+        options = _choices(field)
+        if channel:
+            label = next(
+                (o["text"]["text"] for o in options if o["value"] == _shown(field, inherited)), ""
+            )
+            options = [_option(INHERIT, f"Workspace default ({label})"), *options]
+        element = {"type": "static_select", "action_id": field.name, "options": options}
+        current = INHERIT if channel and value is None else _shown(field, value)
+        element["initial_option"] = next(o for o in options if o["value"] == current)
+    elif field.kind == "channel":
+        element = {
+            "type": "conversations_select",
+            "action_id": field.name,
+            # A triage channel is the team's own: shared channels are for customers.
+            "filter": {
+                "include": ["public", "private"],
+                "exclude_external_shared_channels": True,
+                "exclude_bot_users": True,
+            },
+            "placeholder": _plain("Choose a channel"),
+        }
+        if value:
+            element["initial_conversation"] = value
+    else:
+        element = {"type": "plain_text_input", "action_id": field.name}
+        if value not in (None, ""):
+            element["initial_value"] = str(value)
+        if channel:
+            element["placeholder"] = _plain(f"Workspace default: {_shown(field, inherited)}")
+    block: Block = {
+        "type": "input",
+        "block_id": field.name,
+        "label": _plain(field.label, 2000),
+        "element": element,
+        "optional": field.kind in ("channel", "email") or channel,
+    }
+    hint = field.hint
+    if channel and field.kind in ("number", "channel"):
+        hint = f"{hint} Leave empty to use the workspace's setting.".strip()
+    if hint:
+        block["hint"] = _plain(hint, 2000)
+    return block
+
+
+def global_config_modal(settings: RequestSettings) -> Block:
+    """The workspace's request settings, as a modal."""
+    blocks = [
+        _setting_block(field, getattr(settings, field.name), None, channel=False)
+        for field in (*SETTING_FIELDS, TICKET_FIELD)
+    ]
+    return {
+        "type": "modal",
+        "callback_id": VIEW_GLOBAL_CONFIG,
+        "title": _plain("Request settings", 24),
+        "submit": _plain("Save"),
+        "close": _plain("Cancel"),
+        "blocks": blocks,
+    }
+
+
+def channel_config_modal(
+    channel_pk: int,
+    channel_name: str,
+    overrides: ChannelRequestSettings | None,
+    workspace: RequestConfig,
+) -> Block:
+    """One channel's overrides of the request settings, as a modal."""
+    intro: Block = {
+        "type": "section",
+        "text": _mrkdwn(
+            f"Request settings for *#{mrkdwn_escape(channel_name)}*. "
+            "Anything left at the workspace default follows the workspace's settings."
+        ),
+    }
+    blocks = [intro] + [
+        _setting_block(
+            field,
+            getattr(overrides, field.name) if overrides else None,
+            getattr(workspace, field.name),
+            channel=True,
+        )
+        for field in SETTING_FIELDS
+    ]
+    return {
+        "type": "modal",
+        "callback_id": VIEW_CHANNEL_CONFIG,
+        "private_metadata": str(channel_pk),
+        "title": _plain("Channel settings", 24),
+        "submit": _plain("Save"),
+        "close": _plain("Cancel"),
+        "blocks": blocks,
+    }
+
+
+def settings_from_state(
+    state: dict[str, Any], *, channel: bool
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Read a submitted settings modal: (values for the service, errors by block_id).
+
+    On a channel's modal an empty or "workspace default" answer is None (inherit).
+    """
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    fields = SETTING_FIELDS if channel else (*SETTING_FIELDS, TICKET_FIELD)
+    for field in fields:
+        answer = (state.get(field.name) or {}).get(field.name)
+        if answer is None:
+            continue  # not in the submitted view: leave the setting as it is
+        if field.kind in ("bool", "mode"):
+            choice = (answer.get("selected_option") or {}).get("value")
+            if choice is None or choice == INHERIT:
+                if channel:
+                    values[field.name] = None
+                continue
+            values[field.name] = choice == ON if field.kind == "bool" else choice
+        elif field.kind == "channel":
+            picked = answer.get("selected_conversation") or ""
+            values[field.name] = picked or (None if channel else "")
+        elif field.kind == "number":
+            text = (answer.get("value") or "").strip()
+            if not text:
+                if channel:
+                    values[field.name] = None
+                else:
+                    errors[field.name] = "Enter a whole number, 0 or more."
+                continue
+            if not (text.isascii() and text.isdigit()):
+                errors[field.name] = "Enter a whole number, 0 or more."
+                continue
+            values[field.name] = int(text)
+        else:
+            values[field.name] = (answer.get("value") or "").strip()
+    return values, errors
