@@ -44,7 +44,7 @@ from rapport.mapping.engine import (
     mapping_resolve,
 )
 from rapport.mapping.models import MappingMethod
-from rapport.mapping.services import mapping_decisions_record
+from rapport.mapping.services import mapping_decision_apply, mapping_decisions_record
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -418,11 +418,9 @@ class _Batch:
         return conversation
 
     def _map(self, conversation: Conversation, result: MappingResult) -> None:
-        """Apply *result* to the planned conversation; `flush` records the decision."""
+        """Carry out *result* for the planned conversation; `flush` records the decision."""
+        result = mapping_decision_apply(conversation, result, self.context)
         self.decisions.append((conversation, result))
-        conversation.account = result.account
-        conversation.mapping_method = result.method
-        conversation.mapping_outcome = result.outcome
 
     def _link(self, conversation: Conversation, account: Account, email: str, name: str) -> None:
         if not (contact_email := contact_address(email)):

@@ -9,7 +9,8 @@
    domains; several matches leave the conversation unlinked as a conflict.
 5. Automatic creation, when the workspace allows it and the domain is not public.
 
-The engine only decides; `mapping.services` stores the decision.
+The engine only decides and never writes (its context only reads): a new account is an
+`AccountToCreate` on the result, and `mapping.services` creates it and stores the decision.
 """
 
 from collections.abc import Iterable
@@ -18,12 +19,11 @@ from functools import lru_cache
 from itertools import batched
 from typing import Any
 
-from django.db import connection
 from django.db.models import Q, QuerySet
 
 from rapport.accounts.domains import domain_normalize
 from rapport.accounts.models import Account, AccountDomain, AccountSource
-from rapport.errors import Conflict, InvalidInput
+from rapport.errors import InvalidInput
 from rapport.mapping.models import MappingMethod, MappingOutcome, MappingSettings
 from rapport.mapping.public_domains import domain_is_public
 
@@ -42,14 +42,38 @@ class MappingRequest:
     source: str = AccountSource.API
 
 
+@dataclass(frozen=True)
+class AccountToCreate:
+    """An account the engine decided to create for a new email domain."""
+
+    name: str
+    domain: str
+    source: str
+
+    def created(self, account: Account) -> "MappingResult":
+        """Return the decision carried out: *account* was created for the domain."""
+        reason = f"Created the account {account.name} for the new domain {self.domain}."
+        candidates = [_candidate(account, f"new domain {self.domain}")]
+        return MappingResult(
+            MappingMethod.AUTO_CREATE, MappingOutcome.CREATED, account, reason, candidates
+        )
+
+    def taken(self, winner: Account) -> "MappingResult":
+        """Return the decision when *winner* got the domain first: link to it."""
+        return _by_primary_domain(winner, self.domain)
+
+
 @dataclass
 class MappingResult:
+    """The engine's decision; with `create` set, `account` is None until it is created."""
+
     method: str
     outcome: str
     account: Account | None
     reason: str
     candidates: list[dict[str, Any]] = field(default_factory=list)
     requester_domain: str = ""
+    create: AccountToCreate | None = None
 
 
 @dataclass
@@ -301,7 +325,7 @@ def account_name_from_domain(domain: str) -> str:
 
 
 def mapping_resolve(request: MappingRequest, context: MappingContext) -> MappingResult:
-    """Decide the account of a conversation; create one when the settings allow it."""
+    """Decide the account of a conversation, or the account to create for it."""
     domain = email_domain(request.requester_email)
     result = _resolve_direct(request, context) or _resolve_customer_ref(request, context)
     if result is None:
@@ -419,13 +443,7 @@ def _resolve_domain(
         )
     primary = context.account_by_primary_domain(domain)
     if primary is not None:
-        return MappingResult(
-            MappingMethod.EMAIL_DOMAIN,
-            MappingOutcome.LINKED,
-            primary,
-            f"Linked to {primary.name} by primary domain {domain}.",
-            [_candidate(primary, f"primary domain {domain}")],
-        )
+        return _by_primary_domain(primary, domain)
     secondary = context.accounts_by_secondary_domain(domain)
     candidates = [_candidate(a, f"secondary domain {domain}") for a in secondary]
     if len(secondary) == 1:
@@ -446,7 +464,14 @@ def _resolve_domain(
             candidates,
         )
     if allow_create and context.auto_create:
-        return _create_account(request, domain, context)
+        name = account_name_from_domain(domain)
+        return MappingResult(
+            MappingMethod.AUTO_CREATE,
+            MappingOutcome.CREATED,
+            None,
+            f"Create the account {name} for the new domain {domain}.",
+            create=AccountToCreate(name, domain, request.source),
+        )
     return MappingResult(
         MappingMethod.EMAIL_DOMAIN,
         MappingOutcome.UNMATCHED,
@@ -460,49 +485,11 @@ def _resolve_domain(
     )
 
 
-# The PostgreSQL advisory lock taken by `_creation_lock`.
-_CREATION_LOCK = 0x5241_5043_5245_4154  # "RAPCREAT"
-
-
-def _creation_lock() -> None:
-    """Let one transaction at a time create accounts for new domains, until it ends.
-
-    On PostgreSQL a batch that creates accounts for two new domains, while another batch
-    creates the same two in the other order, would wait for the other's uncommitted row
-    (a deadlock). Taking turns costs little: new domains are rare next to messages. The
-    loser of a race then finds the winner's account, and links to it. SQLite's IMMEDIATE
-    transactions already take turns.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CREATION_LOCK])
-
-
-def _create_account(request: MappingRequest, domain: str, context: MappingContext) -> MappingResult:
-    from rapport.accounts.services import account_create
-
-    name = account_name_from_domain(domain)
-    _creation_lock()
-    try:
-        account = account_create(
-            actor=None, name=name, primary_domain=domain, source=request.source
-        )
-    except Conflict:
-        # Another message from the same new domain created it first: link to that one.
-        winner = _accounts().get(primary_domain=domain)
-        context.account_created(winner)
-        return MappingResult(
-            MappingMethod.EMAIL_DOMAIN,
-            MappingOutcome.LINKED,
-            winner,
-            f"Linked to {winner.name} by primary domain {domain}.",
-            [_candidate(winner, f"primary domain {domain}")],
-        )
-    context.account_created(account)
+def _by_primary_domain(account: Account, domain: str) -> MappingResult:
     return MappingResult(
-        MappingMethod.AUTO_CREATE,
-        MappingOutcome.CREATED,
+        MappingMethod.EMAIL_DOMAIN,
+        MappingOutcome.LINKED,
         account,
-        f"Created the account {account.name} for the new domain {domain}.",
-        [_candidate(account, f"new domain {domain}")],
+        f"Linked to {account.name} by primary domain {domain}.",
+        [_candidate(account, f"primary domain {domain}")],
     )

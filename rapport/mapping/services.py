@@ -1,31 +1,99 @@
-"""Store mapping decisions, and let people override them."""
+"""Carry out and store mapping decisions, and let people override them."""
 
 import contextlib
+import dataclasses
 from collections.abc import Sequence
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from rapport.accounts.models import Account
+from rapport.accounts.services import account_create
 from rapport.audit.services import audit_record
 from rapport.errors import Conflict, InvalidInput
 from rapport.inbox.models import Conversation
-from rapport.mapping.engine import MappingContext, MappingRequest, MappingResult, mapping_resolve
+from rapport.mapping.engine import (
+    AccountToCreate,
+    MappingContext,
+    MappingRequest,
+    MappingResult,
+    mapping_resolve,
+)
 from rapport.mapping.models import MappingDecision, MappingMethod, MappingOutcome, MappingSettings
 from rapport.users.models import User
 from rapport.users.services import user_require_admin
 
 
+def mapping_decision_apply(
+    conversation: Conversation, result: MappingResult, context: MappingContext
+) -> MappingResult:
+    """Carry out the engine's *result* for *conversation*; return the decision to record.
+
+    A decision to create an account creates it here, and *context* learns of it so the
+    batch's later conversations from the domain link to it. The conversation's account
+    and mapping fields are set in memory; `mapping_decisions_record` stores the returned
+    decision once the conversation is saved (the ingest batch saves both at its end).
+    """
+    if result.create is not None:
+        done = _account_create_for_domain(result.create, context)
+        result = dataclasses.replace(done, requester_domain=result.requester_domain)
+    conversation.account = result.account
+    conversation.mapping_method = result.method
+    conversation.mapping_outcome = result.outcome
+    return result
+
+
+# The PostgreSQL advisory lock taken by `_creation_lock`.
+_CREATION_LOCK = 0x5241_5043_5245_4154  # "RAPCREAT"
+
+
+def _creation_lock() -> None:
+    """Let one transaction at a time create accounts for new domains, until it ends.
+
+    On PostgreSQL a batch that creates accounts for two new domains, while another batch
+    creates the same two in the other order, would wait for the other's uncommitted row
+    (a deadlock). Taking turns costs little: new domains are rare next to messages. The
+    loser of a race then finds the winner's account, and links to it. SQLite's IMMEDIATE
+    transactions already take turns.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CREATION_LOCK])
+
+
+def _account_create_for_domain(
+    to_create: AccountToCreate, context: MappingContext
+) -> MappingResult:
+    _creation_lock()
+    try:
+        account = account_create(
+            actor=None,
+            name=to_create.name,
+            primary_domain=to_create.domain,
+            source=to_create.source,
+        )
+    except Conflict:
+        # Another message from the same new domain created it first: link to that one.
+        winner = Account.objects.get(primary_domain=to_create.domain)
+        context.account_created(winner)
+        return to_create.taken(winner)
+    context.account_created(account)
+    return to_create.created(account)
+
+
 def mapping_decisions_record(
     decided: Sequence[tuple[Conversation, MappingResult]],
 ) -> list[MappingDecision]:
-    """Store the engine's decision for each saved conversation of *decided*, at once.
+    """Store the decision for each saved conversation of *decided*, at once.
 
     The one place that writes automatic decisions: the ingest batch calls it once per
-    batch. It also sets each conversation's account and mapping fields in memory; the
-    caller writes the conversations with its other changes to them.
+    batch, with decisions `mapping_decision_apply` carried out. It also sets each
+    conversation's account and mapping fields in memory; the caller writes the
+    conversations with its other changes to them.
     """
     decisions = []
     for conversation, result in decided:
+        if result.create is not None:
+            raise ValueError("Carry the decision out with mapping_decision_apply first.")
         decisions.append(
             MappingDecision(
                 conversation=conversation,
@@ -46,8 +114,8 @@ def mapping_decisions_record(
 def mapping_decide(
     conversation: Conversation, request: MappingRequest, context: MappingContext
 ) -> MappingDecision:
-    """Resolve, record and apply the account of one saved *conversation*."""
-    result = mapping_resolve(request, context)
+    """Resolve, carry out and record the account of one saved *conversation*."""
+    result = mapping_decision_apply(conversation, mapping_resolve(request, context), context)
     [decision] = mapping_decisions_record([(conversation, result)])
     Conversation.objects.filter(pk=conversation.pk).update(
         account=result.account, mapping_method=result.method, mapping_outcome=result.outcome

@@ -3,11 +3,14 @@
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from rapport.accounts.models import Account, AccountSource
 from rapport.accounts.services import contact_add_to_account
 from rapport.accounts.tests.factories import make_account, make_channel
 from rapport.mapping.engine import (
+    AccountToCreate,
     MappingContext,
     MappingRequest,
     account_name_from_domain,
@@ -174,35 +177,41 @@ def test_a_shared_channel_names_three_accounts_in_a_sentence() -> None:
 
 
 @pytest.mark.django_db
-def test_creating_an_account_that_another_message_just_created_links_to_it() -> None:
-    from rapport.mapping import engine
-
-    winner = make_account("Acmecorp Inc", domain="acmecorp.com")
-    # The domain was free when this message looked it up; another message created it since.
+def test_a_new_domain_is_a_decision_to_create_an_account_and_the_engine_writes_nothing() -> None:
     context = on()
-    result = engine._create_account(
-        MappingRequest(requester_email="jo@acmecorp.com"), "acmecorp.com", context
-    )
+    with CaptureQueriesContext(connection) as queries:
+        result = mapping_resolve(
+            MappingRequest(requester_email="jo@acmecorp.com", source=AccountSource.SLACK), context
+        )
+
     assert (result.method, result.outcome, result.account) == (
-        MappingMethod.EMAIL_DOMAIN,
-        MappingOutcome.LINKED,
-        winner,
+        MappingMethod.AUTO_CREATE,
+        MappingOutcome.CREATED,
+        None,
     )
-    assert result.reason == "Linked to Acmecorp Inc by primary domain acmecorp.com."
-    assert Account.objects.count() == 1
-    # Later conversations of the batch find it without asking the database.
-    assert context.account_by_primary_domain("acmecorp.com") == winner
+    assert result.create == AccountToCreate("Acmecorp", "acmecorp.com", AccountSource.SLACK)
+    assert result.requester_domain == "acmecorp.com"
+    assert result.candidates == []
+    # The context read the domain; nothing was written, locked or created.
+    assert queries.captured_queries
+    assert all(q["sql"].lstrip().upper().startswith("SELECT") for q in queries.captured_queries)
+    assert not any("pg_advisory" in q["sql"] for q in queries.captured_queries)
+    assert not Account.objects.exists()
 
 
 @pytest.mark.django_db
-def test_a_created_account_records_the_source_of_the_conversation() -> None:
-    result = mapping_resolve(
-        MappingRequest(requester_email="jo@acmecorp.com", source=AccountSource.SLACK), on()
-    )
-    assert result.outcome == MappingOutcome.CREATED
-    assert result.account is not None
-    assert result.account.source == AccountSource.SLACK
-    assert result.account.primary_domain == "acmecorp.com"
+def test_a_new_domain_seen_through_a_shared_channel_is_no_decision_to_create(
+    django_assert_num_queries: Any,
+) -> None:
+    channel = make_channel("shared", accounts=[make_account("Acme"), make_account("Globex")])
+    request = MappingRequest(requester_email="jo@initech.example", channel_id=channel.pk)
+    context = on()
+    context.prefetch([request])
+
+    with django_assert_num_queries(0):
+        result = mapping_resolve(request, context)
+
+    assert (result.outcome, result.account, result.create) == (MappingOutcome.CONFLICT, None, None)
 
 
 @pytest.mark.django_db

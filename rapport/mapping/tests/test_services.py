@@ -7,11 +7,13 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from rapport.accounts.models import Account
+from rapport.accounts.models import Account, AccountSource
 from rapport.accounts.tests.factories import make_account
 from rapport.audit.models import AuditEntry
 from rapport.errors import Conflict, InvalidInput, PermissionDenied
-from rapport.inbox.models import Conversation
+from rapport.inbox.ingest import IncomingMessage, message_ingest
+from rapport.inbox.models import Conversation, Source
+from rapport.mapping.engine import MappingContext, MappingRequest, mapping_resolve
 from rapport.mapping.models import MappingDecision, MappingMethod, MappingOutcome
 from rapport.mapping.selectors import (
     mapping_automatic_share,
@@ -23,6 +25,9 @@ from rapport.mapping.selectors import (
 )
 from rapport.mapping.services import (
     mapping_conflict_resolve,
+    mapping_decide,
+    mapping_decision_apply,
+    mapping_decisions_record,
     mapping_override,
     mapping_pattern_apply,
     mapping_settings_update,
@@ -30,6 +35,17 @@ from rapport.mapping.services import (
 from rapport.users.models import User
 
 pytestmark = pytest.mark.django_db
+
+
+def email(sender: str, message_id: str) -> IncomingMessage:
+    return IncomingMessage(
+        source=Source.EMAIL,
+        external_id=message_id,
+        thread_key=message_id,
+        text="Hello",
+        sent_at=timezone.now(),
+        author_email=sender,
+    )
 
 
 def ticket(api: Client, email: str, subject: str = "Help", **fields: Any) -> Conversation:
@@ -44,6 +60,117 @@ def betas(db: None) -> tuple[Account, Account]:
     return (
         make_account("Beta Inc", domain="beta.example", secondary_domains=["shared.example"]),
         make_account("Beta Labs", domain="betalabs.example", secondary_domains=["shared.example"]),
+    )
+
+
+# --- carrying decisions out ----------------------------------------------------------------
+
+
+def test_a_decision_to_create_an_account_creates_it_once_and_records_one_decision(
+    admin_user: User,
+) -> None:
+    mapping_settings_update(actor=admin_user, auto_create_accounts=True)
+    context = MappingContext.load()
+
+    first = message_ingest(email("jo@acmecorp.com", "<1@acmecorp.com>"), context)
+    second = message_ingest(email("al@acmecorp.com", "<2@acmecorp.com>"), context)
+
+    account = Account.objects.get()
+    assert (account.name, account.primary_domain, account.source) == (
+        "Acmecorp",
+        "acmecorp.com",
+        AccountSource.EMAIL,
+    )
+    assert first is not None and second is not None
+    decision = MappingDecision.objects.get(conversation=first)
+    assert (decision.method, decision.outcome, decision.account) == (
+        MappingMethod.AUTO_CREATE,
+        MappingOutcome.CREATED,
+        account,
+    )
+    assert decision.reason == "Created the account Acmecorp for the new domain acmecorp.com."
+    assert decision.candidates == [
+        {"id": account.pk, "name": "Acmecorp", "via": "new domain acmecorp.com"}
+    ]
+    assert decision.requester_domain == "acmecorp.com"
+    # The second conversation of the domain links to the account the first created.
+    later = MappingDecision.objects.get(conversation=second)
+    assert (later.method, later.account) == (MappingMethod.EMAIL_DOMAIN, account)
+    assert MappingDecision.objects.count() == 2
+    first.refresh_from_db()
+    assert (first.account, first.mapping_outcome) == (account, MappingOutcome.CREATED)
+
+
+def test_creating_an_account_that_another_message_just_created_links_to_it(
+    admin_user: User,
+) -> None:
+    mapping_settings_update(actor=admin_user, auto_create_accounts=True)
+    incoming = email("jo@acmecorp.com", "<1@acmecorp.com>")
+    context = MappingContext.load()
+    decided = mapping_resolve(MappingRequest(requester_email=incoming.author_email), context)
+    assert decided.create is not None
+    # The domain was free when this batch looked it up; another batch created it since.
+    winner = make_account("Acmecorp Inc", domain="acmecorp.com")
+
+    conversation = message_ingest(incoming, context)
+
+    assert conversation is not None
+    decision = MappingDecision.objects.get()
+    assert (decision.conversation, decision.method, decision.outcome, decision.account) == (
+        conversation,
+        MappingMethod.EMAIL_DOMAIN,
+        MappingOutcome.LINKED,
+        winner,
+    )
+    assert decision.reason == "Linked to Acmecorp Inc by primary domain acmecorp.com."
+    assert decision.requester_domain == "acmecorp.com"
+    assert Account.objects.get() == winner
+    # Later conversations of the batch find it without asking the database.
+    assert context.account_by_primary_domain("acmecorp.com") == winner
+
+
+def test_a_decision_is_carried_out_only_once() -> None:
+    context = MappingContext(auto_create=True, public_added=[], public_removed=[])
+    decided = mapping_resolve(
+        MappingRequest(requester_email="jo@acmecorp.com", source=AccountSource.SLACK), context
+    )
+    conversation = Conversation(source=Source.SLACK, thread_key="t-1")
+
+    with pytest.raises(ValueError, match="mapping_decision_apply"):
+        mapping_decisions_record([(conversation, decided)])
+    done = mapping_decision_apply(conversation, decided, context)
+    again = mapping_decision_apply(conversation, done, context)
+
+    assert done.create is None and again == done
+    assert Account.objects.get().source == AccountSource.SLACK
+    assert (conversation.account, conversation.mapping_outcome) == (
+        done.account,
+        MappingOutcome.CREATED,
+    )
+    assert not MappingDecision.objects.exists()
+
+
+def test_deciding_a_saved_conversation_again_records_and_stores_the_new_decision(
+    admin_user: User,
+) -> None:
+    incoming = email("jo@initech.example", "<1@initech.example>")
+    conversation = message_ingest(incoming, MappingContext.load())
+    assert conversation is not None and conversation.account is None
+    mapping_settings_update(actor=admin_user, auto_create_accounts=True)
+
+    decision = mapping_decide(
+        conversation,
+        MappingRequest(requester_email=incoming.author_email),
+        MappingContext.load(),
+    )
+
+    initech = Account.objects.get()
+    assert (decision.outcome, decision.account) == (MappingOutcome.CREATED, initech)
+    assert MappingDecision.objects.filter(conversation=conversation).count() == 2
+    conversation.refresh_from_db()
+    assert (conversation.account, conversation.mapping_method) == (
+        initech,
+        MappingMethod.AUTO_CREATE,
     )
 
 
