@@ -141,7 +141,8 @@ def _register_routers() -> None:
     from rapport.accounts.api import fields_router
     from rapport.accounts.api import router as accounts_router
     from rapport.inbox.api import channels_router, conversations_router
-    from rapport.inbox.api import router as inbox_router
+    from rapport.integrations.api.api import router as tickets_router
+    from rapport.integrations.email.api import router as inbound_email_router
     from rapport.mapping.api import router as mapping_router
     from rapport.metrics.api import router as metrics_router
     from rapport.requests.api import router as requests_router
@@ -149,7 +150,8 @@ def _register_routers() -> None:
 
     api.add_router("/accounts", accounts_router)
     api.add_router("/fields", fields_router)
-    api.add_router("", inbox_router)
+    api.add_router("", tickets_router)
+    api.add_router("", inbound_email_router)
     api.add_router("/conversations", conversations_router)
     api.add_router("/channels", channels_router)
     api.add_router("/mapping", mapping_router)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("requests/", include("rapport.requests.urls")),
     path("metrics/", include("rapport.metrics.urls")),
     path("integrations/slack/", include("rapport.integrations.slack.urls")),
+    path("integrations/api/", include("rapport.integrations.api.urls")),
     path("webchat/", include("rapport.integrations.webchat.urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

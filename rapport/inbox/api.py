@@ -1,137 +1,35 @@
-"""The inbox in the JSON API: tickets and raw email in, conversations and Slack channels."""
+"""Conversations and Slack channels in the JSON API, and replies through their channel."""
 
 from typing import Any
 
-from django.db import DatabaseError
 from django.http import HttpRequest
-from ninja import Field, Header, Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from rapport.accounts.models import Account
 from rapport.errors import InvalidInput
 from rapport.inbox import selectors
 from rapport.inbox.filters import ConversationFilterSet
-from rapport.inbox.ingest import inbound_event_process_now
-from rapport.inbox.models import Conversation, InboundEventStatus, Source
 from rapport.inbox.schemas import (
     ChannelAccountsIn,
     ConversationAccountIn,
     ConversationDetailOut,
     ConversationListOut,
     ErrorOut,
-    InboundEmailOut,
+    MessageListOut,
+    ReplyIn,
+    ReplyOut,
     SlackChannelListOut,
     SlackChannelOut,
-    TicketIn,
-    TicketOut,
     channel_out,
     conversation_detail_out,
     conversation_out,
+    message_out,
+    reply_out,
 )
-from rapport.inbox.services import channel_set_accounts, ticket_store
-from rapport.integrations.email.parse import MAX_RAW_BYTES
-from rapport.integrations.email.receive import email_receive_now
-from rapport.mapping.selectors import mapping_latest
+from rapport.inbox.services import channel_set_accounts, conversation_reply
 from rapport.mapping.services import mapping_override
 from rapport.users.models import User
-
-router = Router(tags=["inbound"])
-
-
-def _ticket_answer(conversation: Conversation) -> dict[str, Any]:
-    decision = mapping_latest(conversation)
-    return {
-        "id": conversation.pk,
-        "account_id": conversation.account_id,
-        "mapping": {
-            "method": decision.method if decision else "none",
-            "outcome": decision.outcome if decision else "unmatched",
-            "reason": decision.reason if decision else "",
-        },
-    }
-
-
-@router.post(
-    "/tickets",
-    response={200: TicketOut, 201: TicketOut, 409: ErrorOut, 422: ErrorOut},
-    summary="Create a ticket",
-    description=(
-        "Create a conversation from a customer request and link it to an account. Send an "
-        "`Idempotency-Key` header to make retries safe: a retry answers 200 with the same "
-        "ticket; the same key with a different body answers 409."
-    ),
-)
-def ticket_create(
-    request: HttpRequest,
-    payload: TicketIn,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200),
-) -> Status[dict[str, Any]]:
-    event, created = ticket_store(body=payload.model_dump(), idempotency_key=idempotency_key)
-    inbound_event_process_now(event)
-    conversation = Conversation.objects.filter(
-        source=Source.API, thread_key=event.external_id
-    ).first()
-    if conversation is None:
-        raise InvalidInput(event.error or "The ticket could not be created.")
-    return Status(201 if created else 200, _ticket_answer(conversation))
-
-
-@router.post(
-    "/inbound/email",
-    response={
-        202: InboundEmailOut,
-        400: ErrorOut,
-        413: ErrorOut,
-        415: ErrorOut,
-        503: ErrorOut,
-    },
-    summary="Receive a raw email",
-    description=(
-        "Send one raw RFC 822 message as the body, with `Content-Type: message/rfc822`. "
-        "Answers 202 with the conversation the message joined (`conversation_id` is null "
-        "while it waits for the worker). A redelivery of the same Message-ID changes "
-        "nothing. A message that can never be ingested (no sender address) answers 400 "
-        "with the reason, which is also recorded; one over 25 MB answers 413."
-    ),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"message/rfc822": {"schema": {"type": "string", "format": "binary"}}},
-        }
-    },
-)
-def inbound_email(request: HttpRequest) -> Status[dict[str, Any]]:
-    if (request.content_type or "").lower() != "message/rfc822":
-        return Status(415, {"error": "Send the raw email with Content-Type: message/rfc822."})
-    too_large = {"error": f"The email is larger than {MAX_RAW_BYTES // 2**20} MB."}
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > MAX_RAW_BYTES:
-        return Status(413, too_large)
-    # Read the stream directly: request.body would apply the 5 MB form-upload limit.
-    raw = request.read(MAX_RAW_BYTES + 1)
-    if len(raw) > MAX_RAW_BYTES:
-        return Status(413, too_large)
-    if not raw.strip():
-        return Status(400, {"error": "The request body is empty; send a raw RFC 822 email."})
-    try:
-        receipt = email_receive_now(raw, envelope={"via": "api", "user": request.user.pk})
-    except DatabaseError:
-        return Status(503, {"error": "The database is unavailable; send the email again later."})
-    if receipt.rejected:
-        return Status(400, {"error": receipt.rejected})
-    event = receipt.event
-    return Status(
-        202,
-        {
-            "conversation_id": receipt.conversation_id,
-            "status": event.status,
-            "reason": event.error if event.status == InboundEventStatus.IGNORED else "",
-        },
-    )
-
 
 # --- conversations and Slack channels ------------------------------------------------------
 
@@ -177,6 +75,50 @@ def conversation_list(request: HttpRequest, query: Query[ConversationListQuery])
 )
 def conversation_get(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
     return conversation_detail_out(selectors.conversation_detail(conversation_id))
+
+
+class MessageListQuery(Schema):
+    limit: int = Field(200, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=10_000_000)
+
+
+@conversations_router.get(
+    "/{conversation_id}/messages",
+    response=MessageListOut,
+    summary="List a conversation's messages, with the team replies' delivery status",
+    description=(
+        "Messages oldest first. A team reply carries `status`: `queued` until its channel "
+        "takes it, then `sent`, or `failed` with the reason in `error`."
+    ),
+)
+def conversation_messages(
+    request: HttpRequest, conversation_id: int, query: Query[MessageListQuery]
+) -> dict[str, Any]:
+    page = selectors.conversation_messages_page(
+        conversation_id, limit=query.limit, offset=query.offset
+    )
+    return {"items": [message_out(m) for m in page.items], "count": page.count}
+
+
+@conversations_router.post(
+    "/{conversation_id}/replies",
+    response={201: ReplyOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Reply to a conversation through its channel",
+    description=(
+        "Store the reply and send it through the conversation's channel: an email to the "
+        "customer (threaded), a post in the Slack thread, the web chat widget, or, for API "
+        "conversations, the outbound webhook when one is set. Answers 201 with the reply's "
+        "`status` (`queued` until the channel takes it; web chat replies are `sent` at once)."
+    ),
+)
+def conversation_reply_create(
+    request: HttpRequest, conversation_id: int, payload: ReplyIn
+) -> Status[dict[str, Any]]:
+    conversation = selectors.conversation_get(conversation_id)
+    message = conversation_reply(
+        actor=_actor(request), conversation=conversation, text=payload.text
+    )
+    return Status(201, reply_out(message))
 
 
 @conversations_router.post(

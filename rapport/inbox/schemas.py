@@ -6,34 +6,6 @@ from typing import Any
 from ninja import Field, Schema
 
 
-class TicketIn(Schema):
-    requester_email: str = Field(min_length=3, max_length=254)
-    requester_name: str = Field("", max_length=200)
-    account_id: int | None = Field(None, ge=1, le=2**62)
-    customer_ref: str = Field("", max_length=100)
-    slack_channel: str = Field("", max_length=80, description="A Slack channel id or name.")
-    subject: str = Field("", max_length=500)
-    body: str = Field("", max_length=100_000)
-
-
-class MappingOut(Schema):
-    method: str
-    outcome: str
-    reason: str
-
-
-class TicketOut(Schema):
-    id: int
-    account_id: int | None
-    mapping: MappingOut
-
-
-class InboundEmailOut(Schema):
-    conversation_id: int | None
-    status: str
-    reason: str = ""
-
-
 class ErrorOut(Schema):
     error: str
 
@@ -103,9 +75,31 @@ class MessageOut(Schema):
     author_user_id: int | None
     text: str
     attachments: list[AttachmentOut]
-    sent_at: datetime.datetime
+    sent_at: datetime.datetime = Field(
+        description="When the message was sent; for a reply still queued, when it was written."
+    )
     edited_at: datetime.datetime | None
     deleted_at: datetime.datetime | None
+    status: str | None = Field(
+        description="A team message's delivery: queued, sent or failed; null for a customer's."
+    )
+    error: str = Field(description="Why a reply failed, or why it waits to be tried again.")
+
+
+class MessageListOut(Schema):
+    items: list[MessageOut]
+    count: int
+
+
+class ReplyIn(Schema):
+    text: str = Field(min_length=1, max_length=100_000, description="The reply, as plain text.")
+
+
+class ReplyOut(Schema):
+    id: int
+    conversation_id: int
+    status: str = Field(description="queued until the channel takes it, then sent or failed.")
+    error: str
 
 
 class CandidateOut(Schema):
@@ -227,32 +221,45 @@ def conversation_detail_out(conversation: Any) -> dict[str, Any]:
     first = next((m.text for m in messages), "")
     return conversation_out(conversation) | {
         "first_line": first[:200],
-        "messages": [
-            {
-                "id": m.pk,
-                "direction": m.direction,
-                "author_email": m.author_email,
-                "author_name": m.author_name,
-                "author_user_id": m.author_user_id,
-                "text": m.text,
-                "attachments": [
-                    {
-                        "filename": str(a.get("filename") or a.get("name") or ""),
-                        "content_type": str(a.get("content_type") or a.get("mimetype") or ""),
-                        "size": a.get("size") if isinstance(a.get("size"), int) else None,
-                    }
-                    for a in m.attachments
-                    if isinstance(a, dict)
-                ],
-                "sent_at": m.sent_at,
-                "edited_at": m.edited_at,
-                "deleted_at": m.deleted_at,
-            }
-            for m in messages
-        ],
+        "messages": [message_out(m) for m in messages],
         "mapping_decisions": [
             decision_out(d) for d in getattr(conversation, "decisions_shown", [])
         ],
+    }
+
+
+def message_out(message: Any) -> dict[str, Any]:
+    """Return one message as the API shows it, with its delivery status."""
+    return {
+        "id": message.pk,
+        "direction": message.direction,
+        "author_email": message.author_email,
+        "author_name": message.author_name,
+        "author_user_id": message.author_user_id,
+        "text": message.text,
+        "attachments": [
+            {
+                "filename": str(a.get("filename") or a.get("name") or ""),
+                "content_type": str(a.get("content_type") or a.get("mimetype") or ""),
+                "size": a.get("size") if isinstance(a.get("size"), int) else None,
+            }
+            for a in message.attachments
+            if isinstance(a, dict)
+        ],
+        "sent_at": message.sent_at,
+        "edited_at": message.edited_at,
+        "deleted_at": message.deleted_at,
+        "status": message.delivery_status or None,
+        "error": message.delivery_error,
+    }
+
+
+def reply_out(message: Any) -> dict[str, Any]:
+    return {
+        "id": message.pk,
+        "conversation_id": message.conversation_id,
+        "status": message.delivery_status,
+        "error": message.delivery_error,
     }
 
 

@@ -109,6 +109,16 @@ def conversation_detail(conversation_id: int) -> Conversation:
     return conversation
 
 
+def conversation_messages_page(conversation_id: int, *, limit: int, offset: int) -> Page:
+    """Return a page of a conversation's messages, oldest first, or raise NotFound."""
+    if not Conversation.objects.filter(pk=conversation_id).exists():
+        raise NotFound(f"No conversation with id {conversation_id}.")
+    messages = Message.objects.filter(conversation_id=conversation_id).order_by("sent_at", "id")
+    items = list(messages[offset : offset + limit])
+    count = len(items) + offset if len(items) < limit and (items or not offset) else None
+    return Page(items, count if count is not None else messages.count(), limit, offset)
+
+
 def account_search(q: str, *, limit: int = ACCOUNT_CHOICES) -> list[Account]:
     """Return the first accounts, by name, whose name, domains or contacts match every word."""
     words = " ".join((q or "").split()).lower()[:200].split()

@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:pk>/account/", views.ConversationAccountView.as_view(), name="conversation_account"),
     path("<int:pk>/reply/", views.ConversationReplyView.as_view(), name="conversation_reply"),
     path("messages/<int:pk>/assign/", views.MessageAssignView.as_view(), name="message_assign"),
+    path("messages/<int:pk>/retry/", views.MessageRetryView.as_view(), name="message_retry"),
 ]

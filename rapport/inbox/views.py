@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import push_url
 
 from rapport.accounts.models import Account
@@ -21,8 +22,8 @@ from rapport.accounts.views import HtmxHttpRequest, HtmxLoginRequiredMixin
 from rapport.errors import InvalidInput, NotFound, PermissionDenied, ServiceError
 from rapport.inbox import selectors
 from rapport.inbox.filters import ConversationFilterSet
-from rapport.inbox.models import Channel, Conversation, Message, Source
-from rapport.inbox.services import channel_set_accounts, conversation_reply
+from rapport.inbox.models import Channel, Conversation, DeliveryStatus, Message, Source
+from rapport.inbox.services import channel_set_accounts, conversation_reply, reply_retry
 from rapport.mapping.models import MappingDecision, MappingOutcome
 from rapport.mapping.selectors import conflict_candidates
 from rapport.mapping.services import mapping_override
@@ -225,19 +226,50 @@ class ConversationAccountView(HtmxLoginRequiredMixin):
         return redirect(conversation)
 
 
+def _back(request: HttpRequest, fallback: str) -> HttpResponse:
+    """Redirect to the page the form came from (`next`), when it is one of Rapport's."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(fallback)
+
+
 class ConversationReplyView(HtmxLoginRequiredMixin):
-    """Post the team's reply to a conversation through its channel."""
+    """Send the team's reply to a conversation through its channel."""
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         conversation = _conversation(pk)
         try:
-            conversation_reply(
+            reply = conversation_reply(
                 actor=_actor(request), conversation=conversation, text=request.POST.get("text", "")
             )
         except ServiceError as exc:
             return _conversation_response(request, pk, error=exc)
-        messages.success(request, "Sent the reply.")
-        return redirect(conversation)
+        channel = conversation.get_source_display()
+        if reply.delivery_status == DeliveryStatus.SENT:
+            messages.success(request, f"Sent the reply through {channel}.")
+        else:
+            messages.success(
+                request, f"Queued the reply; it goes out through {channel} in a moment."
+            )
+        return _back(request, conversation.get_absolute_url())
+
+
+class MessageRetryView(HtmxLoginRequiredMixin):
+    """Send again a reply that its channel refused."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        message = Message.objects.select_related("conversation").filter(pk=pk).first()
+        if message is None:
+            raise Http404("No such message.")
+        try:
+            reply_retry(actor=_actor(request), message=message)
+        except ServiceError as exc:
+            return _conversation_response(request, message.conversation_id, error=exc)
+        messages.success(request, "Queued the reply again.")
+        return _back(request, message.conversation.get_absolute_url())
 
 
 class MessageAssignView(HtmxLoginRequiredMixin):

@@ -80,6 +80,14 @@ def _email(*, sender: str, name: str, subject: str, body: str, message_id: str) 
 def fill() -> None:
     """Create a few rows of every kind through the services, as a workspace would."""
     from django.db import transaction
+    from rapport.inbox.channels.email import email_receive
+    from rapport.slack.services import slack_user_store
+    from rapport.webchat.services import (
+        chat_message_receive,
+        chat_site_create,
+        chat_visitor_link_conversation,
+        chat_visitor_start,
+    )
 
     from rapport.accounts.models import AccountStatus, ContactKind
     from rapport.accounts.services import (
@@ -89,7 +97,6 @@ def fill() -> None:
         directory_columns_save,
         field_definition_create,
     )
-    from rapport.inbox.channels.email import email_receive
     from rapport.inbox.ingest import inbound_events_process
     from rapport.inbox.models import Conversation, InboundEvent, InboundEventStatus, Source
     from rapport.inbox.services import (
@@ -117,15 +124,8 @@ def fill() -> None:
         request_settings_update,
     )
     from rapport.requests.triage import triage_pending
-    from rapport.slack.services import slack_user_store
     from rapport.users.models import Role
     from rapport.users.services import api_token_create, api_token_revoke, team_create, user_create
-    from rapport.webchat.services import (
-        chat_message_receive,
-        chat_site_create,
-        chat_visitor_link_conversation,
-        chat_visitor_start,
-    )
 
     password = "snapshot-password-1"  # noqa: S105 (a throwaway database)
     admin = user_create(

@@ -1,0 +1,55 @@
+"""API tickets in the JSON API: `POST /api/v1/tickets` (the channel's verify and store)."""
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Header, Router
+from ninja.responses import Status
+
+from rapport.errors import InvalidInput
+from rapport.inbox.ingest import inbound_event_process_now
+from rapport.inbox.models import Conversation, Source
+from rapport.inbox.schemas import ErrorOut
+from rapport.inbox.services import ticket_store
+from rapport.integrations.api.schemas import TicketIn, TicketOut
+from rapport.mapping.selectors import mapping_latest
+
+router = Router(tags=["inbound"])
+
+
+def _ticket_answer(conversation: Conversation) -> dict[str, Any]:
+    decision = mapping_latest(conversation)
+    return {
+        "id": conversation.pk,
+        "account_id": conversation.account_id,
+        "mapping": {
+            "method": decision.method if decision else "none",
+            "outcome": decision.outcome if decision else "unmatched",
+            "reason": decision.reason if decision else "",
+        },
+    }
+
+
+@router.post(
+    "/tickets",
+    response={200: TicketOut, 201: TicketOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Create a ticket",
+    description=(
+        "Create a conversation from a customer request and link it to an account. Send an "
+        "`Idempotency-Key` header to make retries safe: a retry answers 200 with the same "
+        "ticket; the same key with a different body answers 409."
+    ),
+)
+def ticket_create(
+    request: HttpRequest,
+    payload: TicketIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200),
+) -> Status[dict[str, Any]]:
+    event, created = ticket_store(body=payload.model_dump(), idempotency_key=idempotency_key)
+    inbound_event_process_now(event)
+    conversation = Conversation.objects.filter(
+        source=Source.API, thread_key=event.external_id
+    ).first()
+    if conversation is None:
+        raise InvalidInput(event.error or "The ticket could not be created.")
+    return Status(201 if created else 200, _ticket_answer(conversation))
