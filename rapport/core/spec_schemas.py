@@ -33,7 +33,8 @@ PYTHON_TYPES: dict[Kind, type] = {
     Kind.INT: int,
     Kind.DECIMAL: Decimal,
     Kind.DATE: datetime.date,
-    Kind.TIME: datetime.time,
+    # JSON has no time of day without an offset: the API takes and gives "HH:MM".
+    Kind.TIME: str,
 }
 
 
@@ -76,9 +77,11 @@ def _checker(spec: FieldSpec, *, passes_none: bool) -> WrapValidator:
                 raise _spec_error(exc) from None
             raise
         try:
-            return spec.validate(typed)
+            cleaned = spec.validate(typed)
         except InvalidInput as exc:
             raise _spec_error(exc) from None
+        # A time stays "HH:MM" in the schema; the service cleans it again.
+        return cleaned if isinstance(cleaned, _python_type(spec)) else typed
 
     return WrapValidator(check)
 
@@ -89,13 +92,15 @@ def schema_field(spec: FieldSpec, *, patch: bool = False) -> Derived:
     A *patch* field may be left out or null; the service decides what null means.
     """
     python_type = _python_type(spec)
-    optional = patch or not spec.required
-    annotation: Any = python_type | None if optional else python_type
-    default: Any = None if patch else (spec.default if optional else ...)
-    if default is None and not patch and spec.kind in (Kind.TEXT, Kind.WORD, Kind.EMAIL):
-        default = ""
+    default: Any = ...
+    if patch:
+        default = None
+    elif not spec.required:
+        default = spec.empty() if spec.default is None else spec.default
+    nullable = patch or (default is None and not spec.required)
+    annotation: Any = python_type | None if nullable else python_type
     info = Field(default, description=spec.help or None, **_constraints(spec))
-    return Annotated[annotation, _checker(spec, passes_none=optional)], info
+    return Annotated[annotation, _checker(spec, passes_none=nullable)], info
 
 
 def loose_schema_field(spec: FieldSpec, *, nullable: bool = False) -> Derived:

@@ -78,7 +78,7 @@ def test_an_override_offers_to_inherit_in_the_form_and_the_modal() -> None:
     switch = FieldSpec("alerts", "Alerts", Kind.BOOL, required=True)
     field = form_field(switch, inherited=True, override=True)
     assert isinstance(field, forms.ChoiceField)
-    assert ("", "Inherit (on)") == field.widget.choices[0]
+    assert field.widget.choices[0] == ("", "Inherit (on)")
     block = input_block(switch, None, inherited=False, override=True)
     assert block["element"]["initial_option"]["text"]["text"] == "Workspace default (Off)"
     answer = {"alerts": {"alerts": {"selected_option": {"value": "inherit"}}}}
