@@ -1,11 +1,12 @@
 """Forms of the SLA settings page: they turn posted text into values for the services."""
 
-import datetime
 from typing import Any
 
 from django import forms
 
+from rapport.core.spec_forms import form_field
 from rapport.metrics.models import SlaPolicy
+from rapport.metrics.specs import POLICY_SPECS
 
 WEEKDAYS = [
     (0, "Mon"),
@@ -19,20 +20,8 @@ WEEKDAYS = [
 
 
 class SlaPolicyForm(forms.Form):
-    name = forms.CharField(max_length=100)
-    tier = forms.CharField(
-        max_length=50,
-        required=False,
-        help_text="The account tier it applies to; leave empty for the default policy.",
-    )
-    first_response_minutes = forms.IntegerField(
-        label="First response (business minutes)", required=False, min_value=1
-    )
-    resolution_minutes = forms.IntegerField(
-        label="Resolution (business minutes)", required=False, min_value=1
-    )
-    always_on = forms.BooleanField(label="24/7 (every minute counts)", required=False)
-    timezone = forms.CharField(max_length=64, initial="UTC", help_text="Such as Europe/Paris.")
+    """One SLA policy: its fields derive from `rapport.metrics.specs`."""
+
     weekdays = forms.TypedMultipleChoiceField(
         choices=WEEKDAYS,
         coerce=int,
@@ -41,8 +30,11 @@ class SlaPolicyForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         label="Working days",
     )
-    day_start = forms.TimeField(initial=datetime.time(9, 0), label="Day starts")
-    day_end = forms.TimeField(initial=datetime.time(18, 0), label="Day ends")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for spec in POLICY_SPECS:
+            self.fields[spec.name] = form_field(spec)
 
     @classmethod
     def for_policy(cls, policy: SlaPolicy) -> "SlaPolicyForm":

@@ -5,7 +5,9 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from rapport.core.spec_schemas import schema_field, schema_model, specs_fields
 from rapport.metrics.models import AccountRequestMetrics, SlaPolicy
+from rapport.metrics.specs import POLICY_SPECS
 
 
 class TopRequesterOut(Schema):
@@ -54,28 +56,28 @@ class SlaPolicyListOut(Schema):
     count: int
 
 
-class SlaPolicyIn(Schema):
-    name: str = Field(min_length=1, max_length=100)
-    tier: str = Field("", max_length=50)
-    first_response_minutes: int | None = Field(None, ge=1)
-    resolution_minutes: int | None = Field(None, ge=1)
-    always_on: bool = False
-    timezone: str = Field("UTC", max_length=64)
+_WEEKDAYS_DESCRIPTION = "0 = Monday ... 6 = Sunday."
+_SlaPolicyInFields: Any = schema_model(
+    "SlaPolicyInFields", __name__, specs_fields(POLICY_SPECS, schema_field), base=Schema
+)
+_SlaPolicyPatchFields: Any = schema_model(
+    "SlaPolicyPatchFields",
+    __name__,
+    specs_fields(POLICY_SPECS, schema_field, patch=True),
+    base=Schema,
+)
+
+
+class SlaPolicyIn(_SlaPolicyInFields):
+    """A new policy, its fields as declared in `rapport.metrics.specs`."""
+
     weekdays: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4], max_length=7)
-    day_start: str = Field("09:00", max_length=16, description="HH:MM, local time.")
-    day_end: str = Field("18:00", max_length=16, description="HH:MM, local time.")
 
 
-class SlaPolicyPatchIn(Schema):
-    name: str | None = Field(None, min_length=1, max_length=100)
-    tier: str | None = Field(None, max_length=50)
-    first_response_minutes: int | None = Field(None, ge=1)
-    resolution_minutes: int | None = Field(None, ge=1)
-    always_on: bool | None = None
-    timezone: str | None = Field(None, max_length=64)
+class SlaPolicyPatchIn(_SlaPolicyPatchFields):
+    """Any subset of a policy's fields."""
+
     weekdays: list[int] | None = Field(None, max_length=7)
-    day_start: str | None = Field(None, max_length=16)
-    day_end: str | None = Field(None, max_length=16)
 
 
 def request_metrics_out(metrics: AccountRequestMetrics) -> dict[str, Any]:

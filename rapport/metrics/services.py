@@ -13,7 +13,7 @@ from rapport.audit.services import audit_changes, audit_record
 from rapport.errors import Conflict, InvalidInput
 from rapport.metrics.models import AccountRequestMetrics, MetricsRefreshState, SlaPolicy
 from rapport.metrics.queries import figures_upsert, targets_all, targets_changed, targets_ids
-from rapport.metrics.sla import MAX_TARGET_MINUTES
+from rapport.metrics.specs import POLICY_SPECS
 from rapport.users.models import User
 from rapport.users.services import user_require_admin
 
@@ -40,53 +40,25 @@ POLICY_FIELDS = (
 # --- SLA policies -----------------------------------------------------------------------------
 
 
-def _minutes(value: Any, name: str) -> int | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"{name} is a whole number of minutes.", field=name)
-    if not 1 <= value <= MAX_TARGET_MINUTES:
-        raise InvalidInput(
-            f"{name} must be from 1 to {MAX_TARGET_MINUTES:,} minutes (a year).", field=name
-        )
-    return value
-
-
-def _time(value: Any, name: str) -> datetime.time:
-    if isinstance(value, datetime.time):
-        return value.replace(tzinfo=None)
-    try:
-        return datetime.time.fromisoformat(str(value).strip())
-    except ValueError:
-        raise InvalidInput(f"{name} must be a time such as 09:00.", field=name) from None
-
-
 def _policy_clean(values: dict[str, Any]) -> dict[str, Any]:
-    """Validate policy fields (all of them, as the policy will be); raise InvalidInput."""
+    """Validate policy fields (all of them, as the policy will be); raise InvalidInput.
+
+    Each field is checked against its declaration in `rapport.metrics.specs`; the
+    working days and the checks across fields are the policy's own.
+    """
     cleaned = dict(values)
-    name = str(cleaned.get("name") or "").strip()
-    if not name:
-        raise InvalidInput("A policy needs a name.", field="name")
-    if len(name) > 100:
-        raise InvalidInput("Keep the name under 100 characters.", field="name")
-    cleaned["name"] = name
-    tier = str(cleaned.get("tier") or "").strip()
-    if len(tier) > 50:
-        raise InvalidInput("A tier is at most 50 characters.", field="tier")
-    cleaned["tier"] = tier
-    cleaned["first_response_minutes"] = _minutes(
-        cleaned.get("first_response_minutes"), "first_response_minutes"
-    )
-    cleaned["resolution_minutes"] = _minutes(
-        cleaned.get("resolution_minutes"), "resolution_minutes"
-    )
-    cleaned["always_on"] = bool(cleaned.get("always_on"))
-    zone = str(cleaned.get("timezone") or "UTC").strip()
+    if cleaned.get("always_on") is None:
+        cleaned["always_on"] = False
+    for spec in POLICY_SPECS:
+        value = cleaned.get(spec.name)
+        if value is None and spec.default is not None:
+            value = spec.default
+        cleaned[spec.name] = spec.validate(value)
+    zone = cleaned["timezone"]
     try:
         zoneinfo.ZoneInfo(zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(f"{zone!r} is not a known time zone.", field="timezone") from None
-    cleaned["timezone"] = zone
     weekdays = cleaned.get("weekdays")
     if weekdays is None:
         weekdays = [0, 1, 2, 3, 4]
@@ -95,8 +67,6 @@ def _policy_clean(values: dict[str, Any]) -> dict[str, Any]:
     ):
         raise InvalidInput("Weekdays are numbers from 0 (Monday) to 6 (Sunday).", field="weekdays")
     cleaned["weekdays"] = sorted(set(weekdays))
-    cleaned["day_start"] = _time(cleaned.get("day_start") or "09:00", "day_start")
-    cleaned["day_end"] = _time(cleaned.get("day_end") or "18:00", "day_end")
     if not cleaned["always_on"]:
         if not cleaned["weekdays"]:
             raise InvalidInput("Pick at least one working day, or make it 24/7.", field="weekdays")

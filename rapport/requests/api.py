@@ -15,7 +15,7 @@ from pydantic import Field
 
 from rapport.errors import InvalidInput
 from rapport.requests import selectors
-from rapport.requests.config import CHANNEL_FIELDS, request_config_resolve, request_settings_get
+from rapport.requests.config import request_config_resolve, request_settings_get
 from rapport.requests.filters import RequestFilterSet
 from rapport.requests.forms import request_action_apply
 from rapport.requests.models import RequestStatus
@@ -37,6 +37,7 @@ from rapport.requests.services import (
     request_settings_update,
     request_status_set,
 )
+from rapport.requests.specs import CHANNEL_FIELDS
 from rapport.users.models import User
 
 router = Router(tags=["requests"])

@@ -5,22 +5,7 @@ from typing import Any
 
 from rapport.inbox.models import Channel
 from rapport.requests.models import ChannelRequestSettings, RequestSettings
-
-# The settings a channel may override; the ticketing address is workspace-wide.
-CHANNEL_FIELDS = (
-    "detection_enabled",
-    "detection_mode",
-    "grouping_window_seconds",
-    "assign_first_responder",
-    "assign_csm",
-    "dm_assignee",
-    "emoji_enabled",
-    "status_updates",
-    "auto_close_days",
-    "nudge_after_hours",
-    "csat_enabled",
-    "triage_channel_id",
-)
+from rapport.requests.specs import CHANNEL_FIELDS
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ from typing import Any
 
 from django import forms
 
-from rapport.detection.modes import DetectionMode
+from rapport.core.spec_forms import form_field, form_initial
 from rapport.errors import InvalidInput
 from rapport.requests import selectors, services
-from rapport.requests.config import CHANNEL_FIELDS
 from rapport.requests.models import ChannelRequestSettings, Request, RequestSettings
+from rapport.requests.specs import CHANNEL_SPECS, WORKSPACE_SPECS
 from rapport.users.models import User
 
 # --- actions -----------------------------------------------------------------------------
@@ -59,74 +59,20 @@ def assignee_id_parse(raw: str | None) -> int | None:
 
 # --- settings ----------------------------------------------------------------------------
 
-WORKSPACE_FIELDS = (
-    "detection_enabled",
-    "detection_mode",
-    "grouping_window_seconds",
-    "assign_first_responder",
-    "assign_csm",
-    "dm_assignee",
-    "emoji_enabled",
-    "emoji_assigned",
-    "emoji_closed",
-    "status_updates",
-    "auto_close_days",
-    "nudge_after_hours",
-    "csat_enabled",
-    "triage_channel_id",
-    "ticket_address",
-)
-LABELS = {
-    "detection_enabled": "Detect requests",
-    "detection_mode": "Detection mode",
-    "grouping_window_seconds": "Grouping window (seconds)",
-    "assign_first_responder": "Assign to the first responder",
-    "assign_csm": "Assign to the channel's CSM",
-    "dm_assignee": "Send the assignee a DM",
-    "emoji_enabled": "Mark request messages with emoji",
-    "emoji_assigned": "Emoji when assigned",
-    "emoji_closed": "Emoji when closed",
-    "status_updates": "Post status updates in the thread",
-    "auto_close_days": "Auto-close after (days)",
-    "nudge_after_hours": "Nudge the assignee after (hours)",
-    "csat_enabled": "Ask for a satisfaction rating on close",
-    "triage_channel_id": "Notification channel (Slack id)",
-    "ticket_address": "Ticketing tool address",
-}
-BOOLEAN_FIELDS = {
-    "detection_enabled",
-    "assign_first_responder",
-    "assign_csm",
-    "dm_assignee",
-    "emoji_enabled",
-    "status_updates",
-    "csat_enabled",
-}
-NUMBER_FIELDS = {"grouping_window_seconds", "auto_close_days", "nudge_after_hours"}
 
+class RequestSettingsForm(forms.Form):
+    """The workspace's request settings, derived from their declarations (admins save)."""
 
-class RequestSettingsForm(forms.ModelForm[RequestSettings]):
-    """The workspace's request settings; the service saves them (admins only)."""
-
-    class Meta:
-        model = RequestSettings
-        fields = WORKSPACE_FIELDS
-        labels = LABELS
-
-    def __init__(self, *args: Any, read_only: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, settings: RequestSettings, read_only: bool = False, **kwargs: Any
+    ) -> None:
+        kwargs["initial"] = {spec.name: getattr(settings, spec.name) for spec in WORKSPACE_SPECS}
         super().__init__(*args, **kwargs)
-        for name, form_field in self.fields.items():
-            if name in NUMBER_FIELDS:
-                form_field.widget.attrs.update(min=0)
-            if read_only:
-                form_field.disabled = True
+        for spec in WORKSPACE_SPECS:
+            self.fields[spec.name] = form_field(spec, disabled=read_only)
 
     def values(self) -> dict[str, Any]:
-        return {name: self.cleaned_data[name] for name in WORKSPACE_FIELDS}
-
-
-INHERIT = ""
-ON, OFF = "on", "off"
+        return {spec.name: self.cleaned_data[spec.name] for spec in WORKSPACE_SPECS}
 
 
 class ChannelOverridesForm(forms.Form):
@@ -140,60 +86,21 @@ class ChannelOverridesForm(forms.Form):
         overrides: ChannelRequestSettings | None = None,
         **kwargs: Any,
     ) -> None:
-        initial: dict[str, Any] = {}
-        for name in CHANNEL_FIELDS:
-            value = getattr(overrides, name) if overrides is not None else None
-            if name in BOOLEAN_FIELDS and value is not None:
-                value = ON if value else OFF
-            initial[name] = "" if value is None else value
-        kwargs["initial"] = initial
+        kwargs["initial"] = {
+            spec.name: form_initial(
+                spec, getattr(overrides, spec.name) if overrides else None, override=True
+            )
+            for spec in CHANNEL_SPECS
+        }
         super().__init__(*args, **kwargs)
-        for name in CHANNEL_FIELDS:
-            inherited = getattr(workspace, name)
-            label = LABELS[name]
-            form_field: forms.Field
-            if name in BOOLEAN_FIELDS:
-                shown = "on" if inherited else "off"
-                form_field = forms.ChoiceField(
-                    label=label,
-                    required=False,
-                    choices=[(INHERIT, f"Inherit ({shown})"), (ON, "On"), (OFF, "Off")],
-                )
-            elif name in NUMBER_FIELDS:
-                form_field = forms.IntegerField(
-                    label=label,
-                    required=False,
-                    min_value=0,
-                    help_text=f"Blank inherits the workspace's {inherited}.",
-                )
-            elif name == "detection_mode":
-                form_field = forms.ChoiceField(
-                    label=label,
-                    required=False,
-                    choices=[(INHERIT, f"Inherit ({inherited})"), *DetectionMode.choices],
-                )
-            else:
-                form_field = forms.CharField(
-                    label=label,
-                    required=False,
-                    max_length=32,
-                    help_text=f"Blank inherits the workspace's {inherited or '(none)'}.",
-                )
-            form_field.disabled = read_only
-            self.fields[name] = form_field
+        for spec in CHANNEL_SPECS:
+            self.fields[spec.name] = form_field(
+                spec, inherited=getattr(workspace, spec.name), override=True, disabled=read_only
+            )
 
     def values(self) -> dict[str, Any]:
         """Return the overrides for the service: None inherits."""
-        values: dict[str, Any] = {}
-        for name in CHANNEL_FIELDS:
-            value = self.cleaned_data.get(name)
-            if value in (None, INHERIT):
-                values[name] = None
-            elif name in BOOLEAN_FIELDS:
-                values[name] = value == ON
-            else:
-                values[name] = value
-        return values
+        return {spec.name: self.cleaned_data.get(spec.name) for spec in CHANNEL_SPECS}
 
 
 class CsatForm(forms.Form):

@@ -6,7 +6,9 @@ from typing import Any
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
+from rapport.core.spec_schemas import loose_schema_field, output_field, schema_model, specs_fields
 from rapport.requests.models import Request, RequestSettings
+from rapport.requests.specs import CHANNEL_SPECS, WORKSPACE_SPECS
 
 
 class NamedRef(Schema):
@@ -77,45 +79,37 @@ class RequestPatchIn(Schema):
     assignee_id: int | None = Field(None, description="A member's id; null unassigns.")
 
 
-class RequestSettingsOut(Schema):
-    detection_enabled: bool
-    detection_mode: str
-    grouping_window_seconds: int
-    assign_first_responder: bool
-    assign_csm: bool
-    dm_assignee: bool
-    emoji_enabled: bool
-    emoji_assigned: str
-    emoji_closed: str
-    status_updates: bool
-    auto_close_days: int
-    nudge_after_hours: int
-    csat_enabled: bool
-    triage_channel_id: str
-    ticket_address: str
-    updated_at: datetime.datetime
+_RequestSettingsFields: Any = schema_model(
+    "RequestSettingsFields",
+    __name__,
+    {
+        **specs_fields(WORKSPACE_SPECS, output_field),
+        "updated_at": (datetime.datetime, Field(...)),
+    },
+    base=Schema,
+)
+_RequestSettingsPatchFields: Any = schema_model(
+    "RequestSettingsPatchFields",
+    __name__,
+    specs_fields(WORKSPACE_SPECS, loose_schema_field),
+    base=Schema,
+)
+_ChannelOverridesPatchFields: Any = schema_model(
+    "ChannelOverridesPatchFields",
+    __name__,
+    specs_fields(CHANNEL_SPECS, loose_schema_field, nullable=True),
+    base=Schema,
+)
 
 
-class RequestSettingsPatchIn(Schema):
+class RequestSettingsOut(_RequestSettingsFields):
+    """The workspace's request settings, as declared in `rapport.requests.specs`."""
+
+
+class RequestSettingsPatchIn(_RequestSettingsPatchFields):
     """Any subset of the settings; the service checks each value."""
 
     model_config = ConfigDict(extra="forbid")
-
-    detection_enabled: Any = None
-    detection_mode: Any = None
-    grouping_window_seconds: Any = None
-    assign_first_responder: Any = None
-    assign_csm: Any = None
-    dm_assignee: Any = None
-    emoji_enabled: Any = None
-    emoji_assigned: Any = None
-    emoji_closed: Any = None
-    status_updates: Any = None
-    auto_close_days: Any = None
-    nudge_after_hours: Any = None
-    csat_enabled: Any = None
-    triage_channel_id: Any = None
-    ticket_address: Any = None
 
 
 def request_out(request: Request) -> dict[str, Any]:
@@ -176,20 +170,7 @@ class ChannelOverridesOut(Schema):
     effective: dict[str, Any] = Field(description="The settings in effect for the channel.")
 
 
-class ChannelOverridesPatchIn(Schema):
+class ChannelOverridesPatchIn(_ChannelOverridesPatchFields):
     """Any subset of the channel's overrides; null inherits the workspace's value."""
 
     model_config = ConfigDict(extra="forbid")
-
-    detection_enabled: Any = None
-    detection_mode: Any = None
-    grouping_window_seconds: Any = None
-    assign_first_responder: Any = None
-    assign_csm: Any = None
-    dm_assignee: Any = None
-    emoji_enabled: Any = None
-    status_updates: Any = None
-    auto_close_days: Any = None
-    nudge_after_hours: Any = None
-    csat_enabled: Any = None
-    triage_channel_id: Any = None

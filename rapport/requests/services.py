@@ -16,15 +16,11 @@ from django.utils import timezone
 
 from rapport.accounts.models import Contact
 from rapport.audit.services import audit_changes, audit_record
+from rapport.core.specs import specs_validate
 from rapport.errors import InvalidInput, PermissionDenied
 from rapport.inbox.models import Channel, Message, MessageDirection
 from rapport.requests import notices
-from rapport.requests.config import (
-    CHANNEL_FIELDS,
-    RequestConfig,
-    request_config_for,
-    request_settings_get,
-)
+from rapport.requests.config import RequestConfig, request_config_for, request_settings_get
 from rapport.requests.models import (
     ActivityKind,
     ChannelRequestSettings,
@@ -35,6 +31,7 @@ from rapport.requests.models import (
     RequestSettings,
     RequestStatus,
 )
+from rapport.requests.specs import CHANNEL, WORKSPACE
 from rapport.users.models import User
 from rapport.users.services import user_require_admin
 
@@ -395,70 +392,18 @@ def request_csat_record(*, request: Request, score: int, comment: str = "", via:
 
 # --- settings --------------------------------------------------------------------------------
 
-_WORKSPACE_FIELDS = (*CHANNEL_FIELDS, "emoji_assigned", "emoji_closed", "ticket_address")
 
-
-def _settings_clean(
-    values: dict[str, Any], *, allowed: tuple[str, ...], nullable: bool
-) -> dict[str, Any]:
-    from rapport.detection.modes import DetectionMode
-
-    unknown = sorted(set(values) - set(allowed))
-    if unknown:
-        raise InvalidInput(f"Unknown settings: {', '.join(unknown)}.")
-    cleaned: dict[str, Any] = {}
-    for name, value in values.items():
-        if value is None:
-            if not nullable:
-                raise InvalidInput(f"{name} needs a value.", field=name)
-            cleaned[name] = None
-            continue
-        if name in (
-            "detection_enabled",
-            "assign_first_responder",
-            "assign_csm",
-            "dm_assignee",
-            "emoji_enabled",
-            "status_updates",
-            "csat_enabled",
-        ):
-            if not isinstance(value, bool):
-                raise InvalidInput(f"{name} is on or off.", field=name)
-        elif name in ("grouping_window_seconds", "auto_close_days", "nudge_after_hours"):
-            if (
-                not isinstance(value, int)
-                or isinstance(value, bool)
-                or not 0 <= value <= 10_000_000
-            ):
-                raise InvalidInput(f"{name} is a whole number, 0 or more.", field=name)
-        elif name == "detection_mode":
-            if value not in DetectionMode.values:
-                raise InvalidInput("The detection mode is aggressive or conservative.", field=name)
-        elif name == "ticket_address":
-            from django.core.exceptions import ValidationError
-            from django.core.validators import validate_email
-
-            value = str(value).strip()
-            if value:
-                try:
-                    validate_email(value)
-                except ValidationError as exc:
-                    raise InvalidInput(
-                        "The ticketing address is not an email address.", field=name
-                    ) from exc
-        else:  # channel ids and emoji names
-            value = str(value).strip().strip(":")
-            if len(value) > 64 or any(c.isspace() for c in value):
-                raise InvalidInput(f"{name} is not valid.", field=name)
-        cleaned[name] = value
-    return cleaned
+def _settings_clean(values: dict[str, Any], *, channel: bool) -> dict[str, Any]:
+    """Check each setting against its declaration; on a channel, None inherits."""
+    specs = CHANNEL if channel else WORKSPACE
+    return specs_validate(specs, values, nullable=channel, noun="settings")
 
 
 @transaction.atomic
 def request_settings_update(*, actor: User, values: dict[str, Any]) -> RequestSettings:
     """Change the workspace's request settings (admins only), with an audit entry."""
     user_require_admin(actor, "change the request settings")
-    cleaned = _settings_clean(values, allowed=_WORKSPACE_FIELDS, nullable=False)
+    cleaned = _settings_clean(values, channel=False)
     settings = request_settings_get()
     before = {name: getattr(settings, name) for name in cleaned}
     for name, value in cleaned.items():
@@ -479,7 +424,7 @@ def channel_request_settings_update(
 ) -> ChannelRequestSettings:
     """Change one channel's overrides (admins only); a None value inherits again."""
     user_require_admin(actor, "change the request settings")
-    cleaned = _settings_clean(values, allowed=CHANNEL_FIELDS, nullable=True)
+    cleaned = _settings_clean(values, channel=True)
     overrides, _ = ChannelRequestSettings.objects.get_or_create(channel=channel)
     before = {name: getattr(overrides, name) for name in cleaned}
     for name, value in cleaned.items():

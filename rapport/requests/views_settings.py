@@ -7,32 +7,26 @@ from django.shortcuts import redirect, render
 
 from rapport.accounts.forms import form_add_service_error
 from rapport.accounts.views import HtmxLoginRequiredMixin
+from rapport.core.specs import FieldSpec, Kind
 from rapport.errors import NotFound, PermissionDenied, ServiceError
 from rapport.inbox.models import Channel
 from rapport.requests import selectors
-from rapport.requests.config import CHANNEL_FIELDS, request_settings_get
-from rapport.requests.forms import (
-    BOOLEAN_FIELDS,
-    LABELS,
-    ChannelOverridesForm,
-    RequestSettingsForm,
-)
+from rapport.requests.config import request_settings_get
+from rapport.requests.forms import ChannelOverridesForm, RequestSettingsForm
 from rapport.requests.models import ChannelRequestSettings
 from rapport.requests.services import channel_request_settings_update, request_settings_update
+from rapport.requests.specs import CHANNEL_SPECS
 from rapport.requests.views import actor_get, url_with_query
 
 CHANNELS_PAGE_SIZE = 50
-# The overrides the channel table shows, by column.
-TABLE_FIELDS = CHANNEL_FIELDS
 
 
-def _override_text(overrides: ChannelRequestSettings | None, name: str) -> str:
-    value = getattr(overrides, name) if overrides is not None else None
+def _override_text(overrides: ChannelRequestSettings | None, spec: FieldSpec) -> str:
+    value = getattr(overrides, spec.name) if overrides is not None else None
     if value is None:
         return ""
-    if name in BOOLEAN_FIELDS:
-        return "On" if value else "Off"
-    return str(value)
+    # A mode shows as its short value: the table has a narrow column per setting.
+    return spec.show(value) if spec.kind == Kind.BOOL else str(value)
 
 
 def _page_number(raw: str) -> int:
@@ -53,7 +47,7 @@ class RequestSettingsView(HtmxLoginRequiredMixin):
         rows = []
         for channel in page.items:
             overrides = getattr(channel, "request_settings", None)
-            cells = [_override_text(overrides, name) for name in TABLE_FIELDS]
+            cells = [_override_text(overrides, spec) for spec in CHANNEL_SPECS]
             rows.append((channel, cells, any(cells)))
         context = {
             "form": form,
@@ -61,7 +55,7 @@ class RequestSettingsView(HtmxLoginRequiredMixin):
             "rows": rows,
             "page": page,
             "q": q,
-            "headers": [LABELS[name] for name in TABLE_FIELDS],
+            "headers": [spec.label for spec in CHANNEL_SPECS],
             "previous_url": url_with_query("requests:settings", {"q": q, "page": number - 1})
             if number > 1
             else "",
@@ -73,14 +67,14 @@ class RequestSettingsView(HtmxLoginRequiredMixin):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         is_admin = actor_get(request).is_admin
-        form = RequestSettingsForm(instance=request_settings_get(), read_only=not is_admin)
+        form = RequestSettingsForm(settings=request_settings_get(), read_only=not is_admin)
         return self._render(request, form)
 
     def post(self, request: HttpRequest) -> HttpResponse:
         actor = actor_get(request)
         if not actor.is_admin:
             raise DjangoPermissionDenied("Only an admin can change the request settings.")
-        form = RequestSettingsForm(request.POST, instance=request_settings_get())
+        form = RequestSettingsForm(request.POST, settings=request_settings_get())
         status = 400
         if form.is_valid():
             try:

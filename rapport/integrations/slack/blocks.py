@@ -11,10 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rapport.detection.modes import DetectionMode
+from rapport.core.spec_blocks import input_block, values_from_state
+from rapport.core.specs import Kind
 from rapport.requests.config import RequestConfig
 from rapport.requests.models import ChannelRequestSettings, Request, RequestSettings, RequestStatus
 from rapport.requests.notices import request_url
+from rapport.requests.specs import CHANNEL_SPECS, WORKSPACE_SPECS
 
 Block = dict[str, Any]
 
@@ -49,8 +51,6 @@ SHORTCUT_ASSIGN_TO = "assign_to"
 BLOCK_ASSIGNEE = "assignee"
 ACTION_ASSIGNEE = "assignee"
 
-INHERIT = "inherit"
-ON, OFF = "on", "off"
 # Slack refuses a view of more than 100 blocks.
 MAX_VIEW_BLOCKS = 100
 
@@ -410,125 +410,13 @@ def app_home_stranger_view() -> Block:
 
 # --- Request settings modals -----------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class SettingField:
-    name: str
-    label: str
-    kind: str  # "bool", "mode", "number", "channel" or "email"
-    hint: str = ""
-
-
-SETTING_FIELDS = (
-    SettingField("detection_enabled", "Request detection", "bool"),
-    SettingField("detection_mode", "Detection mode", "mode"),
-    SettingField(
-        "grouping_window_seconds",
-        "Grouping window (seconds)",
-        "number",
-        "Follow-up messages within this window join the request; 0 turns grouping off.",
-    ),
-    SettingField("assign_first_responder", "Auto-assign to the first responder", "bool"),
-    SettingField("assign_csm", "Auto-assign to the channel's CSM", "bool"),
-    SettingField("dm_assignee", "DM the assignee", "bool"),
-    SettingField("emoji_enabled", "👀 and ✅ on request messages", "bool"),
-    SettingField("status_updates", "Status updates in the request thread", "bool"),
-    SettingField(
-        "auto_close_days",
-        "Auto-close after (days)",
-        "number",
-        "Close requests with no activity for this many days; 0 turns it off.",
-    ),
-    SettingField(
-        "nudge_after_hours",
-        "Nudge the assignee after (hours)",
-        "number",
-        "DM the assignee of a request open this long; 0 turns it off.",
-    ),
-    SettingField("csat_enabled", "Satisfaction survey on close", "bool"),
-    SettingField(
-        "triage_channel_id", "Triage channel", "channel", "Where new requests are posted."
-    ),
-)
-TICKET_FIELD = SettingField(
-    "ticket_address",
-    "Ticketing tool address",
-    "email",
-    "The email address of the ticketing tool; empty hides “Create ticket”.",
-)
-
-
-def _option(value: str, text: str) -> Block:
-    return {"text": _plain(text), "value": value}
-
-
-def _choices(field: SettingField) -> list[Block]:
-    if field.kind == "mode":
-        return [_option(value, str(label)) for value, label in DetectionMode.choices]
-    return [_option(ON, "On"), _option(OFF, "Off")]
-
-
-def _shown(field: SettingField, value: Any) -> str:
-    """A setting's value as a modal shows it."""
-    if field.kind == "bool":
-        return ON if value else OFF
-    return "" if value is None else str(value)
-
-
-def _setting_block(field: SettingField, value: Any, inherited: Any, *, channel: bool) -> Block:
-    """One input of a settings modal; on a channel's, an empty value inherits *inherited*."""
-    element: Block
-    if field.kind in ("bool", "mode"):
-        options = _choices(field)
-        if channel:
-            label = next(
-                (o["text"]["text"] for o in options if o["value"] == _shown(field, inherited)), ""
-            )
-            options = [_option(INHERIT, f"Workspace default ({label})"), *options]
-        element = {"type": "static_select", "action_id": field.name, "options": options}
-        current = INHERIT if channel and value is None else _shown(field, value)
-        element["initial_option"] = next(o for o in options if o["value"] == current)
-    elif field.kind == "channel":
-        element = {
-            "type": "conversations_select",
-            "action_id": field.name,
-            # A triage channel is the team's own: shared channels are for customers.
-            "filter": {
-                "include": ["public", "private"],
-                "exclude_external_shared_channels": True,
-                "exclude_bot_users": True,
-            },
-            "placeholder": _plain("Choose a channel"),
-        }
-        if value:
-            element["initial_conversation"] = value
-    else:
-        element = {"type": "plain_text_input", "action_id": field.name}
-        if value not in (None, ""):
-            element["initial_value"] = str(value)
-        if channel:
-            element["placeholder"] = _plain(f"Workspace default: {_shown(field, inherited)}")
-    block: Block = {
-        "type": "input",
-        "block_id": field.name,
-        "label": _plain(field.label, 2000),
-        "element": element,
-        "optional": field.kind in ("channel", "email") or channel,
-    }
-    hint = field.hint
-    if channel and field.kind in ("number", "channel"):
-        hint = f"{hint} Leave empty to use the workspace's setting.".strip()
-    if hint:
-        block["hint"] = _plain(hint, 2000)
-    return block
+# The workspace's modal leaves the emoji names to the settings page.
+MODAL_SPECS = tuple(spec for spec in WORKSPACE_SPECS if spec.kind != Kind.WORD)
 
 
 def global_config_modal(settings: RequestSettings) -> Block:
     """The workspace's request settings, as a modal."""
-    blocks = [
-        _setting_block(field, getattr(settings, field.name), None, channel=False)
-        for field in (*SETTING_FIELDS, TICKET_FIELD)
-    ]
+    blocks = [input_block(spec, getattr(settings, spec.name)) for spec in MODAL_SPECS]
     return {
         "type": "modal",
         "callback_id": VIEW_GLOBAL_CONFIG,
@@ -554,13 +442,13 @@ def channel_config_modal(
         ),
     }
     blocks = [intro] + [
-        _setting_block(
-            field,
-            getattr(overrides, field.name) if overrides else None,
-            getattr(workspace, field.name),
-            channel=True,
+        input_block(
+            spec,
+            getattr(overrides, spec.name) if overrides else None,
+            inherited=getattr(workspace, spec.name),
+            override=True,
         )
-        for field in SETTING_FIELDS
+        for spec in CHANNEL_SPECS
     ]
     return {
         "type": "modal",
@@ -580,35 +468,4 @@ def settings_from_state(
 
     On a channel's modal an empty or "workspace default" answer is None (inherit).
     """
-    values: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    fields = SETTING_FIELDS if channel else (*SETTING_FIELDS, TICKET_FIELD)
-    for field in fields:
-        answer = (state.get(field.name) or {}).get(field.name)
-        if answer is None:
-            continue  # not in the submitted view: leave the setting as it is
-        if field.kind in ("bool", "mode"):
-            choice = (answer.get("selected_option") or {}).get("value")
-            if choice is None or choice == INHERIT:
-                if channel:
-                    values[field.name] = None
-                continue
-            values[field.name] = choice == ON if field.kind == "bool" else choice
-        elif field.kind == "channel":
-            picked = answer.get("selected_conversation") or ""
-            values[field.name] = picked or (None if channel else "")
-        elif field.kind == "number":
-            text = (answer.get("value") or "").strip()
-            if not text:
-                if channel:
-                    values[field.name] = None
-                else:
-                    errors[field.name] = "Enter a whole number, 0 or more."
-                continue
-            if not (text.isascii() and text.isdigit()):
-                errors[field.name] = "Enter a whole number, 0 or more."
-                continue
-            values[field.name] = int(text)
-        else:
-            values[field.name] = (answer.get("value") or "").strip()
-    return values, errors
+    return values_from_state(CHANNEL_SPECS if channel else MODAL_SPECS, state, override=channel)

@@ -36,7 +36,7 @@ GLOBAL = {"config", "global config", "settings", "global settings"}
 CHANNEL = {"channel config", "channel settings"}
 ONLY_ADMINS = "Only Rapport admins can change the request settings."
 # A settings refusal without a field of its own shows on the first input.
-FIRST_FIELD = blocks.SETTING_FIELDS[0].name
+FIRST_FIELD = blocks.MODAL_SPECS[0].name
 
 
 def _ephemeral(ack: Ack, text: str) -> None:

@@ -506,7 +506,7 @@ def test_admins_save_the_workspace_settings(admin_client: Client) -> None:
 def test_a_bad_setting_is_shown_next_to_its_field(admin_client: Client) -> None:
     response = admin_client.post(SETTINGS, _settings_post(emoji_closed="two words"))
     assert response.status_code == 400
-    assert "emoji_closed is not valid." in _text(response)
+    assert "Emoji when closed is one word of at most 64 characters." in _text(response)
     assert request_settings_get().emoji_closed == "white_check_mark"
 
 

@@ -81,13 +81,6 @@ def fill() -> None:
     """Create a few rows of every kind through the services, as a workspace would."""
     from django.db import transaction
     from rapport.inbox.channels.email import email_receive
-    from rapport.slack.services import slack_user_store
-    from rapport.webchat.services import (
-        chat_message_receive,
-        chat_site_create,
-        chat_visitor_link_conversation,
-        chat_visitor_start,
-    )
 
     from rapport.accounts.models import AccountStatus, ContactKind
     from rapport.accounts.services import (
@@ -106,6 +99,13 @@ def fill() -> None:
         conversation_reply,
         inbound_event_store,
         ticket_store,
+    )
+    from rapport.integrations.slack.services import slack_user_store
+    from rapport.integrations.webchat.services import (
+        chat_message_receive,
+        chat_site_create,
+        chat_visitor_link_conversation,
+        chat_visitor_start,
     )
     from rapport.mapping.models import MappingDecision, MappingOutcome
     from rapport.mapping.services import (
