@@ -80,7 +80,7 @@ def _email(*, sender: str, name: str, subject: str, body: str, message_id: str) 
 def fill() -> None:
     """Create a few rows of every kind through the services, as a workspace would."""
     from django.db import transaction
-    from rapport.inbox.channels.email import email_receive
+    from rapport.integrations.email.receive import email_receive
 
     from rapport.accounts.models import AccountStatus, ContactKind
     from rapport.accounts.services import (
