@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_tasks_db",
+    "rapport.core",
     "rapport.users",
     "rapport.audit",
     "rapport.accounts",

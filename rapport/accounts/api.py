@@ -26,7 +26,7 @@ from rapport.accounts.schemas import (
     account_out,
 )
 from rapport.audit.selectors import audit_entries_for
-from rapport.errors import InvalidInput, NotFound
+from rapport.core.errors import InvalidInput, NotFound
 from rapport.users.models import User
 
 router = Router(tags=["accounts"])

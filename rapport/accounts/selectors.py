@@ -290,7 +290,7 @@ def account_detail(account_id: int) -> Account:
 
 def account_get(account_id: int) -> Account:
     """Return one account without its related rows, or raise NotFound."""
-    from rapport.errors import NotFound
+    from rapport.core.errors import NotFound
 
     account = Account.objects.select_related("owner").filter(pk=account_id).first()
     if account is None:
@@ -301,7 +301,7 @@ def account_get(account_id: int) -> Account:
 def account_with_primary_domain(value: str) -> Account | None:
     """Return the account whose primary domain is *value* once normalized, if any."""
     from rapport.accounts.domains import domain_normalize
-    from rapport.errors import InvalidInput
+    from rapport.core.errors import InvalidInput
 
     try:
         domain = domain_normalize(value)

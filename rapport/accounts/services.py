@@ -39,7 +39,7 @@ from rapport.accounts.models import (
     FieldValue,
 )
 from rapport.audit.services import audit_changes, audit_record
-from rapport.errors import Conflict, InvalidInput, NotFound
+from rapport.core.errors import Conflict, InvalidInput, NotFound
 from rapport.users.models import User
 from rapport.users.services import user_require_admin
 

@@ -11,16 +11,13 @@ from urllib.parse import urlencode
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.views import View
-from django_htmx.http import HttpResponseClientRedirect, push_url, reswap, retarget
-from django_htmx.middleware import HtmxDetails
+from django_htmx.http import push_url, reswap, retarget
 
 from rapport.accounts import selectors, services
 from rapport.accounts.columns import Column, directory_columns_available, directory_columns_for
@@ -51,10 +48,12 @@ from rapport.accounts.models import (
 )
 from rapport.accounts.templatetags.accounts_ui import directory_cell, directory_row
 from rapport.audit.selectors import audit_entries_for
-from rapport.errors import InvalidInput, NotFound, PermissionDenied, ServiceError
+from rapport.core.errors import InvalidInput, PermissionDenied, ServiceError
+from rapport.core.pagination import page_number_parse
+from rapport.core.query_params import params_clean
+from rapport.core.web import HtmxHttpRequest, HtmxLoginRequiredMixin, is_partial
 from rapport.metrics.selectors import account_requests
-from rapport.query_params import params_clean
-from rapport.users.models import User
+from rapport.users.selectors import actor_get
 
 PAGE_SIZE = 50
 # The directory cells an admin edits in place, with the label of their text input.
@@ -79,57 +78,7 @@ INLINE_ACTIONS = {
 COLUMN_GROUPS = (("rapport", "Rapport fields"), ("crm", "CRM fields"), ("field", "Extra fields"))
 
 
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-class HtmxLoginRequiredMixin(LoginRequiredMixin, View):
-    """Send anonymous visitors to the login page, the whole page even from an htmx request.
-
-    A plain redirect would make htmx swap the login form into a table cell.
-    """
-
-    # An htmx redirect answers 200 with a header, so it is no HttpResponseRedirect.
-    def handle_no_permission(self) -> HttpResponse:  # type: ignore[override]
-        htmx = getattr(self.request, "htmx", None)
-        if htmx:
-            page = htmx.current_url_abs_path or reverse("accounts:list")
-            return HttpResponseClientRedirect(f"{settings.LOGIN_URL}?{urlencode({'next': page})}")
-        return super().handle_no_permission()
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User), "LoginRequiredMixin runs before the view."
-    return user
-
-
-def _account(account_id: int) -> Account:
-    try:
-        return selectors.account_get(account_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
-
-
-def _is_partial(request: HtmxHttpRequest) -> bool:
-    """Answer an htmx request with a fragment, except when htmx restores history."""
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
-def _raise_if_denied(exc: ServiceError) -> None:
-    """Answer a refused write with the 403 page: the form is not shown to this user."""
-    if isinstance(exc, PermissionDenied):
-        raise DjangoPermissionDenied(exc.message)
-
-
 # --- directory ---------------------------------------------------------------------------
-
-
-def _page_number(params: QueryDict) -> int:
-    raw = params.get("page", "1").strip()
-    if not raw.isdigit() or int(raw) < 1:
-        raise InvalidInput(f"page must be a whole number from 1, not {raw!r}.", field="page")
-    return int(raw)
 
 
 def _directory_query(filters: AccountFilterSet, *, sort: str | None = None, page: int = 1) -> str:
@@ -179,12 +128,12 @@ def _directory_response(
     request: HtmxHttpRequest, params: QueryDict, *, error: ServiceError | None = None
 ) -> HttpResponse:
     """Render the directory for *params*: the whole page, or only its results for htmx."""
-    user = _actor(request)
+    user = actor_get(request)
     fields = selectors.field_definitions()
     page_number = 1
     try:
         filters = AccountFilterSet.from_params(params, fields)
-        page_number = _page_number(params)
+        page_number = page_number_parse(params)
     except ServiceError as exc:
         error = exc
         filters = AccountFilterSet.from_params({}, fields)
@@ -228,9 +177,9 @@ def _directory_response(
         "sources": AccountSource.choices,
         "crm_statuses": CrmSyncStatus.choices,
         "is_admin": user.is_admin,
-        "oob": _is_partial(request),
+        "oob": is_partial(request),
     }
-    partial = _is_partial(request)
+    partial = is_partial(request)
     template = "accounts/list.html#directory" if partial else "accounts/list.html"
     response = render(request, template, context, status=error.status if error else 200)
     if partial and error is None:
@@ -255,11 +204,11 @@ class DirectoryColumnsView(HtmxLoginRequiredMixin):
         error = None
         try:
             services.directory_columns_save(
-                user=_actor(request), columns=request.POST.getlist("columns")
+                user=actor_get(request), columns=request.POST.getlist("columns")
             )
         except ServiceError as exc:
             error = exc
-        if _is_partial(request) or error is not None:
+        if is_partial(request) or error is not None:
             return _directory_response(request, params, error=error)
         query = params.urlencode()
         return redirect(reverse("accounts:list") + (f"?{query}" if query else ""))
@@ -292,7 +241,7 @@ def _cell(
 ) -> HttpResponse:
     if field == "secondary_domains" and not hasattr(account, "secondary_domains_shown"):
         account = _account_shown(account.pk)
-    return HttpResponse(directory_cell(account, field, _actor(request).is_admin, saved=saved))
+    return HttpResponse(directory_cell(account, field, actor_get(request).is_admin, saved=saved))
 
 
 def _row(request: HttpRequest, account: Account) -> HttpResponse:
@@ -300,7 +249,7 @@ def _row(request: HttpRequest, account: Account) -> HttpResponse:
 
     A CRM mapping shows in several cells (company, id, sync badge, last sync).
     """
-    user = _actor(request)
+    user = actor_get(request)
     columns = directory_columns_for(user, selectors.field_definitions())
     account = _account_shown(account.pk, columns)
     response = HttpResponse(directory_row(account, columns, user.is_admin, saved=True))
@@ -382,12 +331,12 @@ class AccountCellView(HtmxLoginRequiredMixin):
     """
 
     def get(self, request: HttpRequest, pk: int, field: str) -> HttpResponse:
-        return _cell(request, _account(pk), _inline_field(field))
+        return _cell(request, selectors.account_get(pk), _inline_field(field))
 
     def post(self, request: HttpRequest, pk: int, field: str) -> HttpResponse:
         field = _inline_field(field)
-        account = _account(pk)
-        if not _actor(request).is_admin:
+        account = selectors.account_get(pk)
+        if not actor_get(request).is_admin:
             # The services refuse too; answering first keeps a member's input unread.
             return _cell_denied(request, account, field)
         if field in CRM_CELLS:
@@ -399,7 +348,7 @@ class AccountCellView(HtmxLoginRequiredMixin):
         if field == "secondary_domains":
             changes = {field: split_list(value)}
         try:
-            account = services.account_update(actor=_actor(request), account=account, **changes)
+            account = services.account_update(actor=actor_get(request), account=account, **changes)
         except ServiceError as exc:
             return _cell_form(
                 request, account, field, value=value, error=exc.message, status=exc.status
@@ -415,7 +364,7 @@ class AccountCellView(HtmxLoginRequiredMixin):
                 raise InvalidInput(f"{form.fields[name].label}: {errors[0]}", field=name)
             data = form.cleaned_data
             account = services.account_set_crm_mapping(
-                actor=_actor(request),
+                actor=actor_get(request),
                 account=account,
                 provider=data["crm_provider"],
                 external_id=data["crm_external_id"],
@@ -435,7 +384,7 @@ class AccountCellView(HtmxLoginRequiredMixin):
             if upload is None and not remove:
                 raise InvalidInput("Choose an image to upload.", field="logo")
             account = services.account_set_logo(
-                actor=_actor(request), account=account, upload=upload
+                actor=actor_get(request), account=account, upload=upload
             )
         except ServiceError as exc:
             return _logo_form(request, account, error=exc)
@@ -447,8 +396,8 @@ class AccountCellEditView(HtmxLoginRequiredMixin):
 
     def get(self, request: HttpRequest, pk: int, field: str) -> HttpResponse:
         field = _inline_field(field)
-        account = _account(pk)
-        if not _actor(request).is_admin:
+        account = selectors.account_get(pk)
+        if not actor_get(request).is_admin:
             return _cell_denied(request, account, field)
         if field in CRM_CELLS:
             values = _crm_values(AccountCrmForm.for_account(account).initial)
@@ -480,7 +429,7 @@ def _detail_response(
         account = selectors.account_detail(pk)
     except Account.DoesNotExist:
         raise Http404(f"No account with id {pk}.") from None
-    user = _actor(request)
+    user = actor_get(request)
     fields = selectors.field_definitions()
     values = {v.field.key: v.value for v in getattr(account, "field_values_shown", [])}
     rapport_fields = [f for f in fields if f.source == FieldSource.RAPPORT]
@@ -530,14 +479,15 @@ class AccountFormView(HtmxLoginRequiredMixin):
         raise NotImplementedError
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        account = _account(pk)
+        account = selectors.account_get(pk)
         form = self.get_form(request, account)
         status = 400
         if form.is_valid():
             try:
                 self.save(request, account, form)
+            except PermissionDenied:
+                raise  # the 403 page answers it
             except ServiceError as exc:
-                _raise_if_denied(exc)
                 form_add_service_error(form, exc)
                 status = exc.status
             else:
@@ -554,7 +504,7 @@ class AccountIdentityUpdateView(AccountFormView):
         return AccountIdentityForm(request.POST)
 
     def save(self, request: HttpRequest, account: Account, form: AccountIdentityForm) -> None:
-        services.account_update(actor=_actor(request), account=account, **form.changes())
+        services.account_update(actor=actor_get(request), account=account, **form.changes())
 
 
 class AccountMetadataUpdateView(AccountFormView):
@@ -565,7 +515,7 @@ class AccountMetadataUpdateView(AccountFormView):
         return AccountMetadataForm(request.POST)
 
     def save(self, request: HttpRequest, account: Account, form: AccountMetadataForm) -> None:
-        services.account_update(actor=_actor(request), account=account, **form.changes())
+        services.account_update(actor=actor_get(request), account=account, **form.changes())
 
 
 class AccountLogoUpdateView(AccountFormView):
@@ -579,7 +529,7 @@ class AccountLogoUpdateView(AccountFormView):
         upload = None if "remove" in request.POST else form.cleaned_data["logo"]
         if upload is None and "remove" not in request.POST:
             raise InvalidInput("Choose an image to upload.", field="logo")
-        services.account_set_logo(actor=_actor(request), account=account, upload=upload)
+        services.account_set_logo(actor=actor_get(request), account=account, upload=upload)
         if upload is None:
             self.success_message = "Removed the logo."
 
@@ -594,7 +544,7 @@ class AccountCrmMappingView(AccountFormView):
     def save(self, request: HttpRequest, account: Account, form: AccountCrmForm) -> None:
         data = form.cleaned_data
         services.account_set_crm_mapping(
-            actor=_actor(request),
+            actor=actor_get(request),
             account=account,
             provider=data["crm_provider"],
             external_id=data["crm_external_id"],
@@ -614,7 +564,7 @@ class AccountFieldValuesView(AccountFormView):
 
     def save(self, request: HttpRequest, account: Account, form: AccountFieldValuesForm) -> None:
         services.account_set_field_values(
-            actor=_actor(request), account=account, values=form.values()
+            actor=actor_get(request), account=account, values=form.values()
         )
 
 
@@ -630,7 +580,7 @@ class AccountContactAddView(AccountFormView):
             account=account,
             email=form.cleaned_data["email"],
             name=form.cleaned_data["name"],
-            actor=_actor(request),
+            actor=actor_get(request),
         )
         self.success_message = f"Added {contact.email} to the contacts."
 
@@ -639,7 +589,7 @@ class AccountLogoView(HtmxLoginRequiredMixin):
     """Serve an account's logo: always a PNG re-encoded on upload, never sniffed."""
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        account = _account(pk)
+        account = selectors.account_get(pk)
         if not account.logo.name:
             raise Http404("This account has no logo.")
         try:
@@ -658,18 +608,19 @@ class AccountDeleteView(HtmxLoginRequiredMixin):
     """Ask before deleting an account (GET), then delete it (POST). Admins only."""
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        account = _account(pk)
-        if not _actor(request).is_admin:
+        account = selectors.account_get(pk)
+        if not actor_get(request).is_admin:
             raise DjangoPermissionDenied("Only an admin can delete an account.")
         return render(request, "accounts/delete.html", {"account": account})
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        account = _account(pk)
+        account = selectors.account_get(pk)
         name = account.name
         try:
-            services.account_delete(actor=_actor(request), account=account)
+            services.account_delete(actor=actor_get(request), account=account)
+        except PermissionDenied:
+            raise  # the 403 page answers it
         except ServiceError as exc:
-            _raise_if_denied(exc)
             messages.error(request, exc.message)
             return redirect(account)
         messages.success(request, f"Deleted the account “{name}”.")
@@ -694,7 +645,7 @@ class AccountCreateView(HtmxLoginRequiredMixin):
             data = dict(form.cleaned_data)  # add_error() below drops the field it names
             try:
                 account = services.account_create(
-                    actor=_actor(request),
+                    actor=actor_get(request),
                     name=data["name"],
                     primary_domain=data["primary_domain"] or None,
                     secondary_domains=split_list(data["secondary_domains"]),
@@ -719,7 +670,7 @@ class FieldDefinitionListView(HtmxLoginRequiredMixin):
     template_name = "accounts/fields.html"
 
     def _render(self, request: HttpRequest, form: FieldDefinitionForm, status: int) -> HttpResponse:
-        if not _actor(request).is_admin:
+        if not actor_get(request).is_admin:
             raise DjangoPermissionDenied("Only an admin can manage account fields.")
         fields = selectors.field_definitions()
         context = {
@@ -739,14 +690,15 @@ class FieldDefinitionListView(HtmxLoginRequiredMixin):
             data = form.cleaned_data
             try:
                 field = services.field_definition_create(
-                    actor=_actor(request),
+                    actor=actor_get(request),
                     key=data["key"],
                     label=data["label"],
                     type=data["type"],
                     choices=form.choice_list(),
                 )
+            except PermissionDenied:
+                raise  # the 403 page answers it
             except ServiceError as exc:
-                _raise_if_denied(exc)
                 form_add_service_error(form, exc)
                 status = exc.status
             else:

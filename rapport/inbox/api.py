@@ -8,7 +8,7 @@ from ninja import Field, Header, Query, Router, Schema
 from ninja.responses import Status
 
 from rapport.accounts.models import Account
-from rapport.errors import InvalidInput
+from rapport.core.errors import InvalidInput
 from rapport.inbox import selectors
 from rapport.inbox.channels.email import email_receive_now
 from rapport.inbox.email_parse import MAX_RAW_BYTES

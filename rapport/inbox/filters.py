@@ -15,10 +15,10 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from rapport.errors import InvalidInput
+from rapport.core.errors import InvalidInput
+from rapport.core.query_params import ParamSource, params_getter, params_ids
 from rapport.inbox.models import Conversation, Source
 from rapport.mapping.models import MappingOutcome
-from rapport.query_params import ParamSource, params_getter, params_ids
 
 
 @dataclass

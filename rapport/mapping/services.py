@@ -7,7 +7,7 @@ from django.db import transaction
 
 from rapport.accounts.models import Account
 from rapport.audit.services import audit_record
-from rapport.errors import Conflict, InvalidInput
+from rapport.core.errors import Conflict, InvalidInput
 from rapport.inbox.models import Conversation
 from rapport.mapping.engine import MappingContext, MappingRequest, MappingResult, mapping_resolve
 from rapport.mapping.models import MappingDecision, MappingMethod, MappingOutcome, MappingSettings

@@ -8,8 +8,8 @@ from typing import Any
 
 from django import forms
 
+from rapport.core.errors import InvalidInput
 from rapport.detection.modes import DetectionMode
-from rapport.errors import InvalidInput
 from rapport.requests import selectors, services
 from rapport.requests.config import CHANNEL_FIELDS
 from rapport.requests.models import ChannelRequestSettings, Request, RequestSettings

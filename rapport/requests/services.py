@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from rapport.accounts.models import Contact
 from rapport.audit.services import audit_changes, audit_record
-from rapport.errors import InvalidInput, PermissionDenied
+from rapport.core.errors import InvalidInput, PermissionDenied
 from rapport.inbox.models import Channel, Message, MessageDirection
 from rapport.requests import notify
 from rapport.requests.config import (

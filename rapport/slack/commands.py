@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from rapport.errors import ServiceError
+from rapport.core.errors import ServiceError
 from rapport.inbox.models import Channel
 from rapport.requests.config import request_config_for, request_settings_get
 from rapport.requests.models import ChannelRequestSettings

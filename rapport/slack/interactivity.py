@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from rapport.errors import InvalidInput, ServiceError
+from rapport.core.errors import InvalidInput, ServiceError
 from rapport.inbox.models import MessageDirection
 from rapport.requests.config import request_settings_get
 from rapport.requests.models import Request

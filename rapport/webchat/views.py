@@ -23,7 +23,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from rapport.errors import InvalidInput, ServiceError
+from rapport.core.errors import InvalidInput, ServiceError
 from rapport.inbox.models import Message, MessageDirection
 from rapport.webchat.models import ChatSite, ChatVisitor
 from rapport.webchat.rate_limits import RateLimitExceeded, rate_limit_hit

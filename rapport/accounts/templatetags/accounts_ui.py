@@ -1,10 +1,7 @@
 """Template helpers of the accounts web UI: how values read in a table cell or history."""
 
-import datetime
 import html
-import zlib
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -12,8 +9,6 @@ from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ObjectDoesNotExist
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 
@@ -29,13 +24,13 @@ from rapport.accounts.models import (
     FieldDefinition,
 )
 from rapport.audit.models import AuditEntry
+from rapport.core.templatetags.display import avatar_tone, csat, duration, initials, money, when
 
 if TYPE_CHECKING:
     from rapport.metrics.models import AccountRequestMetrics
 
 register = template.Library()
 
-AVATAR_TONES = 8
 AUDIT_LABELS = {
     "name": "Name",
     "primary_domain": "Primary domain",
@@ -71,67 +66,6 @@ def domain(value: str | None) -> str:
     return domain_display(value) if value else ""
 
 
-@register.filter
-def initials(name: str) -> str:
-    """Return up to two initials for an avatar."""
-    words = [w for w in (name or "").split() if w[:1].isalnum()]
-    return "".join(w[0] for w in words[:2]).upper() or "?"
-
-
-@register.filter
-def avatar_tone(value: object) -> int:
-    """Return a stable colour index for an avatar, so a name keeps its colour."""
-    return zlib.crc32(str(value).encode()) % AVATAR_TONES
-
-
-@register.filter
-def money(value: Decimal | None) -> str:
-    """Show an amount without cents when it has none: 120,000 or 1,250.50."""
-    if value is None:
-        return ""
-    if value == value.to_integral_value():
-        return intcomma(int(value))
-    return intcomma(f"{value:.2f}")
-
-
-def _when(value: datetime.datetime | datetime.date | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime.datetime):
-        return date_format(timezone.localtime(value), "M j, Y H:i")
-    return date_format(value, "M j, Y")
-
-
-@register.filter
-def when(value: datetime.datetime | datetime.date | None) -> str:
-    """Show a date or a time the same way everywhere."""
-    return _when(value)
-
-
-@register.filter
-def duration(seconds: float | None) -> str:
-    """Show a duration in seconds the way a person says it: 45s, 12m, 3h 20m, 2d 4h."""
-    if seconds is None:
-        return ""
-    total = max(0, round(seconds))
-    if total < 60:
-        return f"{total}s"
-    minutes, _ = divmod(total, 60)
-    if minutes < 60:
-        return f"{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
-    days, hours = divmod(hours, 24)
-    return f"{days}d {hours}h" if hours else f"{days}d"
-
-
-@register.filter
-def csat(value: float | None) -> str:
-    """Show an average rating out of 5 with one decimal."""
-    return "" if value is None else f"{value:.1f}"
-
-
 def account_metrics(account: Account) -> "AccountRequestMetrics | None":
     """Return the account's precomputed request figures, or None before the first refresh."""
     try:
@@ -156,7 +90,7 @@ def crm_title(account: Account) -> str:
     """The hover text of an account's CRM sync badge: when it last synced, or why it fails."""
     if account.crm_sync_status == CrmSyncStatus.NOT_MAPPED:
         return "Not mapped to a CRM company"
-    last = _when(account.crm_last_synced_at) or "never"
+    last = when(account.crm_last_synced_at) or "never"
     if account.crm_sync_status == CrmSyncStatus.FAILING:
         error = account.crm_sync_error or "unknown error"
         return f"Sync failing: {error} (last attempt: {last})"
@@ -193,13 +127,13 @@ def directory_value(account: Account, column: Column) -> str:
         case "arr":
             return money(account.arr)
         case "close_date":
-            return _when(account.close_date)
+            return when(account.close_date)
         case "created":
-            return _when(account.created_at.date())
+            return when(account.created_at.date())
         case "crm_id":
             return account.crm_external_id
         case "crm_last_synced":
-            return _when(account.crm_last_synced_at)
+            return when(account.crm_last_synced_at)
         case "crm_company":
             return account.crm_company_name
         case "tier":
@@ -231,7 +165,7 @@ def _metric_text(metrics: "AccountRequestMetrics | None", key: str) -> str:
         case "requests_total":
             return intcomma(metrics.total_count)
         case "requests_last":
-            return _when(metrics.last_request_at)
+            return when(metrics.last_request_at)
         case "requests_first_response":
             return duration(metrics.avg_first_response_seconds)
         case "requests_resolution":

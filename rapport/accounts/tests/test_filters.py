@@ -18,7 +18,7 @@ from rapport.accounts.services import (
     contact_add_to_account,
 )
 from rapport.accounts.tests.factories import make_account, make_channel, make_field
-from rapport.errors import InvalidInput
+from rapport.core.errors import InvalidInput
 from rapport.users.models import User
 
 pytestmark = pytest.mark.django_db

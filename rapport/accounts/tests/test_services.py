@@ -30,7 +30,7 @@ from rapport.accounts.tests.factories import (
     png_header_only,
 )
 from rapport.audit.models import AuditEntry
-from rapport.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from rapport.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from rapport.users.models import Role, User
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from rapport.errors import InvalidInput
+from rapport.core.errors import InvalidInput
 from rapport.inbox.email_parse import (
     MAX_RAW_BYTES,
     EmailRejected,

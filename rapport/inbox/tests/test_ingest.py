@@ -142,7 +142,7 @@ def test_storing_many_skips_events_seen_before_and_repeated_within_the_batch(db:
 
 
 def test_an_event_without_an_id_is_refused(db: None) -> None:
-    from rapport.errors import InvalidInput
+    from rapport.core.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="needs an id"):
         inbound_event_store(source=Source.API, external_id="")

@@ -10,7 +10,7 @@ from django.utils import timezone
 from rapport.accounts.models import Account
 from rapport.accounts.tests.factories import make_account
 from rapport.audit.models import AuditEntry
-from rapport.errors import Conflict, InvalidInput, PermissionDenied
+from rapport.core.errors import Conflict, InvalidInput, PermissionDenied
 from rapport.inbox.models import Conversation
 from rapport.mapping.models import MappingDecision, MappingMethod, MappingOutcome
 from rapport.mapping.selectors import (
