@@ -140,6 +140,7 @@ def authentication_error(request: HttpRequest, exc: AuthenticationError) -> Http
 def _register_routers() -> None:
     from rapport.accounts.api import fields_router
     from rapport.accounts.api import router as accounts_router
+    from rapport.directory.api import routes_add as directory_routes_add
     from rapport.inbox.api import channels_router, conversations_router
     from rapport.inbox.api import router as inbox_router
     from rapport.mapping.api import router as mapping_router
@@ -147,6 +148,7 @@ def _register_routers() -> None:
     from rapport.requests.api import router as requests_router
     from rapport.requests.api import settings_router as request_settings_router
 
+    directory_routes_add(accounts_router)
     api.add_router("/accounts", accounts_router)
     api.add_router("/fields", fields_router)
     api.add_router("", inbox_router)

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "rapport.requests",
     "rapport.outbox",
     "rapport.metrics",
+    "rapport.directory",
     "rapport.ops",
     "rapport.demo",
 ]

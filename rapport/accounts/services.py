@@ -32,7 +32,6 @@ from rapport.accounts.models import (
     ContactKind,
     CrmProvider,
     CrmSyncStatus,
-    DirectoryPreference,
     FieldDefinition,
     FieldSource,
     FieldType,
@@ -786,22 +785,6 @@ def contact_remove_from_account(*, actor: User, account: Account, contact: Conta
         obj=account,
         changes={"contacts": {"before": contact.email, "after": None}},
     )
-
-
-# --- directory preferences -----------------------------------------------------------------
-
-
-def directory_columns_save(*, user: User, columns: list[str]) -> list[str]:
-    """Remember the directory columns *user* picked, in order."""
-    from rapport.accounts.columns import directory_columns_available
-
-    available = {c.key for c in directory_columns_available()}
-    unknown = [c for c in columns if c not in available]
-    if unknown:
-        raise InvalidInput(f"Unknown columns: {', '.join(unknown)}.", field="columns")
-    cleaned = list(dict.fromkeys(columns))
-    DirectoryPreference.objects.update_or_create(user=user, defaults={"columns": cleaned})
-    return cleaned
 
 
 @dataclass(frozen=True)

@@ -12,17 +12,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from rapport.accounts import services
-from rapport.accounts.filters import AccountFilterSet
 from rapport.accounts.models import (
     Account,
     AccountDomain,
     Contact,
     CrmSyncStatus,
-    DirectoryPreference,
     FieldDefinition,
     FieldValue,
 )
-from rapport.accounts.selectors import account_page, field_definitions
 from rapport.accounts.tests.factories import (
     image_bytes,
     make_account,
@@ -48,8 +45,11 @@ def _secondary(account: Account) -> list[str]:
 
 
 def _search(q: str) -> list[str]:
-    filters = AccountFilterSet.from_params({"q": q}, field_definitions())
-    return [a.name for a in account_page(filters, limit=50, offset=0).accounts]
+    """Return the names of the accounts whose search text holds every word of *q*."""
+    accounts = Account.objects.order_by("name")
+    for word in q.lower().split():
+        accounts = accounts.filter(search_text__contains=word)
+    return list(accounts.values_list("name", flat=True))
 
 
 def _values(account: Account) -> dict[str, object]:
@@ -780,24 +780,6 @@ def test_members_cannot_change_a_logo(member_user: User, media_root: Path) -> No
         services.account_set_logo(actor=member_user, account=account, upload=_upload(image_bytes()))
     account.refresh_from_db()
     assert not account.logo
-
-
-# --- directory columns ---------------------------------------------------------------------
-
-
-def test_directory_columns_are_remembered_in_order_without_repeats(member_user: User) -> None:
-    make_field("seats", type="number")
-    saved = services.directory_columns_save(
-        user=member_user, columns=["name", "field.seats", "arr", "name"]
-    )
-    assert saved == ["name", "field.seats", "arr"]
-    assert DirectoryPreference.objects.get(user=member_user).columns == saved
-
-
-def test_unknown_directory_columns_are_refused(member_user: User) -> None:
-    with pytest.raises(InvalidInput, match="Unknown columns: favourite_colour"):
-        services.directory_columns_save(user=member_user, columns=["name", "favourite_colour"])
-    assert not DirectoryPreference.objects.exists()
 
 
 def test_the_admin_role_is_what_grants_identity_edits(make_user: Callable) -> None:

@@ -49,3 +49,16 @@ def test_no_app_imports_another_apps_views() -> None:
             ):
                 offending.append(f"{path.relative_to(RAPPORT.parent)} imports {module}")
     assert offending == []
+
+
+def test_no_app_imports_the_directory() -> None:
+    """The directory reads the other apps; only the project's URLconf and API mount it."""
+    offending = []
+    for path in sorted(RAPPORT.rglob("*.py")):
+        app = path.relative_to(RAPPORT).parts[0]
+        if app == "directory" or not (RAPPORT / app / "apps.py").exists():
+            continue
+        for module in _imported_modules(path):
+            if module == "rapport.directory" or module.startswith("rapport.directory."):
+                offending.append(f"{path.relative_to(RAPPORT.parent)} imports {module}")
+    assert offending == []
