@@ -33,10 +33,8 @@ from rapport.accounts.models import (
     FieldType,
     FieldValue,
 )
-from rapport.accounts.services import (
-    account_search_text,
-    field_definition_create,
-)
+from rapport.accounts.services import account_search_text
+from rapport.accounts.services_fields import field_definition_create
 from rapport.demo.catalog import (
     CONTACT_TITLES,
     CRM_SYNC_ERRORS,

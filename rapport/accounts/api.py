@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
 
-from rapport.accounts import selectors, services
+from rapport.accounts import selectors, services, services_contacts, services_fields, services_logos
 from rapport.accounts.models import Account, AccountStatus, Contact
 from rapport.accounts.schemas import (
     AccountCreateIn,
@@ -119,13 +119,17 @@ def account_delete(request: HttpRequest, account_id: int) -> Status[None]:
 def account_logo_upload(
     request: HttpRequest, account_id: int, logo: File[UploadedFile]
 ) -> dict[str, Any]:
-    services.account_set_logo(actor=_actor(request), account=_account(account_id), upload=logo)
+    services_logos.account_set_logo(
+        actor=_actor(request), account=_account(account_id), upload=logo
+    )
     return _detail(account_id)
 
 
 @router.delete("/{account_id}/logo", response=AccountOut, summary="Remove an account's logo")
 def account_logo_delete(request: HttpRequest, account_id: int) -> dict[str, Any]:
-    services.account_set_logo(actor=_actor(request), account=_account(account_id), upload=None)
+    services_logos.account_set_logo(
+        actor=_actor(request), account=_account(account_id), upload=None
+    )
     return _detail(account_id)
 
 
@@ -140,7 +144,7 @@ def account_contacts(request: HttpRequest, account_id: int) -> list[Contact]:
 def account_contact_add(
     request: HttpRequest, account_id: int, payload: ContactIn
 ) -> Status[Contact]:
-    contact = services.contact_add_to_account(
+    contact = services_contacts.contact_add_to_account(
         account=_account(account_id), email=payload.email, name=payload.name, actor=_actor(request)
     )
     return Status(201, contact)
@@ -172,7 +176,7 @@ def field_list(request: HttpRequest) -> dict[str, Any]:
 
 @fields_router.post("", response={201: FieldDefinitionOut}, summary="Define a Rapport field")
 def field_create(request: HttpRequest, payload: FieldDefinitionIn) -> Status[Any]:
-    field = services.field_definition_create(
+    field = services_fields.field_definition_create(
         actor=_actor(request),
         key=payload.key,
         label=payload.label,

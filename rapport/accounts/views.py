@@ -15,7 +15,7 @@ from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from rapport.accounts import selectors, services
+from rapport.accounts import selectors, services, services_contacts, services_fields, services_logos
 from rapport.accounts.fields import field_format
 from rapport.accounts.forms import (
     AccountCreateForm,
@@ -154,7 +154,7 @@ class AccountLogoUpdateView(AccountFormView):
         upload = None if "remove" in request.POST else form.cleaned_data["logo"]
         if upload is None and "remove" not in request.POST:
             raise InvalidInput("Choose an image to upload.", field="logo")
-        services.account_set_logo(actor=actor_get(request), account=account, upload=upload)
+        services_logos.account_set_logo(actor=actor_get(request), account=account, upload=upload)
         if upload is None:
             self.success_message = "Removed the logo."
 
@@ -188,7 +188,7 @@ class AccountFieldValuesView(AccountFormView):
         return AccountFieldValuesForm(definitions, request.POST)
 
     def save(self, request: HttpRequest, account: Account, form: AccountFieldValuesForm) -> None:
-        services.account_set_field_values(
+        services_fields.account_set_field_values(
             actor=actor_get(request), account=account, values=form.values()
         )
 
@@ -201,7 +201,7 @@ class AccountContactAddView(AccountFormView):
         return ContactAddForm(request.POST)
 
     def save(self, request: HttpRequest, account: Account, form: ContactAddForm) -> None:
-        contact = services.contact_add_to_account(
+        contact = services_contacts.contact_add_to_account(
             account=account,
             email=form.cleaned_data["email"],
             name=form.cleaned_data["name"],
@@ -314,7 +314,7 @@ class FieldDefinitionListView(HtmxLoginRequiredMixin):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                field = services.field_definition_create(
+                field = services_fields.field_definition_create(
                     actor=actor_get(request),
                     key=data["key"],
                     label=data["label"],

@@ -17,6 +17,7 @@ from django_htmx.http import push_url, reswap, retarget
 
 from rapport.accounts import selectors as account_selectors
 from rapport.accounts import services as account_services
+from rapport.accounts import services_logos
 from rapport.accounts.domains import domain_display
 from rapport.accounts.forms import AccountCrmForm, AccountLogoForm, split_list
 from rapport.accounts.models import (
@@ -368,7 +369,7 @@ class AccountCellView(HtmxLoginRequiredMixin):
             upload = None if remove else form.cleaned_data["logo"]
             if upload is None and not remove:
                 raise InvalidInput("Choose an image to upload.", field="logo")
-            account = account_services.account_set_logo(
+            account = services_logos.account_set_logo(
                 actor=actor_get(request), account=account, upload=upload
             )
         except ServiceError as exc:

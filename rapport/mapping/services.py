@@ -112,7 +112,7 @@ def mapping_override(
         },
     )
     if account is not None and conversation.requester_email:
-        from rapport.accounts.services import contact_add_to_account
+        from rapport.accounts.services_contacts import contact_add_to_account
 
         with contextlib.suppress(InvalidInput):
             contact = contact_add_to_account(

@@ -13,10 +13,8 @@ from PIL import Image
 
 from conftest import PASSWORD
 from rapport.accounts.models import Account
-from rapport.accounts.services import (
-    account_set_field_values,
-    account_update,
-)
+from rapport.accounts.services import account_update
+from rapport.accounts.services_fields import account_set_field_values
 from rapport.accounts.tests.factories import make_account, make_field
 from rapport.inbox.services import channel_create, channel_set_accounts
 from rapport.users.models import Role, User

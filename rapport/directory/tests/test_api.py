@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from rapport.accounts.models import Account, FieldDefinition
-from rapport.accounts.services import contact_add_to_account
+from rapport.accounts.services_contacts import contact_add_to_account
 from rapport.accounts.tests.factories import make_account, make_channel, make_field
 from rapport.users.models import User
 

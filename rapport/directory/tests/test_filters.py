@@ -11,11 +11,8 @@ from django.test import Client
 
 from rapport.accounts.models import Account
 from rapport.accounts.selectors import field_definitions
-from rapport.accounts.services import (
-    account_record_crm_sync,
-    account_set_crm_mapping,
-    contact_add_to_account,
-)
+from rapport.accounts.services import account_record_crm_sync, account_set_crm_mapping
+from rapport.accounts.services_contacts import contact_add_to_account
 from rapport.accounts.tests.factories import make_account, make_channel, make_field
 from rapport.core.errors import InvalidInput
 from rapport.directory.filters import SORTS, AccountFilterSet

@@ -14,10 +14,8 @@ from django.urls import reverse
 from PIL import Image
 
 from rapport.accounts.models import Account
-from rapport.accounts.services import (
-    account_record_crm_sync,
-    account_set_field_values,
-)
+from rapport.accounts.services import account_record_crm_sync
+from rapport.accounts.services_fields import account_set_field_values
 from rapport.accounts.tests.factories import make_account, make_field
 from rapport.audit.selectors import audit_entries_for
 from rapport.inbox.services import channel_create, channel_set_accounts

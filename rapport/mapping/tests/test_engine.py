@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from rapport.accounts.models import Account, AccountSource
-from rapport.accounts.services import contact_add_to_account
+from rapport.accounts.services_contacts import contact_add_to_account
 from rapport.accounts.tests.factories import make_account, make_channel
 from rapport.mapping.engine import (
     MappingContext,
