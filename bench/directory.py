@@ -24,9 +24,11 @@ from django.utils import timezone
 
 from bench.database import progress
 from bench.seed import BENCH_ADMIN_EMAIL
-from rapport.accounts import views
-from rapport.accounts.models import DirectoryPreference, FieldDefinition
-from rapport.accounts.selectors import CONTACTS_SHOWN, INDUSTRIES_SQL
+from rapport.accounts.models import FieldDefinition
+from rapport.accounts.selectors import CONTACTS_SHOWN
+from rapport.directory import views
+from rapport.directory.models import DirectoryPreference
+from rapport.directory.selectors import INDUSTRIES_SQL
 from rapport.users.models import User
 from rapport.users.services import api_token_create
 

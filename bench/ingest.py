@@ -119,11 +119,8 @@ def _workload_build(messages: int) -> Workload:
     from django.db import transaction
 
     from rapport.accounts.models import Account
-    from rapport.accounts.services import (
-        account_create,
-        account_set_crm_mapping,
-        contact_add_to_account,
-    )
+    from rapport.accounts.services import account_create, account_set_crm_mapping
+    from rapport.accounts.services_contacts import contact_add_to_account
     from rapport.inbox.services import channel_create, channel_set_accounts
     from rapport.mapping.services import mapping_settings_update
     from rapport.users.models import Role

@@ -321,7 +321,8 @@ def directory_page_baseline(session_key: str, admin_id: int, *, live: bool = Fal
     With *live*, the order comes from a GROUP BY over the requests instead of the
     precomputed table (what the page would cost without it).
     """
-    from rapport.accounts.selectors import CONTACTS_SHOWN, INDUSTRIES_SQL
+    from rapport.accounts.selectors import CONTACTS_SHOWN
+    from rapport.directory.selectors import INDUSTRIES_SQL
 
     _all(
         "SELECT session_data FROM django_session WHERE session_key = %s AND expire_date > %s",
@@ -377,7 +378,8 @@ def bench_request_metrics(*, runs: int, warmup: int) -> list[dict[str, Any]]:
     """Measure the request figures' hot paths against their bare-SQL baselines."""
     from bench.directory import compare_ms
     from bench.seed import BENCH_ADMIN_EMAIL
-    from rapport.accounts.models import Account, DirectoryPreference
+    from rapport.accounts.models import Account
+    from rapport.directory.models import DirectoryPreference
     from rapport.metrics.selectors import account_requests
     from rapport.metrics.services import account_request_metrics_refresh
     from rapport.requests.models import Request

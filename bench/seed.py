@@ -33,11 +33,8 @@ from rapport.accounts.models import (
     FieldType,
     FieldValue,
 )
-from rapport.accounts.services import (
-    account_search_text,
-    directory_columns_save,
-    field_definition_create,
-)
+from rapport.accounts.services import account_search_text
+from rapport.accounts.services_fields import field_definition_create
 from rapport.demo.catalog import (
     CONTACT_TITLES,
     CRM_SYNC_ERRORS,
@@ -49,6 +46,7 @@ from rapport.demo.catalog import (
     SUCCESS_PLANS,
 )
 from rapport.demo.plans import TIER_PROFILES
+from rapport.directory.services import directory_columns_save
 from rapport.inbox.models import Channel, ChannelAccount
 from rapport.users.models import Role, User
 from rapport.users.services import user_create

@@ -10,7 +10,7 @@ from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 from ninja.utils import check_csrf
 
-from rapport.errors import InvalidInput, ServiceError
+from rapport.core.errors import InvalidInput, ServiceError
 from rapport.users.models import User
 from rapport.users.services import api_token_authenticate
 
@@ -140,6 +140,7 @@ def authentication_error(request: HttpRequest, exc: AuthenticationError) -> Http
 def _register_routers() -> None:
     from rapport.accounts.api import fields_router
     from rapport.accounts.api import router as accounts_router
+    from rapport.directory.api import routes_add as directory_routes_add
     from rapport.inbox.api import channels_router, conversations_router
     from rapport.integrations.api.api import router as tickets_router
     from rapport.integrations.email.api import router as inbound_email_router
@@ -148,6 +149,7 @@ def _register_routers() -> None:
     from rapport.requests.api import router as requests_router
     from rapport.requests.api import settings_router as request_settings_router
 
+    directory_routes_add(accounts_router)
     api.add_router("/accounts", accounts_router)
     api.add_router("/fields", fields_router)
     api.add_router("", tickets_router)

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_tasks_db",
+    "rapport.core",
     "rapport.users",
     "rapport.audit",
     "rapport.accounts",
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "rapport.integrations.webchat",
     "rapport.integrations.api",
     "rapport.metrics",
+    "rapport.directory",
     "rapport.ops",
     "rapport.demo",
 ]

@@ -3,13 +3,19 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from rapport.accounts import urls as account_urls
 from rapport.api import api
+from rapport.directory import urls as directory_urls
 from rapport.ops.views import healthz
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="accounts:list", permanent=False), name="home"),
     path("", include("rapport.users.urls")),
-    path("accounts/", include("rapport.accounts.urls")),
+    # The accounts section: the directory and the account pages, one URL namespace.
+    path(
+        "accounts/",
+        include((directory_urls.urlpatterns + account_urls.urlpatterns, "accounts")),
+    ),
     path("api/v1/", api.urls),
     path("inbox/", include("rapport.inbox.urls")),
     path("mapping/", include("rapport.mapping.urls")),

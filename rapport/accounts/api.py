@@ -1,18 +1,18 @@
-"""The accounts API: a thin face over the account services, selectors and filter set."""
+"""The accounts API: a thin face over the account services and selectors.
+
+The list (GET /accounts) is the directory's: rapport.directory.api adds it to `router`.
+"""
 
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import File, Query, Router, Schema, Status
+from ninja import File, Router, Status
 from ninja.files import UploadedFile
-from pydantic import Field
 
-from rapport.accounts import selectors, services
-from rapport.accounts.filters import AccountFilterSet
+from rapport.accounts import selectors, services, services_contacts, services_fields, services_logos
 from rapport.accounts.models import Account, AccountStatus, Contact
 from rapport.accounts.schemas import (
     AccountCreateIn,
-    AccountListOut,
     AccountOut,
     AccountPatchIn,
     AuditEntryOut,
@@ -26,36 +26,11 @@ from rapport.accounts.schemas import (
     account_out,
 )
 from rapport.audit.selectors import audit_entries_for
-from rapport.errors import InvalidInput, NotFound
+from rapport.core.errors import InvalidInput, NotFound
 from rapport.users.models import User
 
 router = Router(tags=["accounts"])
 fields_router = Router(tags=["fields"])
-
-
-class AccountListQuery(Schema):
-    """Filters shared with the directory page; `field.<key>` filters are accepted too."""
-
-    q: str = Field("", max_length=200, description="Name, domain, contact email or CRM company.")
-    owner: list[str] = Field(default_factory=list, description="User id, or 'none'.")
-    status: list[str] = Field(default_factory=list)
-    source: list[str] = Field(default_factory=list)
-    industry: list[str] = Field(default_factory=list)
-    crm_status: list[str] = Field(
-        default_factory=list, description="not_mapped, synced or failing."
-    )
-    has_channel: str | None = Field(None, description="yes or no.")
-    arr_min: str | None = None
-    arr_max: str | None = None
-    has_open_requests: str | None = Field(None, description="yes or no.")
-    open_requests_min: str | None = Field(None, description="At least this many open requests.")
-    csat_below: str | None = Field(None, description="Average CSAT below this score.")
-    has_sla_breaches: str | None = Field(None, description="yes or no.")
-    last_request_after: str | None = Field(None, description="On or after this date.")
-    last_request_before: str | None = Field(None, description="Before this date.")
-    sort: str = Field("name", description="A column key; prefix '-' to sort descending.")
-    limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0, le=10_000_000)
 
 
 def _actor(request: HttpRequest) -> User:
@@ -80,13 +55,6 @@ def _owner(owner_id: int | None) -> User | None:
 
 def _detail(account_id: int) -> dict[str, Any]:
     return account_out(selectors.account_queryset().get(pk=account_id))
-
-
-@router.get("", response=AccountListOut, summary="List accounts")
-def account_list(request: HttpRequest, query: Query[AccountListQuery]) -> dict[str, Any]:
-    filters = AccountFilterSet.from_params(request.GET, selectors.field_definitions())
-    page = selectors.account_page(filters, limit=query.limit, offset=query.offset)
-    return {"items": [account_out(a) for a in page.accounts], "count": page.count}
 
 
 @router.post("", response={201: AccountOut}, summary="Create an account")
@@ -151,13 +119,17 @@ def account_delete(request: HttpRequest, account_id: int) -> Status[None]:
 def account_logo_upload(
     request: HttpRequest, account_id: int, logo: File[UploadedFile]
 ) -> dict[str, Any]:
-    services.account_set_logo(actor=_actor(request), account=_account(account_id), upload=logo)
+    services_logos.account_set_logo(
+        actor=_actor(request), account=_account(account_id), upload=logo
+    )
     return _detail(account_id)
 
 
 @router.delete("/{account_id}/logo", response=AccountOut, summary="Remove an account's logo")
 def account_logo_delete(request: HttpRequest, account_id: int) -> dict[str, Any]:
-    services.account_set_logo(actor=_actor(request), account=_account(account_id), upload=None)
+    services_logos.account_set_logo(
+        actor=_actor(request), account=_account(account_id), upload=None
+    )
     return _detail(account_id)
 
 
@@ -172,7 +144,7 @@ def account_contacts(request: HttpRequest, account_id: int) -> list[Contact]:
 def account_contact_add(
     request: HttpRequest, account_id: int, payload: ContactIn
 ) -> Status[Contact]:
-    contact = services.contact_add_to_account(
+    contact = services_contacts.contact_add_to_account(
         account=_account(account_id), email=payload.email, name=payload.name, actor=_actor(request)
     )
     return Status(201, contact)
@@ -204,7 +176,7 @@ def field_list(request: HttpRequest) -> dict[str, Any]:
 
 @fields_router.post("", response={201: FieldDefinitionOut}, summary="Define a Rapport field")
 def field_create(request: HttpRequest, payload: FieldDefinitionIn) -> Status[Any]:
-    field = services.field_definition_create(
+    field = services_fields.field_definition_create(
         actor=_actor(request),
         key=payload.key,
         label=payload.label,

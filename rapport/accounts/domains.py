@@ -4,7 +4,7 @@ import re
 
 import idna
 
-from rapport.errors import InvalidInput
+from rapport.core.errors import InvalidInput
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)

@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from rapport.accounts.models import FieldDefinition, FieldType, FieldValue
-from rapport.errors import InvalidInput
+from rapport.core.errors import InvalidInput
 
 VALUE_COLUMN = {
     FieldType.TEXT: "value_text",

@@ -19,7 +19,7 @@ from rapport.accounts.models import (
     FieldType,
 )
 from rapport.accounts.selectors import account_owner_choices
-from rapport.errors import ServiceError
+from rapport.core.errors import ServiceError
 
 _SEPARATORS = re.compile(r"[\s,;]+")
 

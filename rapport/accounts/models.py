@@ -261,16 +261,3 @@ class FieldValue(models.Model):
         if self.value_date is not None:
             return self.value_date
         return self.value_text
-
-
-class DirectoryPreference(models.Model):
-    """The directory columns a user picked, in their order."""
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="directory_preference"
-    )
-    columns = models.JSONField(default=list)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    def __str__(self) -> str:
-        return f"Directory columns of {self.user_id}"

@@ -1,45 +1,33 @@
-"""Writes for accounts, their domains, contacts, CRM mapping and extra fields.
+"""Writes of accounts: identity, domains, metadata, CRM mapping, and deletion.
 
 Identity (name, logo, domains, CRM mapping) and extra Rapport fields are admin-only;
 members may change the owner and the lifecycle metadata. Every change is audited.
+Contacts, extra fields and logos have their own modules: services_contacts,
+services_fields and services_logos.
 """
 
 import datetime
-import io
-import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from itertools import batched
 from typing import Any
 
-from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from PIL import Image, UnidentifiedImageError
 
 from rapport.accounts.domains import domain_normalize
-from rapport.accounts.fields import field_json, field_parse, field_value_apply
 from rapport.accounts.models import (
     Account,
     AccountContact,
     AccountDomain,
     AccountSource,
     AccountStatus,
-    Contact,
-    ContactKind,
     CrmProvider,
     CrmSyncStatus,
-    DirectoryPreference,
-    FieldDefinition,
-    FieldSource,
-    FieldType,
-    FieldValue,
 )
+from rapport.accounts.services_fields import account_field_values_write, account_set_field_values
 from rapport.audit.services import audit_changes, audit_record
-from rapport.errors import Conflict, InvalidInput, NotFound
+from rapport.core.errors import Conflict, InvalidInput
 from rapport.users.models import User
 from rapport.users.services import user_require_admin
 
@@ -55,9 +43,6 @@ METADATA_FIELDS = (
     "notes",
     "tier",
 )
-LOGO_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
-LOGO_MAX_PIXELS = 4096 * 4096
-LOGO_SIZE = 256
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -247,7 +232,7 @@ def account_create(
                 [AccountDomain(account=account, domain=d) for d in secondaries]
             )
             if fields:
-                _set_field_values(actor, account, fields, allow_crm=actor is None)
+                account_field_values_write(actor, account, fields, allow_crm=actor is None)
             account_refresh_denormalized([account.pk])
             audit_record(
                 actor=actor,
@@ -453,71 +438,6 @@ def account_record_crm_sync(
     )
 
 
-def logo_validate(upload: UploadedFile) -> bytes:
-    """Return the upload re-encoded as a PNG of at most 256 px, or raise InvalidInput.
-
-    Re-encoding drops anything but pixels (metadata, scripts in polyglot files), so the
-    stored file is always a plain PNG.
-    """
-    limit = settings.LOGO_MAX_BYTES
-    if upload.size is None or upload.size > limit:
-        raise InvalidInput(f"The logo must be at most {limit // 1024} KB.", field="logo")
-    data = upload.read(limit + 1)
-    if len(data) > limit:
-        raise InvalidInput(f"The logo must be at most {limit // 1024} KB.", field="logo")
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            image_format = probe.format
-            width, height = probe.size
-            probe.verify()
-        if image_format not in LOGO_FORMATS:
-            raise InvalidInput("The logo must be a PNG, JPEG, GIF or WebP image.", field="logo")
-        if width * height > LOGO_MAX_PIXELS:
-            raise InvalidInput("The logo is too large (at most 4096 × 4096 px).", field="logo")
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            pixels = image.convert("RGBA")
-        pixels.thumbnail((LOGO_SIZE, LOGO_SIZE))
-        out = io.BytesIO()
-        pixels.save(out, format="PNG", optimize=True)
-    except Image.DecompressionBombError:
-        # Pillow refuses to open images whose pixel count could exhaust memory.
-        raise InvalidInput(
-            "The logo is too large (at most 4096 × 4096 px).", field="logo"
-        ) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise InvalidInput(
-            "The logo must be a PNG, JPEG, GIF or WebP image.", field="logo"
-        ) from None
-    return out.getvalue()
-
-
-def account_set_logo(*, actor: User, account: Account, upload: UploadedFile | None) -> Account:
-    """Replace or remove an account's logo."""
-    user_require_admin(actor, "change an account's logo")
-    png = logo_validate(upload) if upload is not None else None
-    with transaction.atomic():
-        account = Account.objects.select_for_update().get(pk=account.pk)
-        old = account.logo.name or None
-        if png is not None:
-            account.logo.save(
-                f"{account.pk}-{uuid.uuid4().hex[:12]}.png", ContentFile(png), save=False
-            )
-        else:
-            account.logo = ""
-        account.save(update_fields=["logo", "updated_at"])
-        audit_record(
-            actor=actor,
-            action="account.logo",
-            obj=account,
-            changes={"logo": {"before": old, "after": account.logo.name or None}},
-        )
-    if old:
-        storage = account.logo.storage
-        transaction.on_commit(lambda: storage.delete(old))
-    return account
-
-
 @transaction.atomic
 def account_delete(*, actor: User, account: Account) -> None:
     """Delete an account with its domains, memberships and field values."""
@@ -529,279 +449,6 @@ def account_delete(*, actor: User, account: Account) -> None:
         changes=audit_changes(_identity_snapshot(account), {}),
     )
     account.delete()
-
-
-# --- extra fields --------------------------------------------------------------------------
-
-
-def _set_field_values(
-    actor: User | None, account: Account, values: Mapping[str, Any], *, allow_crm: bool
-) -> dict[str, dict[str, Any]]:
-    definitions = {f.key: f for f in FieldDefinition.objects.filter(key__in=list(values))}
-    unknown = set(values) - set(definitions)
-    if unknown:
-        raise InvalidInput(f"Unknown fields: {', '.join(sorted(unknown))}.", field="fields")
-    existing = {
-        v.field_id: v
-        for v in FieldValue.objects.filter(account=account, field__key__in=list(values))
-    }
-    changes: dict[str, dict[str, Any]] = {}
-    to_create, to_update, to_delete = [], [], []
-    for key, raw in values.items():
-        field = definitions[key]
-        if field.source == FieldSource.CRM and not allow_crm:
-            raise InvalidInput(
-                f"{field.label} comes from the CRM and cannot be edited here.", field=key
-            )
-        parsed = field_parse(field, raw)
-        current = existing.get(field.pk)
-        before = field_json(current.value) if current else None
-        if parsed is None:
-            if current:
-                to_delete.append(current.pk)
-        elif current:
-            field_value_apply(current, field, parsed)
-            to_update.append(current)
-        else:
-            value = FieldValue(account=account, field=field)
-            field_value_apply(value, field, parsed)
-            to_create.append(value)
-        after = field_json(parsed)
-        if before != after:
-            changes[f"field:{key}"] = {"before": before, "after": after}
-    FieldValue.objects.filter(pk__in=to_delete).delete()
-    FieldValue.objects.bulk_update(to_update, ["value_text", "value_number", "value_date"])
-    FieldValue.objects.bulk_create(to_create)
-    return changes
-
-
-@transaction.atomic
-def account_set_field_values(
-    *, actor: User | None, account: Account, values: Mapping[str, Any]
-) -> None:
-    """Set extra field values of an account; Rapport fields need an admin.
-
-    CRM fields are written only by the CRM sync (actor None), never by a person.
-    """
-    if actor is not None:
-        user_require_admin(actor, "edit account fields")
-    changes = _set_field_values(actor, account, values, allow_crm=actor is None)
-    audit_record(
-        actor=actor,
-        actor_label=None if actor else "CRM sync",
-        action="account.fields",
-        obj=account,
-        changes=changes,
-    )
-
-
-@transaction.atomic
-def field_definition_create(
-    *,
-    actor: User | None,
-    key: str,
-    label: str,
-    source: str = FieldSource.RAPPORT,
-    type: str = FieldType.TEXT,
-    choices: Iterable[str] = (),
-    crm_property: str = "",
-) -> FieldDefinition:
-    """Define an extra account field."""
-    if actor is not None:
-        user_require_admin(actor, "define account fields")
-    key = key.strip().lower().replace("-", "_")
-    if not key or not key.replace("_", "").isalnum() or len(key) > 64:
-        raise InvalidInput("A field key uses letters, digits and underscores.", field="key")
-    if source not in FieldSource.values:
-        raise InvalidInput(f"Unknown field source {source!r}.", field="source")
-    if type not in FieldType.values:
-        raise InvalidInput(f"Unknown field type {type!r}.", field="type")
-    choice_list = [c.strip() for c in choices if c and c.strip()]
-    if any(len(c) > 500 for c in choice_list):  # a choice is stored like a text value
-        raise InvalidInput("A choice is at most 500 characters.", field="choices")
-    if type == FieldType.CHOICE and not choice_list:
-        raise InvalidInput("A single-choice field needs at least one choice.", field="choices")
-    if FieldDefinition.objects.filter(key=key).exists():
-        raise Conflict(f"A field with the key {key} already exists.", field="key")
-    position = FieldDefinition.objects.filter(source=source).count()
-    return FieldDefinition.objects.create(
-        key=key,
-        label=label.strip() or key,
-        source=source,
-        type=type,
-        choices=choice_list if type == FieldType.CHOICE else [],
-        crm_property=crm_property,
-        position=position,
-    )
-
-
-# --- contacts ------------------------------------------------------------------------------
-
-
-def contact_normalize_email(email: str) -> str:
-    email = (email or "").strip().lower()
-    local, _, host = email.rpartition("@")
-    if not local or not host:
-        raise InvalidInput(f"{email!r} is not an email address.", field="email")
-    try:
-        normalized = f"{local}@{domain_normalize(host)}"
-    except InvalidInput as exc:
-        raise InvalidInput(exc.message, field="email") from None
-    if len(normalized) > 254:
-        raise InvalidInput("An email address is at most 254 characters.", field="email")
-    return normalized
-
-
-@transaction.atomic
-def contact_add_to_account(
-    *,
-    account: Account,
-    email: str,
-    name: str = "",
-    kind: str = ContactKind.CUSTOMER,
-    title: str = "",
-    actor: User | None = None,
-) -> Contact:
-    """Make the person with *email* a contact of *account*, creating the contact if new.
-
-    A person adding a contact is audited; ingest adding requesters (actor None) is not,
-    since the mapping decision already records it.
-    """
-    email = contact_normalize_email(email)
-    contact_ids, linked = contacts_add_to_accounts(
-        [ContactLink(account_id=account.pk, email=email, name=name, kind=kind, title=title)]
-    )
-    if linked and actor is not None:
-        audit_record(
-            actor=actor,
-            action="account.contact_add",
-            obj=account,
-            changes={"contacts": {"before": None, "after": email}},
-        )
-    return Contact.objects.get(pk=contact_ids[email])
-
-
-@dataclass(frozen=True)
-class ContactLink:
-    """One person to make a contact of one account; *email* is already normalized."""
-
-    account_id: int
-    email: str
-    name: str = ""
-    kind: str = ContactKind.CUSTOMER
-    title: str = ""
-
-
-CONTACT_CHUNK = 500  # rows per statement, well under SQLite's limit on parameters
-
-
-@transaction.atomic
-def contacts_add_to_accounts(
-    links: Sequence[ContactLink],
-) -> tuple[dict[str, int], set[tuple[int, int]]]:
-    """Apply *links* in order, as many `contact_add_to_account` calls would, in a few queries.
-
-    A new person becomes a contact with the first name given for them; a known contact
-    without a name takes the first name given. Return the contact ids by email and the
-    (account id, contact id) pairs that were not linked before. The ingest path links a
-    whole batch of requesters at once with it.
-    """
-    if not links:
-        return {}, set()
-    first: dict[str, ContactLink] = {}
-    for link in links:
-        first.setdefault(link.email, link)
-    known: dict[str, tuple[int, str]] = {}  # email -> (id, name)
-    for chunk in batched(first, CONTACT_CHUNK):
-        known.update(
-            (email, (pk, name))
-            for pk, email, name in Contact.objects.filter(email__in=chunk).values_list(
-                "pk", "email", "name"
-            )
-        )
-    # New rows go in in a fixed order, so two transactions adding the same people wait
-    # for each other rather than each holding what the other needs.
-    missing = sorted(email for email in first if email not in known)
-    if missing:
-        Contact.objects.bulk_create(
-            [
-                Contact(
-                    email=email,
-                    name=first[email].name.strip()[:200],
-                    kind=first[email].kind,
-                    title=first[email].title[:200],
-                )
-                for email in missing
-            ],
-            batch_size=CONTACT_CHUNK,
-            # A contact created by another transaction since the read above is used as is.
-            ignore_conflicts=True,
-        )
-        for chunk in batched(missing, CONTACT_CHUNK):
-            known.update(
-                (email, (pk, name))
-                for pk, email, name in Contact.objects.filter(email__in=chunk).values_list(
-                    "pk", "email", "name"
-                )
-            )
-    named: dict[int, str] = {}
-    for link in links:
-        pk, current = known[link.email]
-        if link.name and not current:
-            known[link.email] = (pk, link.name.strip()[:200])
-            named[pk] = known[link.email][1]
-    for pk, name in named.items():
-        Contact.objects.filter(pk=pk).update(name=name)
-    ids = {email: pk for email, (pk, _) in known.items()}
-    pairs = list(dict.fromkeys((link.account_id, ids[link.email]) for link in links))
-    account_ids = {account_id for account_id, _ in pairs}
-    existing: set[tuple[int, int]] = set()
-    for contact_ids in batched(sorted({contact_id for _, contact_id in pairs}), CONTACT_CHUNK):
-        existing.update(
-            AccountContact.objects.filter(
-                contact_id__in=contact_ids, account_id__in=account_ids
-            ).values_list("account_id", "contact_id")
-        )
-    new = sorted(pair for pair in pairs if pair not in existing)
-    if new:
-        AccountContact.objects.bulk_create(
-            [AccountContact(account_id=a, contact_id=c) for a, c in new],
-            batch_size=CONTACT_CHUNK,
-            ignore_conflicts=True,
-        )
-        account_refresh_denormalized(account_id for account_id, _ in new)
-    return ids, set(new)
-
-
-@transaction.atomic
-def contact_remove_from_account(*, actor: User, account: Account, contact: Contact) -> None:
-    """Remove a contact from an account; the person stays a contact of their other accounts."""
-    deleted, _ = AccountContact.objects.filter(account=account, contact=contact).delete()
-    if not deleted:
-        raise NotFound(f"{contact.email} is not a contact of {account.name}.")
-    account_refresh_denormalized([account.pk])
-    audit_record(
-        actor=actor,
-        action="account.contact_remove",
-        obj=account,
-        changes={"contacts": {"before": contact.email, "after": None}},
-    )
-
-
-# --- directory preferences -----------------------------------------------------------------
-
-
-def directory_columns_save(*, user: User, columns: list[str]) -> list[str]:
-    """Remember the directory columns *user* picked, in order."""
-    from rapport.accounts.columns import directory_columns_available
-
-    available = {c.key for c in directory_columns_available()}
-    unknown = [c for c in columns if c not in available]
-    if unknown:
-        raise InvalidInput(f"Unknown columns: {', '.join(unknown)}.", field="columns")
-    cleaned = list(dict.fromkeys(columns))
-    DirectoryPreference.objects.update_or_create(user=user, defaults={"columns": cleaned})
-    return cleaned
 
 
 @dataclass(frozen=True)

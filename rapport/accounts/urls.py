@@ -1,12 +1,14 @@
+"""The account pages, under /accounts/ in the `accounts` namespace.
+
+The directory's pages share the prefix and the namespace (see rapport/urls.py).
+"""
+
 from django.urls import path
 
 from rapport.accounts import views
 
-app_name = "accounts"
 urlpatterns = [
-    path("", views.AccountListView.as_view(), name="list"),
     path("new/", views.AccountCreateView.as_view(), name="create"),
-    path("columns/", views.DirectoryColumnsView.as_view(), name="columns"),
     path("fields/", views.FieldDefinitionListView.as_view(), name="fields"),
     path("<int:pk>/", views.AccountDetailView.as_view(), name="detail"),
     path("<int:pk>/identity/", views.AccountIdentityUpdateView.as_view(), name="identity"),
@@ -17,6 +19,4 @@ urlpatterns = [
     path("<int:pk>/logo", views.AccountLogoView.as_view(), name="logo"),
     path("<int:pk>/logo/edit/", views.AccountLogoUpdateView.as_view(), name="logo_update"),
     path("<int:pk>/delete/", views.AccountDeleteView.as_view(), name="delete"),
-    path("<int:pk>/cell/<str:field>/", views.AccountCellView.as_view(), name="cell"),
-    path("<int:pk>/cell/<str:field>/edit/", views.AccountCellEditView.as_view(), name="cell_edit"),
 ]

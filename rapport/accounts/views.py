@@ -1,4 +1,4 @@
-"""The accounts web UI: the directory, the account page, inline edits and field settings.
+"""The accounts web UI: the account page and its forms, new accounts and field settings.
 
 Views stay thin: a form turns posted text into values, a service writes, a selector
 reads, and a template renders. A ServiceError becomes a message next to the form that
@@ -6,27 +6,17 @@ caused it, answered with the error's HTTP status.
 """
 
 from typing import Any
-from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.files.storage import default_storage
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.cache import patch_vary_headers
-from django.views import View
-from django_htmx.http import HttpResponseClientRedirect, push_url, reswap, retarget
-from django_htmx.middleware import HtmxDetails
 
-from rapport.accounts import selectors, services
-from rapport.accounts.columns import Column, directory_columns_available, directory_columns_for
-from rapport.accounts.domains import domain_display
+from rapport.accounts import selectors, services, services_contacts, services_fields, services_logos
 from rapport.accounts.fields import field_format
-from rapport.accounts.filters import SORTS, AccountFilterSet
 from rapport.accounts.forms import (
     AccountCreateForm,
     AccountCrmForm,
@@ -41,429 +31,13 @@ from rapport.accounts.forms import (
 )
 from rapport.accounts.models import (
     Account,
-    AccountSource,
-    AccountStatus,
-    CrmProvider,
-    CrmSyncStatus,
-    FieldDefinition,
     FieldSource,
-    FieldType,
 )
-from rapport.accounts.templatetags.accounts_ui import directory_cell, directory_row
 from rapport.audit.selectors import audit_entries_for
-from rapport.errors import InvalidInput, NotFound, PermissionDenied, ServiceError
+from rapport.core.errors import InvalidInput, PermissionDenied, ServiceError
+from rapport.core.web import HtmxLoginRequiredMixin
 from rapport.metrics.selectors import account_requests
-from rapport.query_params import params_clean
-from rapport.users.models import User
-
-PAGE_SIZE = 50
-# The directory cells an admin edits in place, with the label of their text input.
-INLINE_FIELDS = {
-    "name": "Account name",
-    "logo": "Logo",
-    "primary_domain": "Primary domain",
-    "secondary_domains": "Secondary domains",
-    "crm_company": "CRM mapping",
-    "crm_id": "CRM mapping",
-}
-CRM_CELLS = ("crm_company", "crm_id")
-# What a member is told they may not do, in the services' words.
-INLINE_ACTIONS = {
-    "name": "change an account's name or domains",
-    "primary_domain": "change an account's name or domains",
-    "secondary_domains": "change an account's name or domains",
-    "logo": "change an account's logo",
-    "crm_company": "change an account's CRM mapping",
-    "crm_id": "change an account's CRM mapping",
-}
-COLUMN_GROUPS = (("rapport", "Rapport fields"), ("crm", "CRM fields"), ("field", "Extra fields"))
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-class HtmxLoginRequiredMixin(LoginRequiredMixin, View):
-    """Send anonymous visitors to the login page, the whole page even from an htmx request.
-
-    A plain redirect would make htmx swap the login form into a table cell.
-    """
-
-    # An htmx redirect answers 200 with a header, so it is no HttpResponseRedirect.
-    def handle_no_permission(self) -> HttpResponse:  # type: ignore[override]
-        htmx = getattr(self.request, "htmx", None)
-        if htmx:
-            page = htmx.current_url_abs_path or reverse("accounts:list")
-            return HttpResponseClientRedirect(f"{settings.LOGIN_URL}?{urlencode({'next': page})}")
-        return super().handle_no_permission()
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User), "LoginRequiredMixin runs before the view."
-    return user
-
-
-def _account(account_id: int) -> Account:
-    try:
-        return selectors.account_get(account_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
-
-
-def _is_partial(request: HtmxHttpRequest) -> bool:
-    """Answer an htmx request with a fragment, except when htmx restores history."""
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
-def _raise_if_denied(exc: ServiceError) -> None:
-    """Answer a refused write with the 403 page: the form is not shown to this user."""
-    if isinstance(exc, PermissionDenied):
-        raise DjangoPermissionDenied(exc.message)
-
-
-# --- directory ---------------------------------------------------------------------------
-
-
-def _page_number(params: QueryDict) -> int:
-    raw = params.get("page", "1").strip()
-    if not raw.isdigit() or int(raw) < 1:
-        raise InvalidInput(f"page must be a whole number from 1, not {raw!r}.", field="page")
-    return int(raw)
-
-
-def _directory_query(filters: AccountFilterSet, *, sort: str | None = None, page: int = 1) -> str:
-    query = filters.as_query()
-    sort = filters.sort_param if sort is None else sort
-    if sort != "name":
-        query["sort"] = sort
-    if page > 1:
-        query["page"] = str(page)
-    return urlencode(query, doseq=True)
-
-
-def _directory_url(filters: AccountFilterSet, **kwargs: Any) -> str:
-    query = _directory_query(filters, **kwargs)
-    return reverse("accounts:list") + (f"?{query}" if query else "")
-
-
-def _sortable(key: str) -> bool:
-    return key in SORTS or key == "slack_channel" or key.startswith("field.")
-
-
-def _filter_controls(fields: list[FieldDefinition], params: QueryDict) -> list[dict[str, Any]]:
-    """Describe one filter control per extra field, with the values currently asked for."""
-    controls = []
-    for field in fields:
-        name = f"field.{field.key}"
-        kind = {
-            FieldType.CHOICE: "choice",
-            FieldType.NUMBER: "range",
-            FieldType.DATE: "range",
-        }.get(FieldType(field.type), "text")
-        controls.append(
-            {
-                "field": field,
-                "name": name,
-                "kind": kind,
-                "input_type": "date" if field.type == FieldType.DATE else "number",
-                "value": params.get(name, ""),
-                "min": params.get(f"{name}.min", ""),
-                "max": params.get(f"{name}.max", ""),
-            }
-        )
-    return controls
-
-
-def _directory_response(
-    request: HtmxHttpRequest, params: QueryDict, *, error: ServiceError | None = None
-) -> HttpResponse:
-    """Render the directory for *params*: the whole page, or only its results for htmx."""
-    user = _actor(request)
-    fields = selectors.field_definitions()
-    page_number = 1
-    try:
-        filters = AccountFilterSet.from_params(params, fields)
-        page_number = _page_number(params)
-    except ServiceError as exc:
-        error = exc
-        filters = AccountFilterSet.from_params({}, fields)
-    directory = selectors.directory_for(
-        user, filters, fields, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE
-    )
-    page = directory.page
-    picked = {c.key for c in directory.columns}
-    available = directory_columns_available(fields)
-    headers = []
-    for column in directory.columns:
-        sortable = _sortable(column.key)
-        current = filters.sort == column.key
-        next_sort = f"-{column.key}" if current and not filters.descending else column.key
-        headers.append(
-            {
-                "column": column,
-                "url": _directory_url(filters, sort=next_sort) if sortable else "",
-                "direction": ("desc" if filters.descending else "asc") if current else "",
-            }
-        )
-    canonical = _directory_url(filters, page=page_number)
-    context = {
-        "directory": directory,
-        "page": page,
-        "filters": filters,
-        "params": params,
-        "error": error,
-        "headers": headers,
-        "first_row": page.offset + 1,
-        "last_row": page.offset + len(page.accounts),
-        "previous_url": _directory_url(filters, page=page_number - 1) if page_number > 1 else "",
-        "next_url": _directory_url(filters, page=page_number + 1) if page.has_next else "",
-        "canonical_query": _directory_query(filters, page=page_number),
-        "column_groups": [
-            (label, [(c, c.key in picked) for c in available if c.group == group])
-            for group, label in COLUMN_GROUPS
-        ],
-        "field_controls": _filter_controls(fields, params),
-        "statuses": AccountStatus.choices,
-        "sources": AccountSource.choices,
-        "crm_statuses": CrmSyncStatus.choices,
-        "is_admin": user.is_admin,
-        "oob": _is_partial(request),
-    }
-    partial = _is_partial(request)
-    template = "accounts/list.html#directory" if partial else "accounts/list.html"
-    response = render(request, template, context, status=error.status if error else 200)
-    if partial and error is None:
-        # The server names the URL to push, so blank controls never reach the address bar.
-        push_url(response, canonical)
-    patch_vary_headers(response, ("HX-Request",))
-    return response
-
-
-class AccountListView(HtmxLoginRequiredMixin):
-    """The account directory: totals, filters, sortable columns and pages."""
-
-    def get(self, request: HtmxHttpRequest) -> HttpResponse:
-        return _directory_response(request, params_clean(request.GET))
-
-
-class DirectoryColumnsView(HtmxLoginRequiredMixin):
-    """Save the columns the user picked, then show the directory with them."""
-
-    def post(self, request: HtmxHttpRequest) -> HttpResponse:
-        params = params_clean(QueryDict(request.POST.get("query", "")))
-        error = None
-        try:
-            services.directory_columns_save(
-                user=_actor(request), columns=request.POST.getlist("columns")
-            )
-        except ServiceError as exc:
-            error = exc
-        if _is_partial(request) or error is not None:
-            return _directory_response(request, params, error=error)
-        query = params.urlencode()
-        return redirect(reverse("accounts:list") + (f"?{query}" if query else ""))
-
-
-# --- inline cells ------------------------------------------------------------------------
-
-
-def _inline_field(field: str) -> str:
-    if field not in INLINE_FIELDS:
-        raise Http404("This column is not edited in the table.")
-    return field
-
-
-def _account_shown(pk: int, columns: list[Column] | None = None) -> Account:
-    """Return the account with the related rows that its directory *columns* show.
-
-    Without *columns*, only the secondary domains are of interest (their own cell).
-    """
-    keys = [c.field.key for c in columns or () if c.field is not None]
-    queryset = selectors.account_queryset(field_keys=keys)
-    try:
-        return queryset.get(pk=pk)
-    except Account.DoesNotExist:
-        raise Http404(f"No account with id {pk}.") from None
-
-
-def _cell(
-    request: HttpRequest, account: Account, field: str, *, saved: bool = False
-) -> HttpResponse:
-    if field == "secondary_domains" and not hasattr(account, "secondary_domains_shown"):
-        account = _account_shown(account.pk)
-    return HttpResponse(directory_cell(account, field, _actor(request).is_admin, saved=saved))
-
-
-def _row(request: HttpRequest, account: Account) -> HttpResponse:
-    """Answer with the account's whole row, replacing the one the request came from.
-
-    A CRM mapping shows in several cells (company, id, sync badge, last sync).
-    """
-    user = _actor(request)
-    columns = directory_columns_for(user, selectors.field_definitions())
-    account = _account_shown(account.pk, columns)
-    response = HttpResponse(directory_row(account, columns, user.is_admin, saved=True))
-    retarget(response, "closest tr")
-    reswap(response, "outerHTML")
-    return response
-
-
-def _cell_form(
-    request: HttpRequest,
-    account: Account,
-    field: str,
-    *,
-    value: str,
-    error: str = "",
-    status: int = 200,
-    denied: bool = False,
-) -> HttpResponse:
-    context = {
-        "account": account,
-        "field": field,
-        # The form takes the place of the cell it edits; the logo's is the name cell.
-        "cell_key": "name" if field == "logo" else field,
-        "label": INLINE_FIELDS[field],
-        "value": value,
-        "error": error,
-        "denied": denied,
-    }
-    return render(request, "accounts/cells.html#edit", context, status=status)
-
-
-def _cell_denied(request: HttpRequest, account: Account, field: str) -> HttpResponse:
-    """Answer a member's inline edit with 403 and the reason, in place of the cell."""
-    error = f"Only an admin can {INLINE_ACTIONS[field]}."
-    return _cell_form(request, account, field, value="", error=error, status=403, denied=True)
-
-
-def _crm_form(
-    request: HttpRequest,
-    account: Account,
-    field: str,
-    values: dict[str, str],
-    *,
-    error: ServiceError | None = None,
-) -> HttpResponse:
-    context = {
-        "account": account,
-        "field": field,
-        "values": values,
-        "providers": CrmProvider.choices,
-        "error": error.message if error else "",
-        "error_field": (error.field or "") if error else "",
-    }
-    status = error.status if error else 200
-    return render(request, "accounts/cells.html#crm", context, status=status)
-
-
-def _logo_form(
-    request: HttpRequest, account: Account, *, error: ServiceError | None = None
-) -> HttpResponse:
-    context = {
-        "account": account,
-        "logo_max_kb": settings.LOGO_MAX_BYTES // 1024,
-        "error": error.message if error else "",
-    }
-    status = error.status if error else 200
-    return render(request, "accounts/cells.html#logo", context, status=status)
-
-
-def _crm_values(data: Any) -> dict[str, str]:
-    return {key: str(data.get(key) or "") for key in AccountCrmForm.base_fields}
-
-
-class AccountCellView(HtmxLoginRequiredMixin):
-    """A directory cell an admin edits in place: GET shows it, POST saves it.
-
-    The field in the URL names the cell: name, logo (in the name cell), primary_domain,
-    secondary_domains, or crm_company / crm_id (either edits the whole CRM mapping).
-    """
-
-    def get(self, request: HttpRequest, pk: int, field: str) -> HttpResponse:
-        return _cell(request, _account(pk), _inline_field(field))
-
-    def post(self, request: HttpRequest, pk: int, field: str) -> HttpResponse:
-        field = _inline_field(field)
-        account = _account(pk)
-        if not _actor(request).is_admin:
-            # The services refuse too; answering first keeps a member's input unread.
-            return _cell_denied(request, account, field)
-        if field in CRM_CELLS:
-            return self.save_crm(request, account, field)
-        if field == "logo":
-            return self.save_logo(request, account)
-        value = request.POST.get("value", "")
-        changes: dict[str, Any] = {field: value}
-        if field == "secondary_domains":
-            changes = {field: split_list(value)}
-        try:
-            account = services.account_update(actor=_actor(request), account=account, **changes)
-        except ServiceError as exc:
-            return _cell_form(
-                request, account, field, value=value, error=exc.message, status=exc.status
-            )
-        return _cell(request, account, field, saved=True)
-
-    def save_crm(self, request: HttpRequest, account: Account, field: str) -> HttpResponse:
-        form = AccountCrmForm(request.POST)
-        values = _crm_values(request.POST)
-        try:
-            if not form.is_valid():
-                name, errors = next(iter(form.errors.items()))
-                raise InvalidInput(f"{form.fields[name].label}: {errors[0]}", field=name)
-            data = form.cleaned_data
-            account = services.account_set_crm_mapping(
-                actor=_actor(request),
-                account=account,
-                provider=data["crm_provider"],
-                external_id=data["crm_external_id"],
-                company_name=data["crm_company_name"],
-            )
-        except ServiceError as exc:
-            return _crm_form(request, account, field, values, error=exc)
-        return _row(request, account)
-
-    def save_logo(self, request: HttpRequest, account: Account) -> HttpResponse:
-        form = AccountLogoForm(request.POST, request.FILES)
-        remove = "logo_remove" in request.POST
-        try:
-            if not form.is_valid():
-                raise InvalidInput(str(form.errors["logo"][0]), field="logo")
-            upload = None if remove else form.cleaned_data["logo"]
-            if upload is None and not remove:
-                raise InvalidInput("Choose an image to upload.", field="logo")
-            account = services.account_set_logo(
-                actor=_actor(request), account=account, upload=upload
-            )
-        except ServiceError as exc:
-            return _logo_form(request, account, error=exc)
-        return _cell(request, account, "logo", saved=True)
-
-
-class AccountCellEditView(HtmxLoginRequiredMixin):
-    """The form that replaces a directory cell while an admin edits it."""
-
-    def get(self, request: HttpRequest, pk: int, field: str) -> HttpResponse:
-        field = _inline_field(field)
-        account = _account(pk)
-        if not _actor(request).is_admin:
-            return _cell_denied(request, account, field)
-        if field in CRM_CELLS:
-            values = _crm_values(AccountCrmForm.for_account(account).initial)
-            return _crm_form(request, account, field, values)
-        if field == "logo":
-            return _logo_form(request, account)
-        if field == "secondary_domains":
-            shown = getattr(_account_shown(pk), "secondary_domains_shown", [])
-            value = ", ".join(domain_display(d.domain) for d in shown)
-        elif field == "name":
-            value = account.name
-        else:
-            value = domain_display(account.primary_domain or "")
-        return _cell_form(request, account, field, value=value)
-
+from rapport.users.selectors import actor_get
 
 # --- account page ------------------------------------------------------------------------
 
@@ -480,7 +54,7 @@ def _detail_response(
         account = selectors.account_detail(pk)
     except Account.DoesNotExist:
         raise Http404(f"No account with id {pk}.") from None
-    user = _actor(request)
+    user = actor_get(request)
     fields = selectors.field_definitions()
     values = {v.field.key: v.value for v in getattr(account, "field_values_shown", [])}
     rapport_fields = [f for f in fields if f.source == FieldSource.RAPPORT]
@@ -530,14 +104,15 @@ class AccountFormView(HtmxLoginRequiredMixin):
         raise NotImplementedError
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        account = _account(pk)
+        account = selectors.account_get(pk)
         form = self.get_form(request, account)
         status = 400
         if form.is_valid():
             try:
                 self.save(request, account, form)
+            except PermissionDenied:
+                raise  # the 403 page answers it
             except ServiceError as exc:
-                _raise_if_denied(exc)
                 form_add_service_error(form, exc)
                 status = exc.status
             else:
@@ -554,7 +129,7 @@ class AccountIdentityUpdateView(AccountFormView):
         return AccountIdentityForm(request.POST)
 
     def save(self, request: HttpRequest, account: Account, form: AccountIdentityForm) -> None:
-        services.account_update(actor=_actor(request), account=account, **form.changes())
+        services.account_update(actor=actor_get(request), account=account, **form.changes())
 
 
 class AccountMetadataUpdateView(AccountFormView):
@@ -565,7 +140,7 @@ class AccountMetadataUpdateView(AccountFormView):
         return AccountMetadataForm(request.POST)
 
     def save(self, request: HttpRequest, account: Account, form: AccountMetadataForm) -> None:
-        services.account_update(actor=_actor(request), account=account, **form.changes())
+        services.account_update(actor=actor_get(request), account=account, **form.changes())
 
 
 class AccountLogoUpdateView(AccountFormView):
@@ -579,7 +154,7 @@ class AccountLogoUpdateView(AccountFormView):
         upload = None if "remove" in request.POST else form.cleaned_data["logo"]
         if upload is None and "remove" not in request.POST:
             raise InvalidInput("Choose an image to upload.", field="logo")
-        services.account_set_logo(actor=_actor(request), account=account, upload=upload)
+        services_logos.account_set_logo(actor=actor_get(request), account=account, upload=upload)
         if upload is None:
             self.success_message = "Removed the logo."
 
@@ -594,7 +169,7 @@ class AccountCrmMappingView(AccountFormView):
     def save(self, request: HttpRequest, account: Account, form: AccountCrmForm) -> None:
         data = form.cleaned_data
         services.account_set_crm_mapping(
-            actor=_actor(request),
+            actor=actor_get(request),
             account=account,
             provider=data["crm_provider"],
             external_id=data["crm_external_id"],
@@ -613,8 +188,8 @@ class AccountFieldValuesView(AccountFormView):
         return AccountFieldValuesForm(definitions, request.POST)
 
     def save(self, request: HttpRequest, account: Account, form: AccountFieldValuesForm) -> None:
-        services.account_set_field_values(
-            actor=_actor(request), account=account, values=form.values()
+        services_fields.account_set_field_values(
+            actor=actor_get(request), account=account, values=form.values()
         )
 
 
@@ -626,11 +201,11 @@ class AccountContactAddView(AccountFormView):
         return ContactAddForm(request.POST)
 
     def save(self, request: HttpRequest, account: Account, form: ContactAddForm) -> None:
-        contact = services.contact_add_to_account(
+        contact = services_contacts.contact_add_to_account(
             account=account,
             email=form.cleaned_data["email"],
             name=form.cleaned_data["name"],
-            actor=_actor(request),
+            actor=actor_get(request),
         )
         self.success_message = f"Added {contact.email} to the contacts."
 
@@ -639,7 +214,7 @@ class AccountLogoView(HtmxLoginRequiredMixin):
     """Serve an account's logo: always a PNG re-encoded on upload, never sniffed."""
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        account = _account(pk)
+        account = selectors.account_get(pk)
         if not account.logo.name:
             raise Http404("This account has no logo.")
         try:
@@ -658,18 +233,19 @@ class AccountDeleteView(HtmxLoginRequiredMixin):
     """Ask before deleting an account (GET), then delete it (POST). Admins only."""
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        account = _account(pk)
-        if not _actor(request).is_admin:
+        account = selectors.account_get(pk)
+        if not actor_get(request).is_admin:
             raise DjangoPermissionDenied("Only an admin can delete an account.")
         return render(request, "accounts/delete.html", {"account": account})
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        account = _account(pk)
+        account = selectors.account_get(pk)
         name = account.name
         try:
-            services.account_delete(actor=_actor(request), account=account)
+            services.account_delete(actor=actor_get(request), account=account)
+        except PermissionDenied:
+            raise  # the 403 page answers it
         except ServiceError as exc:
-            _raise_if_denied(exc)
             messages.error(request, exc.message)
             return redirect(account)
         messages.success(request, f"Deleted the account “{name}”.")
@@ -694,7 +270,7 @@ class AccountCreateView(HtmxLoginRequiredMixin):
             data = dict(form.cleaned_data)  # add_error() below drops the field it names
             try:
                 account = services.account_create(
-                    actor=_actor(request),
+                    actor=actor_get(request),
                     name=data["name"],
                     primary_domain=data["primary_domain"] or None,
                     secondary_domains=split_list(data["secondary_domains"]),
@@ -719,7 +295,7 @@ class FieldDefinitionListView(HtmxLoginRequiredMixin):
     template_name = "accounts/fields.html"
 
     def _render(self, request: HttpRequest, form: FieldDefinitionForm, status: int) -> HttpResponse:
-        if not _actor(request).is_admin:
+        if not actor_get(request).is_admin:
             raise DjangoPermissionDenied("Only an admin can manage account fields.")
         fields = selectors.field_definitions()
         context = {
@@ -738,15 +314,16 @@ class FieldDefinitionListView(HtmxLoginRequiredMixin):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                field = services.field_definition_create(
-                    actor=_actor(request),
+                field = services_fields.field_definition_create(
+                    actor=actor_get(request),
                     key=data["key"],
                     label=data["label"],
                     type=data["type"],
                     choices=form.choice_list(),
                 )
+            except PermissionDenied:
+                raise  # the 403 page answers it
             except ServiceError as exc:
-                _raise_if_denied(exc)
                 form_add_service_error(form, exc)
                 status = exc.status
             else:

@@ -7,8 +7,8 @@ submission's `view.state.values[name][name]` is that field's answer, and a refus
 
 from typing import Any
 
+from rapport.core.errors import InvalidInput
 from rapport.core.specs import FieldSpec, Kind
-from rapport.errors import InvalidInput
 
 Block = dict[str, Any]
 

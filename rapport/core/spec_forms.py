@@ -8,8 +8,8 @@ from typing import Any
 
 from django import forms
 
+from rapport.core.errors import InvalidInput
 from rapport.core.specs import FieldSpec, Kind
-from rapport.errors import InvalidInput
 
 INHERIT = ""
 ON, OFF = "on", "off"

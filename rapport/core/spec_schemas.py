@@ -22,8 +22,8 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic.functional_validators import WrapValidator
 from pydantic_core import PydanticCustomError
 
+from rapport.core.errors import InvalidInput
 from rapport.core.specs import FieldSpec, Kind
-from rapport.errors import InvalidInput
 
 # An (annotation, pydantic Field) pair, as `create_model` takes it.
 Derived = tuple[Any, Any]

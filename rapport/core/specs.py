@@ -17,7 +17,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from rapport.errors import InvalidInput
+from rapport.core.errors import InvalidInput
 
 
 class Kind(enum.StrEnum):

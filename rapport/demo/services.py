@@ -18,10 +18,9 @@ from rapport.accounts.services import (
     account_create,
     account_record_crm_sync,
     account_set_crm_mapping,
-    account_set_field_values,
-    contact_add_to_account,
-    field_definition_create,
 )
+from rapport.accounts.services_contacts import contact_add_to_account
+from rapport.accounts.services_fields import account_set_field_values, field_definition_create
 from rapport.demo.catalog import (
     DEMO_ACCOUNT_COUNT,
     DEMO_PASSWORD,

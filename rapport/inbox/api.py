@@ -1,13 +1,14 @@
 """Conversations and Slack channels in the JSON API, and replies through their channel."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from rapport.accounts.models import Account
-from rapport.errors import InvalidInput
+from rapport.core.errors import InvalidInput
+from rapport.core.filters import PageQuery
 from rapport.inbox import selectors
 from rapport.inbox.filters import ConversationFilterSet
 from rapport.inbox.schemas import (
@@ -37,24 +38,17 @@ conversations_router = Router(tags=["conversations"])
 channels_router = Router(tags=["channels"])
 
 
-class ConversationListQuery(Schema):
-    """Filters shared with the inbox page."""
-
-    q: str = Field("", max_length=200, description="Words in the requester's email or subject.")
-    account: list[str] = Field(default_factory=list, description="Account ids.")
-    source: list[str] = Field(default_factory=list, description="slack, email, web_chat or api.")
-    channel: list[str] = Field(default_factory=list, description="Slack channel ids (Rapport's).")
-    outcome: list[str] = Field(
-        default_factory=list, description="linked, created, conflict or unmatched."
+if TYPE_CHECKING:
+    ConversationListQuery = PageQuery
+else:
+    # The filters are the filter set's own declaration; the page comes from PageQuery.
+    ConversationListQuery = ConversationFilterSet.query_schema(
+        "ConversationListQuery", base=PageQuery
     )
-    unlinked: str | None = Field(None, description="yes: only conversations without an account.")
-    limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0, le=10_000_000)
 
 
-class ChannelListQuery(Schema):
-    limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0, le=10_000_000)
+class ChannelListQuery(PageQuery):
+    """A page of Slack channels."""
 
 
 def _actor(request: HttpRequest) -> User:
@@ -63,7 +57,7 @@ def _actor(request: HttpRequest) -> User:
 
 @conversations_router.get("", response=ConversationListOut, summary="List conversations")
 def conversation_list(request: HttpRequest, query: Query[ConversationListQuery]) -> dict[str, Any]:
-    filters = ConversationFilterSet.from_params(request.GET)
+    filters = ConversationFilterSet.from_schema(query)
     page = selectors.conversation_page(filters, limit=query.limit, offset=query.offset)
     return {"items": [conversation_out(c) for c in page.items], "count": page.count}
 

@@ -9,21 +9,87 @@ Parameters (all optional; the repeatable ones may be given several times):
   unlinked   yes: only conversations without an account
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from rapport.errors import InvalidInput
+from rapport.core.errors import InvalidInput
+from rapport.core.filters import FilterParam, FilterSet
+from rapport.core.query_params import params_ids
 from rapport.inbox.models import Conversation, Source
 from rapport.mapping.models import MappingOutcome
-from rapport.query_params import ParamSource, params_getter, params_ids
+
+
+def _choices(values: list[str], allowed: list[str], name: str) -> list[str]:
+    cleaned: list[str] = []
+    for value in (v.strip() for v in values if v.strip()):
+        if value not in allowed:
+            raise InvalidInput(
+                f"{name} must be one of {', '.join(allowed)}, not {value!r}.", field=name
+            )
+        if value not in cleaned:
+            cleaned.append(value)
+    return cleaned
+
+
+def _yes(values: list[str], name: str) -> bool:
+    if not values or not values[-1].strip():
+        return False
+    value = values[-1].strip().lower()
+    if value in ("yes", "true", "1"):
+        return True
+    if value in ("no", "false", "0"):
+        return False
+    raise InvalidInput(f"{name} must be yes or no.", field=name)
+
+
+def _words(values: list[str], name: str) -> str:
+    return " ".join(" ".join(values).split())[:200]
+
+
+def _source(values: list[str], name: str) -> list[str]:
+    return _choices(values, Source.values, name)
+
+
+def _outcome(values: list[str], name: str) -> list[str]:
+    return _choices(values, MappingOutcome.values, name)
 
 
 @dataclass
-class ConversationFilterSet:
+class ConversationFilterSet(FilterSet):
     """Validated inbox filters; `filter` turns them into a queryset."""
+
+    params = (
+        FilterParam(
+            "q",
+            "q",
+            _words,
+            max_length=200,
+            description="Words in the requester's email or subject.",
+        ),
+        FilterParam("account", "accounts", params_ids, many=True, description="Account ids."),
+        FilterParam(
+            "channel",
+            "channels",
+            params_ids,
+            many=True,
+            description="Slack channel ids (Rapport's).",
+        ),
+        FilterParam(
+            "source", "sources", _source, many=True, description="slack, email, web_chat or api."
+        ),
+        FilterParam(
+            "outcome",
+            "outcomes",
+            _outcome,
+            many=True,
+            description="linked, created, conflict or unmatched.",
+        ),
+        FilterParam(
+            "unlinked", "unlinked", _yes, description="yes: only conversations without an account."
+        ),
+    )
 
     q: str = ""
     accounts: list[int] = field(default_factory=list)
@@ -31,19 +97,6 @@ class ConversationFilterSet:
     channels: list[int] = field(default_factory=list)
     outcomes: list[str] = field(default_factory=list)
     unlinked: bool = False
-
-    @classmethod
-    def from_params(cls, params: ParamSource | Mapping[str, Any]) -> "ConversationFilterSet":
-        """Parse query parameters; raise InvalidInput naming the first bad one."""
-        get = params_getter(params)
-        self = cls()
-        self.q = " ".join(" ".join(get("q")).split())[:200]
-        self.accounts = params_ids(get("account"), "account")
-        self.channels = params_ids(get("channel"), "channel")
-        self.sources = _choices(get("source"), Source.values, "source")
-        self.outcomes = _choices(get("outcome"), MappingOutcome.values, "outcome")
-        self.unlinked = _yes(get("unlinked"), "unlinked")
-        return self
 
     @property
     def is_filtered(self) -> bool:
@@ -92,26 +145,3 @@ class ConversationFilterSet:
         if self.unlinked:
             query["unlinked"] = "yes"
         return query
-
-
-def _choices(values: list[str], allowed: list[str], name: str) -> list[str]:
-    cleaned: list[str] = []
-    for value in (v.strip() for v in values if v.strip()):
-        if value not in allowed:
-            raise InvalidInput(
-                f"{name} must be one of {', '.join(allowed)}, not {value!r}.", field=name
-            )
-        if value not in cleaned:
-            cleaned.append(value)
-    return cleaned
-
-
-def _yes(values: list[str], name: str) -> bool:
-    if not values or not values[-1].strip():
-        return False
-    value = values[-1].strip().lower()
-    if value in ("yes", "true", "1"):
-        return True
-    if value in ("no", "false", "0"):
-        return False
-    raise InvalidInput(f"{name} must be yes or no.", field=name)

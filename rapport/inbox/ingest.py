@@ -26,7 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from rapport.accounts.models import Account
-from rapport.accounts.services import ContactLink, contacts_add_to_accounts
+from rapport.accounts.services_contacts import ContactLink, contacts_add_to_accounts
 from rapport.inbox.adapters import EventRejected, IncomingMessage, source_adapter
 from rapport.inbox.models import (
     Conversation,

@@ -4,13 +4,13 @@ Every function here issues a fixed number of queries, whatever the page size.
 """
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Lower, Substr
 
 from rapport.accounts.models import Account
-from rapport.errors import NotFound
+from rapport.core.errors import NotFound
+from rapport.core.pagination import Page
 from rapport.inbox.filters import ConversationFilterSet
 from rapport.inbox.models import Channel, Conversation, DeliveryStatus, Message, MessageDirection
 from rapport.mapping.models import MappingDecision
@@ -18,36 +18,6 @@ from rapport.users.models import User
 
 FIRST_LINE_CHARS = 200
 ACCOUNT_CHOICES = 10
-
-
-@dataclass
-class Page:
-    """One page of rows with the total, for the pager."""
-
-    items: list[Any]
-    count: int
-    limit: int
-    offset: int
-
-    @property
-    def has_next(self) -> bool:
-        return self.offset + self.limit < self.count
-
-    @property
-    def page_number(self) -> int:
-        return self.offset // self.limit + 1
-
-    @property
-    def page_count(self) -> int:
-        return max(1, -(-self.count // self.limit))
-
-    @property
-    def first_row(self) -> int:
-        return self.offset + 1
-
-    @property
-    def last_row(self) -> int:
-        return self.offset + len(self.items)
 
 
 def conversation_queryset() -> QuerySet[Conversation]:

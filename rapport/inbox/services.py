@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from rapport.accounts.models import Account
 from rapport.audit.services import audit_changes, audit_record
-from rapport.errors import Conflict, InvalidInput, PermissionDenied
+from rapport.core.errors import Conflict, InvalidInput, PermissionDenied
 from rapport.inbox.adapters import channel_adapter
 from rapport.inbox.ingest import messages_stored
 from rapport.inbox.models import (

@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,39 +17,23 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import push_url
 
 from rapport.accounts.models import Account
-from rapport.accounts.views import HtmxHttpRequest, HtmxLoginRequiredMixin
-from rapport.errors import InvalidInput, NotFound, PermissionDenied, ServiceError
+from rapport.core.errors import InvalidInput, PermissionDenied, ServiceError
+from rapport.core.pagination import page_number_parse
+from rapport.core.query_params import params_clean
+from rapport.core.web import HtmxHttpRequest, HtmxLoginRequiredMixin, is_partial
 from rapport.inbox import selectors
 from rapport.inbox.filters import ConversationFilterSet
-from rapport.inbox.models import Channel, Conversation, DeliveryStatus, Message, Source
+from rapport.inbox.models import Channel, DeliveryStatus, Message, Source
 from rapport.inbox.services import channel_set_accounts, conversation_reply, reply_retry
 from rapport.mapping.models import MappingDecision, MappingOutcome
 from rapport.mapping.selectors import conflict_candidates
 from rapport.mapping.services import mapping_override
-from rapport.query_params import params_clean
 from rapport.requests.services import message_assign
 from rapport.users.models import User
+from rapport.users.selectors import actor_get
 
 PAGE_SIZE = 50
 CHANNELS_PAGE_SIZE = 50
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User), "HtmxLoginRequiredMixin runs before the view."
-    return user
-
-
-def _is_partial(request: HtmxHttpRequest) -> bool:
-    """Answer an htmx request with a fragment, except when htmx restores history."""
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
-def _page_number(params: QueryDict) -> int:
-    raw = params.get("page", "1").strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= 1_000_000:
-        raise InvalidInput(f"page must be a whole number from 1, not {raw!r}.", field="page")
-    return int(raw)
 
 
 def _url(name: str, query: dict[str, Any]) -> str:
@@ -75,7 +58,7 @@ def _inbox_response(request: HtmxHttpRequest, params: QueryDict) -> HttpResponse
     page_number = 1
     try:
         filters = ConversationFilterSet.from_params(params)
-        page_number = _page_number(params)
+        page_number = page_number_parse(params)
     except ServiceError as exc:
         error = exc
         filters = ConversationFilterSet()
@@ -83,7 +66,7 @@ def _inbox_response(request: HtmxHttpRequest, params: QueryDict) -> HttpResponse
         filters, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE
     )
     selected_accounts = selectors.accounts_by_ids(filters.accounts)
-    partial = _is_partial(request)
+    partial = is_partial(request)
     context = {
         "page": page,
         "filters": filters,
@@ -157,10 +140,7 @@ def _conversation_response(
     *,
     error: ServiceError | None = None,
 ) -> HttpResponse:
-    try:
-        conversation = selectors.conversation_detail(pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+    conversation = selectors.conversation_detail(pk)
     decisions: list[MappingDecision] = getattr(conversation, "decisions_shown", [])
     in_force = decisions[0] if decisions else None
     candidates = conflict_candidates([in_force])[0].candidates if in_force else []
@@ -184,13 +164,6 @@ def _conversation_response(
     )
 
 
-def _conversation(pk: int) -> Conversation:
-    try:
-        return selectors.conversation_get(pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
-
-
 class ConversationDetailView(HtmxLoginRequiredMixin):
     """One conversation: its messages, requester, account and every mapping decision."""
 
@@ -202,7 +175,7 @@ class ConversationAccountView(HtmxLoginRequiredMixin):
     """Move a conversation to another account by hand, or unlink it. Any member may."""
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        conversation = _conversation(pk)
+        conversation = selectors.conversation_get(pk)
         account: Account | None = None
         try:
             if "unlink" not in request.POST:
@@ -214,7 +187,7 @@ class ConversationAccountView(HtmxLoginRequiredMixin):
                 account = Account.objects.filter(pk=int(raw)).first()
                 if account is None:
                     raise InvalidInput(f"No account with id {raw}.")
-            mapping_override(actor=_actor(request), conversation=conversation, account=account)
+            mapping_override(actor=actor_get(request), conversation=conversation, account=account)
         except ServiceError as exc:
             return _conversation_response(request, pk, error=exc)
         messages.success(
@@ -240,10 +213,12 @@ class ConversationReplyView(HtmxLoginRequiredMixin):
     """Send the team's reply to a conversation through its channel."""
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        conversation = _conversation(pk)
+        conversation = selectors.conversation_get(pk)
         try:
             reply = conversation_reply(
-                actor=_actor(request), conversation=conversation, text=request.POST.get("text", "")
+                actor=actor_get(request),
+                conversation=conversation,
+                text=request.POST.get("text", ""),
             )
         except ServiceError as exc:
             return _conversation_response(request, pk, error=exc)
@@ -265,7 +240,7 @@ class MessageRetryView(HtmxLoginRequiredMixin):
         if message is None:
             raise Http404("No such message.")
         try:
-            reply_retry(actor=_actor(request), message=message)
+            reply_retry(actor=actor_get(request), message=message)
         except ServiceError as exc:
             return _conversation_response(request, message.conversation_id, error=exc)
         messages.success(request, "Queued the reply again.")
@@ -287,7 +262,7 @@ class MessageAssignView(HtmxLoginRequiredMixin):
             if assignee is None:
                 raise InvalidInput("Choose the member to assign the request to.", field="assignee")
             customer_request = message_assign(
-                message=message, assignee=assignee, actor=_actor(request)
+                message=message, assignee=assignee, actor=actor_get(request)
             )
         except ServiceError as exc:
             return _conversation_response(request, message.conversation_id, error=exc)
@@ -308,7 +283,7 @@ def _channels_response(
 ) -> HttpResponse:
     params = params_clean(request.GET)
     try:
-        page_number = _page_number(params)
+        page_number = page_number_parse(params)
     except ServiceError:
         page_number = 1
     page = selectors.channel_page(
@@ -325,7 +300,7 @@ def _channels_response(
         "search_options": [(a, "") for a in selectors.account_search(account_q)]
         if account_q and search_channel
         else [],
-        "is_admin": _actor(request).is_admin,
+        "is_admin": actor_get(request).is_admin,
         "error": error,
         "error_channel": error_channel,
         "previous_url": f"{base}?page={page_number - 1}" if page_number > 1 else "",
@@ -345,10 +320,7 @@ class ChannelAccountsView(HtmxLoginRequiredMixin):
     """Link a Slack channel to exactly the accounts picked (admins only)."""
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        try:
-            channel: Channel = selectors.channel_get(pk)
-        except NotFound as exc:
-            raise Http404(exc.message) from None
+        channel: Channel = selectors.channel_get(pk)
         raw = [v.strip() for v in request.POST.getlist("account") if v.strip()]
         try:
             bad = [v for v in raw if not v.isdigit() or len(v) > 18]
@@ -359,10 +331,10 @@ class ChannelAccountsView(HtmxLoginRequiredMixin):
             if len(accounts) != len(ids):
                 missing = sorted(set(ids) - {a.pk for a in accounts})
                 raise InvalidInput(f"No account with id {', '.join(map(str, missing))}.")
-            channel_set_accounts(actor=_actor(request), channel=channel, accounts=accounts)
+            channel_set_accounts(actor=actor_get(request), channel=channel, accounts=accounts)
+        except PermissionDenied:
+            raise  # the 403 page answers it
         except ServiceError as exc:
-            if isinstance(exc, PermissionDenied):
-                raise DjangoPermissionDenied(exc.message) from None
             return _channels_response(request, error=exc, error_channel=channel.pk)
         names = ", ".join(a.name for a in accounts) or "no account"
         messages.success(request, f"Linked #{channel.name} to {names}.")

@@ -23,7 +23,7 @@ from django.db.models import Q, QuerySet
 
 from rapport.accounts.domains import domain_normalize
 from rapport.accounts.models import Account, AccountDomain, AccountSource
-from rapport.errors import InvalidInput
+from rapport.core.errors import InvalidInput
 from rapport.mapping.models import MappingMethod, MappingOutcome, MappingSettings
 from rapport.mapping.public_domains import domain_is_public
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from rapport.accounts.domains import domain_normalize
 from rapport.accounts.models import Account, AccountDomain
-from rapport.errors import NotFound
+from rapport.core.errors import NotFound
 from rapport.inbox.models import Conversation
 from rapport.mapping.engine import MappingContext
 from rapport.mapping.models import MappingDecision, MappingMethod, MappingOutcome, MappingSettings

@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from rapport.accounts.models import Account
 from rapport.accounts.services import account_create
 from rapport.audit.services import audit_record
-from rapport.errors import Conflict, InvalidInput
+from rapport.core.errors import Conflict, InvalidInput
 from rapport.inbox.models import Conversation
 from rapport.mapping.engine import (
     AccountToCreate,
@@ -180,7 +180,7 @@ def mapping_override(
         },
     )
     if account is not None and conversation.requester_email:
-        from rapport.accounts.services import contact_add_to_account
+        from rapport.accounts.services_contacts import contact_add_to_account
 
         with contextlib.suppress(InvalidInput):
             contact = contact_add_to_account(

@@ -6,16 +6,16 @@ Views stay thin: selectors compute the report in SQL, services write, templates 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from rapport.accounts.forms import split_list
 from rapport.accounts.models import Account
-from rapport.accounts.views import HtmxHttpRequest, HtmxLoginRequiredMixin
-from rapport.errors import InvalidInput, NotFound, PermissionDenied, ServiceError
+from rapport.core.errors import InvalidInput, PermissionDenied, ServiceError
+from rapport.core.web import HtmxHttpRequest, HtmxLoginRequiredMixin, is_partial
 from rapport.mapping import selectors, services
-from rapport.users.models import User
+from rapport.users.selectors import actor_get
 
 # Column headings of the decisions-by-method table; the full label is the hover text.
 METHOD_SHORT = {
@@ -28,16 +28,6 @@ METHOD_SHORT = {
     "manual": "Manual",
     "none": "None",
 }
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User), "HtmxLoginRequiredMixin runs before the view."
-    return user
-
-
-def _is_partial(request: HtmxHttpRequest) -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 def _posted_account(request: HttpRequest) -> Account:
@@ -57,7 +47,7 @@ class MappingReportView(HtmxLoginRequiredMixin):
         report = selectors.mapping_report()
         context = {
             "report": report,
-            "is_admin": _actor(request).is_admin,
+            "is_admin": actor_get(request).is_admin,
             "methods": [
                 (value, label, METHOD_SHORT.get(value, label), total)
                 for (value, label), total in zip(report.methods, report.method_totals, strict=True)
@@ -71,20 +61,17 @@ class ConflictResolveView(HtmxLoginRequiredMixin):
     """Resolve an open conflict in one click: link its conversation to the chosen candidate."""
 
     def post(self, request: HtmxHttpRequest, pk: int) -> HttpResponse:
-        try:
-            decision = selectors.mapping_decision_get(pk)
-        except NotFound as exc:
-            raise Http404(exc.message) from None
+        decision = selectors.mapping_decision_get(pk)
         account: Account | None = None
         error: ServiceError | None = None
         try:
             account = _posted_account(request)
             services.mapping_conflict_resolve(
-                actor=_actor(request), decision=decision, account=account
+                actor=actor_get(request), decision=decision, account=account
             )
         except ServiceError as exc:
             error = exc
-        if _is_partial(request):
+        if is_partial(request):
             context = {
                 "conflict": selectors.conflict_candidates([decision])[0],
                 "resolved_to": account if error is None else None,
@@ -114,12 +101,12 @@ class PatternApplyView(HtmxLoginRequiredMixin):
         error: ServiceError | None = None
         try:
             account = _posted_account(request)
-            services.mapping_pattern_apply(actor=_actor(request), account=account, domain=domain)
+            services.mapping_pattern_apply(actor=actor_get(request), account=account, domain=domain)
+        except PermissionDenied:
+            raise  # the 403 page answers it
         except ServiceError as exc:
-            if isinstance(exc, PermissionDenied):
-                raise DjangoPermissionDenied(exc.message) from None
             error = exc
-        if _is_partial(request):
+        if is_partial(request):
             context = {"done": True, "domain": domain, "account": account, "error": error}
             return render(
                 request,
@@ -164,7 +151,7 @@ class MappingSettingsForm(forms.Form):
 def _settings_response(
     request: HttpRequest, form: MappingSettingsForm, *, status: int = 200
 ) -> HttpResponse:
-    if not _actor(request).is_admin:
+    if not actor_get(request).is_admin:
         raise DjangoPermissionDenied("Only an admin can change the mapping settings.")
     lookup = request.GET.get("domain", "").strip()[:300]
     answer = None
@@ -200,20 +187,20 @@ class MappingSettingsView(HtmxLoginRequiredMixin):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = MappingSettingsForm(request.POST)
-        if not _actor(request).is_admin:
+        if not actor_get(request).is_admin:
             raise DjangoPermissionDenied("Only an admin can change the mapping settings.")
         if form.is_valid():
             data = form.cleaned_data
             try:
                 services.mapping_settings_update(
-                    actor=_actor(request),
+                    actor=actor_get(request),
                     auto_create_accounts=data["auto_create_accounts"],
                     public_domains_added=split_list(data["public_domains_added"]),
                     public_domains_removed=split_list(data["public_domains_removed"]),
                 )
+            except PermissionDenied:
+                raise  # the 403 page answers it
             except ServiceError as exc:
-                if isinstance(exc, PermissionDenied):
-                    raise DjangoPermissionDenied(exc.message) from None
                 form.add_error(None, exc.message)
                 return _settings_response(request, form, status=exc.status)
             messages.success(request, "Saved the mapping settings.")

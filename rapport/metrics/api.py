@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from rapport.accounts.models import Account
-from rapport.errors import InvalidInput, NotFound
+from rapport.core.errors import InvalidInput, NotFound
 from rapport.metrics import selectors, services
 from rapport.metrics.models import SlaPolicy
 from rapport.metrics.schemas import (

@@ -10,7 +10,7 @@ from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
 from rapport.audit.services import audit_changes, audit_record
-from rapport.errors import Conflict, InvalidInput
+from rapport.core.errors import Conflict, InvalidInput
 from rapport.metrics.models import AccountRequestMetrics, MetricsRefreshState, SlaPolicy
 from rapport.metrics.queries import figures_upsert, targets_all, targets_changed, targets_ids
 from rapport.metrics.specs import POLICY_SPECS

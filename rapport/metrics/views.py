@@ -3,27 +3,20 @@
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views import View
 
 from rapport.accounts.forms import form_add_service_error
-from rapport.errors import PermissionDenied, ServiceError
+from rapport.core.errors import PermissionDenied, ServiceError
+from rapport.core.web import HtmxLoginRequiredMixin
 from rapport.metrics import selectors, services
 from rapport.metrics.forms import WEEKDAYS, SlaPolicyForm
 from rapport.metrics.models import SlaPolicy
-from rapport.users.models import User
+from rapport.users.selectors import actor_get
 
 WEEKDAY_NAMES = dict(WEEKDAYS)
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User), "LoginRequiredMixin runs before the view."
-    return user
 
 
 def _policy(pk: int) -> SlaPolicy:
@@ -55,17 +48,12 @@ def _page(
     context = {
         "rows": rows,
         "form": bound if bound is not None and bound_pk is None else SlaPolicyForm(),
-        "is_admin": _actor(request).is_admin,
+        "is_admin": actor_get(request).is_admin,
     }
     return render(request, "metrics/sla_policies.html", context, status=status)
 
 
-def _refuse_denied(exc: ServiceError) -> None:
-    if isinstance(exc, PermissionDenied):
-        raise DjangoPermissionDenied(exc.message)
-
-
-class SlaPolicyListView(LoginRequiredMixin, View):
+class SlaPolicyListView(HtmxLoginRequiredMixin):
     """List the SLA policies; POST creates one (admins)."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
@@ -76,20 +64,21 @@ class SlaPolicyListView(LoginRequiredMixin, View):
         status = 400
         if form.is_valid():
             try:
-                services.sla_policy_create(actor=_actor(request), **form.values())
+                services.sla_policy_create(actor=actor_get(request), **form.values())
+            except PermissionDenied:
+                raise  # the 403 page answers it
             except ServiceError as exc:
-                _refuse_denied(exc)
                 form_add_service_error(form, exc)
                 status = exc.status
             else:
                 messages.success(request, "Added the SLA policy.")
                 return redirect(reverse("metrics:sla_policies"))
-        elif not _actor(request).is_admin:
+        elif not actor_get(request).is_admin:
             raise DjangoPermissionDenied("Only an admin can manage SLA policies.")
         return _page(request, bound=form, status=status)
 
 
-class SlaPolicyUpdateView(LoginRequiredMixin, View):
+class SlaPolicyUpdateView(HtmxLoginRequiredMixin):
     """Change one SLA policy (admins)."""
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -98,28 +87,25 @@ class SlaPolicyUpdateView(LoginRequiredMixin, View):
         status = 400
         if form.is_valid():
             try:
-                services.sla_policy_update(actor=_actor(request), policy=policy, **form.values())
+                services.sla_policy_update(actor=actor_get(request), policy=policy, **form.values())
+            except PermissionDenied:
+                raise  # the 403 page answers it
             except ServiceError as exc:
-                _refuse_denied(exc)
                 form_add_service_error(form, exc)
                 status = exc.status
             else:
                 messages.success(request, f"Saved the {policy.name} policy.")
                 return redirect(reverse("metrics:sla_policies"))
-        elif not _actor(request).is_admin:
+        elif not actor_get(request).is_admin:
             raise DjangoPermissionDenied("Only an admin can manage SLA policies.")
         return _page(request, bound=form, bound_pk=policy.pk, status=status)
 
 
-class SlaPolicyDeleteView(LoginRequiredMixin, View):
+class SlaPolicyDeleteView(HtmxLoginRequiredMixin):
     """Delete one SLA policy (admins)."""
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         policy = _policy(pk)
-        try:
-            services.sla_policy_delete(actor=_actor(request), policy=policy)
-        except ServiceError as exc:
-            _refuse_denied(exc)
-            raise
+        services.sla_policy_delete(actor=actor_get(request), policy=policy)
         messages.success(request, f"Deleted the {policy.name} policy.")
         return redirect(reverse("metrics:sla_policies"))

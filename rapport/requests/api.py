@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from rapport.errors import InvalidInput
+from rapport.core.errors import InvalidInput
 from rapport.requests import selectors
 from rapport.requests.config import request_config_resolve, request_settings_get
 from rapport.requests.filters import RequestFilterSet

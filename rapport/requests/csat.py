@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
-from rapport.errors import InvalidInput, NotFound
+from rapport.core.errors import InvalidInput, NotFound
 from rapport.requests.models import Request
 
 CSAT_LINK_DAYS = 14

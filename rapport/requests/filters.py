@@ -19,9 +19,9 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from rapport.errors import InvalidInput
+from rapport.core.errors import InvalidInput
+from rapport.core.query_params import MAX_IDS, ParamSource, params_getter, params_ids
 from rapport.inbox.models import Source
-from rapport.query_params import MAX_IDS, ParamSource, params_getter, params_ids
 from rapport.requests.models import Request, RequestStatus
 
 UNASSIGNED = "unassigned"

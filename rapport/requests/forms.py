@@ -8,8 +8,8 @@ from typing import Any
 
 from django import forms
 
+from rapport.core.errors import InvalidInput
 from rapport.core.spec_forms import form_field, form_initial
-from rapport.errors import InvalidInput
 from rapport.requests import selectors, services
 from rapport.requests.models import ChannelRequestSettings, Request, RequestSettings
 from rapport.requests.specs import CHANNEL_SPECS, WORKSPACE_SPECS

@@ -6,17 +6,15 @@ the index that matches the filter in the board's order: newest first, by
 (created_at, id), paginated by keyset so a deep column costs what its first page does.
 """
 
-import base64
-import binascii
 import datetime
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
 from rapport.accounts.models import Account
-from rapport.errors import InvalidInput, NotFound
+from rapport.core.errors import InvalidInput, NotFound
+from rapport.core.pagination import Page, keyset_cursor_decode, keyset_cursor_encode
 from rapport.inbox.models import Channel, Message
 from rapport.requests.filters import RequestFilterSet
 from rapport.requests.models import ActivityKind, Request, RequestActivity, RequestStatus
@@ -140,43 +138,6 @@ class Board:
         return sum(c.count for c in self.columns)
 
 
-@dataclass
-class Page:
-    """One page of requests with the total, for the API and the queue."""
-
-    items: list[Any]
-    count: int
-    limit: int
-    offset: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def has_next(self) -> bool:
-        return self.offset + self.limit < self.count
-
-
-# --- keyset cursors ----------------------------------------------------------------------
-
-
-def cursor_encode(item: Request | Card) -> str:
-    """Return the opaque position after *item* in the board's order."""
-    raw = f"{item.created_at.isoformat()}|{item.pk}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def cursor_decode(cursor: str) -> tuple[datetime.datetime, int]:
-    """Return the (created_at, id) a cursor names; raise InvalidInput for a bad one."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        when, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition("|")
-        at = datetime.datetime.fromisoformat(when)
-        if at.tzinfo is None or not pk.isdigit():
-            raise ValueError(cursor)
-        return at, int(pk)
-    except (ValueError, UnicodeError, binascii.Error):
-        raise InvalidInput("after is not a position on the board.", field="after") from None
-
-
 # --- the board ---------------------------------------------------------------------------
 
 
@@ -211,13 +172,14 @@ def board_column(
     # (request_account_idx, ...) holds the column's rows in the board's order.
     queryset = queryset.filter(status=status)
     if after:
-        at, pk = cursor_decode(after)
+        at, pk = keyset_cursor_decode(after)
         # created_at <= at bounds the index range; the exclusion drops the ties already shown.
         queryset = queryset.filter(created_at__lte=at).exclude(created_at=at, id__gte=pk)
     page = queryset.order_by("-created_at", "-id").values_list(*CARD_VALUES)[: limit + 1]
     rows = [Card(*row) for row in page]
     if len(rows) > limit:
-        return rows[:limit], cursor_encode(rows[limit - 1])
+        last = rows[limit - 1]
+        return rows[:limit], keyset_cursor_encode(last.created_at, last.pk)
     return rows, ""
 
 

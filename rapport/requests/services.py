@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from rapport.accounts.models import Contact
 from rapport.audit.services import audit_changes, audit_record
+from rapport.core.errors import InvalidInput, PermissionDenied
 from rapport.core.specs import specs_validate
-from rapport.errors import InvalidInput, PermissionDenied
 from rapport.inbox.models import Channel, Message, MessageDirection
 from rapport.requests import notices
 from rapport.requests.config import RequestConfig, request_config_for, request_settings_get

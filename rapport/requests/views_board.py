@@ -6,16 +6,16 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from rapport.accounts.views import HtmxLoginRequiredMixin
-from rapport.errors import ServiceError
+from rapport.core.errors import ServiceError
+from rapport.core.query_params import params_clean
+from rapport.core.web import HtmxLoginRequiredMixin, service_error_response, url_with_query
 from rapport.inbox.models import Source
 from rapport.inbox.selectors import account_search, members_active
-from rapport.query_params import params_clean
 from rapport.requests import selectors
 from rapport.requests.filters import RequestFilterSet
 from rapport.requests.models import RequestStatus
 from rapport.requests.services import request_status_set
-from rapport.requests.views import actor_get, url_with_query
+from rapport.users.selectors import actor_get
 
 PAGE_SIZE = 25
 QUEUE_SIZE = 100
@@ -91,7 +91,7 @@ class RequestColumnView(HtmxLoginRequiredMixin):
                 filters, status, limit=PAGE_SIZE, after=request.GET.get("after", "")
             )
         except ServiceError as exc:
-            return HttpResponse(exc.message, status=exc.status, content_type="text/plain")
+            return service_error_response(exc)
         context = {"items": items, "more_url": _more_url(filters, status, cursor)}
         return render(request, "requests/board.html#cards", context)
 

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views import View
 
-from rapport.errors import InvalidInput, ServiceError
+from rapport.core.errors import InvalidInput, ServiceError
 from rapport.requests.csat import csat_request_from_token
 from rapport.requests.forms import CsatForm
 from rapport.requests.models import Request

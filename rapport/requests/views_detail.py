@@ -1,25 +1,21 @@
 """A request's page: its thread, timeline and details, and the actions a member takes."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from rapport.accounts.views import HtmxLoginRequiredMixin
-from rapport.errors import NotFound, PermissionDenied, ServiceError
+from rapport.core.errors import PermissionDenied, ServiceError
+from rapport.core.web import HtmxLoginRequiredMixin, next_url
 from rapport.inbox.selectors import members_active
 from rapport.requests import selectors
 from rapport.requests.config import request_settings_get
 from rapport.requests.forms import assignee_id_parse, request_action_apply
 from rapport.requests.models import Request
-from rapport.requests.views import actor_get, next_url
+from rapport.users.selectors import actor_get
 
 
 def _request(pk: int, *, detail: bool = False) -> Request:
-    try:
-        return selectors.request_detail(pk) if detail else selectors.request_get(pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+    return selectors.request_detail(pk) if detail else selectors.request_get(pk)
 
 
 class RequestDetailView(HtmxLoginRequiredMixin):
@@ -57,8 +53,8 @@ class RequestActionView(HtmxLoginRequiredMixin):
                 assignee_id=assignee_id,
                 via="web",
             )
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(exc.message) from None
+        except PermissionDenied:
+            raise  # the 403 page answers it
         except ServiceError as exc:
             messages.error(request, exc.message)
         else:

@@ -2,13 +2,13 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from rapport.accounts.forms import form_add_service_error
-from rapport.accounts.views import HtmxLoginRequiredMixin
+from rapport.core.errors import PermissionDenied, ServiceError
 from rapport.core.specs import FieldSpec, Kind
-from rapport.errors import NotFound, PermissionDenied, ServiceError
+from rapport.core.web import HtmxLoginRequiredMixin, url_with_query
 from rapport.inbox.models import Channel
 from rapport.requests import selectors
 from rapport.requests.config import request_settings_get
@@ -16,7 +16,7 @@ from rapport.requests.forms import ChannelOverridesForm, RequestSettingsForm
 from rapport.requests.models import ChannelRequestSettings
 from rapport.requests.services import channel_request_settings_update, request_settings_update
 from rapport.requests.specs import CHANNEL_SPECS
-from rapport.requests.views import actor_get, url_with_query
+from rapport.users.selectors import actor_get
 
 CHANNELS_PAGE_SIZE = 50
 
@@ -79,8 +79,8 @@ class RequestSettingsView(HtmxLoginRequiredMixin):
         if form.is_valid():
             try:
                 request_settings_update(actor=actor, values=form.values())
-            except PermissionDenied as exc:
-                raise DjangoPermissionDenied(exc.message) from None
+            except PermissionDenied:
+                raise  # the 403 page answers it
             except ServiceError as exc:
                 form_add_service_error(form, exc)
                 status = exc.status
@@ -88,13 +88,6 @@ class RequestSettingsView(HtmxLoginRequiredMixin):
                 messages.success(request, "Saved the request settings.")
                 return redirect("requests:settings")
         return self._render(request, form, status)
-
-
-def _channel(pk: int) -> Channel:
-    try:
-        return selectors.channel_get(pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
 
 
 class ChannelRequestSettingsView(HtmxLoginRequiredMixin):
@@ -115,12 +108,12 @@ class ChannelRequestSettingsView(HtmxLoginRequiredMixin):
         )
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        channel = _channel(pk)
+        channel = selectors.channel_get(pk)
         return self._render(request, channel, self._form(request, channel))
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         actor = actor_get(request)
-        channel = _channel(pk)
+        channel = selectors.channel_get(pk)
         if not actor.is_admin:
             raise DjangoPermissionDenied("Only an admin can change the request settings.")
         form = self._form(request, channel)
@@ -128,8 +121,8 @@ class ChannelRequestSettingsView(HtmxLoginRequiredMixin):
         if form.is_valid():
             try:
                 channel_request_settings_update(actor=actor, channel=channel, values=form.values())
-            except PermissionDenied as exc:
-                raise DjangoPermissionDenied(exc.message) from None
+            except PermissionDenied:
+                raise  # the 403 page answers it
             except ServiceError as exc:
                 form_add_service_error(form, exc)
                 status = exc.status

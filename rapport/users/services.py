@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from rapport.audit.services import audit_record
-from rapport.errors import InvalidInput, PermissionDenied
+from rapport.core.errors import InvalidInput, PermissionDenied
 from rapport.users.models import ApiToken, Role, Team, User
 
 TOKEN_PREFIX = "rpt_"  # noqa: S105 (a public prefix, not a secret)

@@ -10,12 +10,9 @@ from typing import Any
 from PIL import Image
 
 from rapport.accounts.models import Account, FieldDefinition
-from rapport.accounts.services import (
-    account_create,
-    account_set_crm_mapping,
-    contact_add_to_account,
-    field_definition_create,
-)
+from rapport.accounts.services import account_create, account_set_crm_mapping
+from rapport.accounts.services_contacts import contact_add_to_account
+from rapport.accounts.services_fields import field_definition_create
 from rapport.inbox.models import Channel
 from rapport.inbox.services import channel_create, channel_set_accounts
 

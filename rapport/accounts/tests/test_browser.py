@@ -17,11 +17,9 @@ import pytest
 from playwright.sync_api import FilePayload, Page, expect
 
 from conftest import PASSWORD
-from rapport.accounts.services import (
-    account_record_crm_sync,
-    account_set_field_values,
-    contact_add_to_account,
-)
+from rapport.accounts.services import account_record_crm_sync
+from rapport.accounts.services_contacts import contact_add_to_account
+from rapport.accounts.services_fields import account_set_field_values
 from rapport.accounts.tests.factories import image_bytes, make_account, make_field
 from rapport.inbox.services import channel_create, channel_set_accounts
 from rapport.users.models import Role, User

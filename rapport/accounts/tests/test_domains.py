@@ -8,7 +8,7 @@ from hypothesis import assume, example, given, reject
 from hypothesis import strategies as st
 
 from rapport.accounts.domains import domain_display, domain_normalize
-from rapport.errors import InvalidInput
+from rapport.core.errors import InvalidInput
 
 # --- strategies ----------------------------------------------------------------------------
 

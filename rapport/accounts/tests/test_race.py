@@ -14,7 +14,7 @@ from django.db import connection, connections
 from rapport.accounts import services
 from rapport.accounts.models import Account
 from rapport.accounts.tests.factories import make_account
-from rapport.errors import Conflict
+from rapport.core.errors import Conflict
 
 pytestmark = [
     pytest.mark.postgres,

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
+from rapport.core.errors import InvalidInput
 from rapport.core.specs import FieldSpec, Kind, specs_by_name, specs_validate
-from rapport.errors import InvalidInput
 
 DAYS = FieldSpec("days", "Days", Kind.INT, required=True, min=0, max=365)
 PRICE = FieldSpec("price", "Price", Kind.DECIMAL, min=0, max=Decimal("999.99"), places=2)

@@ -22,7 +22,8 @@ from django.db import connection, connections
 from django.test import Client
 
 from rapport.accounts.models import Account, AccountContact, Contact
-from rapport.accounts.services import account_create, contact_add_to_account
+from rapport.accounts.services import account_create
+from rapport.accounts.services_contacts import contact_add_to_account
 from rapport.inbox.ingest import inbound_events_process
 from rapport.inbox.models import Conversation, InboundEvent, InboundEventStatus, Message, Source
 from rapport.inbox.services import inbound_events_store_many

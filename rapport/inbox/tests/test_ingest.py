@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from rapport.accounts.models import Account, Contact
-from rapport.accounts.services import contact_add_to_account
+from rapport.accounts.services_contacts import contact_add_to_account
 from rapport.accounts.tests.factories import make_account, make_channel
 from rapport.inbox import adapters
 from rapport.inbox.adapters import Delivery, EventRejected, IncomingMessage
@@ -137,7 +137,7 @@ def test_storing_many_skips_events_seen_before_and_repeated_within_the_batch(db:
 
 
 def test_an_event_without_an_id_is_refused(db: None) -> None:
-    from rapport.errors import InvalidInput
+    from rapport.core.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="needs an id"):
         inbound_event_store(source=Source.API, external_id="")

@@ -4,7 +4,7 @@ import pytest
 
 from rapport.accounts.tests.factories import make_account
 from rapport.audit.models import AuditEntry
-from rapport.errors import InvalidInput, PermissionDenied
+from rapport.core.errors import InvalidInput, PermissionDenied
 from rapport.inbox.models import Channel
 from rapport.inbox.services import channel_create, channel_set_accounts
 from rapport.users.models import User

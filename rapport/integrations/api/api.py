@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from ninja import Header, Router
 from ninja.responses import Status
 
-from rapport.errors import InvalidInput
+from rapport.core.errors import InvalidInput
 from rapport.inbox.ingest import inbound_event_process_now
 from rapport.inbox.models import Conversation, Source
 from rapport.inbox.schemas import ErrorOut

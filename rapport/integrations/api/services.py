@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from rapport.audit.services import audit_changes, audit_record
-from rapport.errors import InvalidInput
+from rapport.core.errors import InvalidInput
 from rapport.integrations.api.models import OutboundWebhook
 from rapport.users.models import User
 from rapport.users.services import user_require_admin

@@ -5,8 +5,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from rapport.accounts.views import HtmxLoginRequiredMixin
-from rapport.errors import ServiceError
+from rapport.core.errors import ServiceError
+from rapport.core.web import HtmxLoginRequiredMixin
 from rapport.integrations.api.services import (
     outbound_webhook_get,
     outbound_webhook_secret_rotate,

@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from rapport.errors import InvalidInput
+from rapport.core.errors import InvalidInput
 from rapport.inbox.ingest import inbound_event_process_now
 from rapport.inbox.models import InboundEvent, InboundEventStatus, Message, Source
 from rapport.inbox.services import inbound_event_store

@@ -27,7 +27,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from asgiref.sync import sync_to_async
 from django.db import DatabaseError, close_old_connections, connections
 
-from rapport.errors import InvalidInput
+from rapport.core.errors import InvalidInput
 from rapport.integrations.email.parse import MAX_RAW_BYTES
 from rapport.integrations.email.receive import email_receive
 

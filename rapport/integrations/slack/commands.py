@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from rapport.errors import ServiceError
+from rapport.core.errors import ServiceError
 from rapport.inbox.models import Channel
 from rapport.integrations.slack import blocks
 from rapport.integrations.slack.replies import NOT_A_MEMBER, slack_reply_call

@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from rapport.errors import InvalidInput, ServiceError
+from rapport.core.errors import InvalidInput, ServiceError
 from rapport.inbox.models import MessageDirection
 from rapport.integrations.slack import blocks
 from rapport.integrations.slack.app_home import app_home_publish

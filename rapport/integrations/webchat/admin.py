@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from rapport.errors import ServiceError
+from rapport.core.errors import ServiceError
 from rapport.integrations.webchat.models import ChatSite, ChatVisitor
 from rapport.integrations.webchat.origins import origins_normalize
 from rapport.integrations.webchat.services import chat_site_create, chat_site_update

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 import idna
 
-from rapport.errors import InvalidInput
+from rapport.core.errors import InvalidInput
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 

@@ -10,7 +10,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from rapport.audit.services import audit_changes, audit_record
-from rapport.errors import InvalidInput
+from rapport.core.errors import InvalidInput
 from rapport.inbox.models import Conversation, InboundEvent, Source
 from rapport.inbox.services import inbound_event_store
 from rapport.integrations.webchat.ids import ChatMessageRef

@@ -23,7 +23,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from rapport.errors import InvalidInput, ServiceError
+from rapport.core.errors import InvalidInput, ServiceError
 from rapport.inbox.models import Message, MessageDirection
 from rapport.integrations.webchat.ids import ChatMessageRef
 from rapport.integrations.webchat.models import ChatSite, ChatVisitor

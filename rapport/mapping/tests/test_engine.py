@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from rapport.accounts.models import Account, AccountSource
-from rapport.accounts.services import contact_add_to_account
+from rapport.accounts.services_contacts import contact_add_to_account
 from rapport.accounts.tests.factories import make_account, make_channel
 from rapport.mapping.engine import (
     AccountToCreate,

@@ -14,7 +14,8 @@ import pytest
 from django.test import Client
 
 from rapport.accounts.models import Account, AccountSource, Contact
-from rapport.accounts.services import account_update, contact_add_to_account
+from rapport.accounts.services import account_update
+from rapport.accounts.services_contacts import contact_add_to_account
 from rapport.accounts.tests.factories import make_account, make_channel
 from rapport.inbox.models import Conversation
 from rapport.mapping.models import MappingDecision, MappingMethod, MappingOutcome

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from rapport.accounts.models import Account
-from rapport.accounts.services import contact_add_to_account
+from rapport.accounts.services_contacts import contact_add_to_account
 from rapport.accounts.tests.factories import make_account
 from rapport.inbox.models import Source
 from rapport.metrics.models import AccountRequestMetrics

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from rapport.accounts.models import Account
 from rapport.accounts.tests.factories import make_account
 from rapport.audit.models import AuditEntry
-from rapport.errors import Conflict, InvalidInput, PermissionDenied
+from rapport.core.errors import Conflict, InvalidInput, PermissionDenied
 from rapport.metrics.models import SlaPolicy
 from rapport.metrics.services import sla_policy_create, sla_policy_delete, sla_policy_update
 from rapport.metrics.sla import BusinessHours, business_minutes_add, sla_due_dates

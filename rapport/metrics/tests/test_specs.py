@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 from django.test import Client
 
-from rapport.errors import InvalidInput
+from rapport.core.errors import InvalidInput
 from rapport.metrics import specs
 from rapport.metrics.forms import SlaPolicyForm
 from rapport.metrics.schemas import SlaPolicyIn, SlaPolicyPatchIn

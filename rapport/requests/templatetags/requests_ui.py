@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from rapport.accounts.templatetags.accounts_ui import avatar_tone, initials
+from rapport.core.templatetags.display import avatar_tone, initials
 from rapport.inbox.models import Source
 from rapport.requests.models import ActivityKind, Request, RequestActivity, RequestStatus
 from rapport.requests.selectors import Card

@@ -6,7 +6,7 @@ from collections.abc import Callable
 import pytest
 from django.core import mail
 
-from rapport.errors import InvalidInput, PermissionDenied
+from rapport.core.errors import InvalidInput, PermissionDenied
 from rapport.inbox.models import Channel
 from rapport.outbox.models import OutboxItem
 from rapport.outbox.services import outbox_deliver
@@ -231,7 +231,7 @@ def test_csat_by_email_link_records_the_rating_and_revokes_old_links(agent: User
     # Reopened and closed again: a new survey, and the first link stops working.
     request_reopen(request=request, actor=agent)
     request_close(request=request, actor=agent)
-    from rapport.errors import NotFound
+    from rapport.core.errors import NotFound
 
     with pytest.raises(NotFound):
         csat_request_from_token(token)

@@ -9,8 +9,8 @@ from django.db.models import Field
 from django.test import Client
 from django.urls import reverse
 
+from rapport.core.errors import InvalidInput
 from rapport.core.specs import FieldSpec, Kind
-from rapport.errors import InvalidInput
 from rapport.inbox.models import Channel
 from rapport.integrations.slack import blocks
 from rapport.requests import specs

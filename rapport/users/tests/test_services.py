@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from conftest import PASSWORD
-from rapport.errors import InvalidInput, PermissionDenied
+from rapport.core.errors import InvalidInput, PermissionDenied
 from rapport.users.models import ApiToken, Role, Team, User
 from rapport.users.services import (
     TOKEN_PREFIX,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rapport.errors import InvalidInput
+from rapport.core.errors import InvalidInput
 from rapport.integrations.webchat.origins import origin_normalize, origins_normalize
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from rapport.accounts.tests.factories import make_account
 from rapport.audit.models import AuditEntry
-from rapport.errors import InvalidInput, PermissionDenied
+from rapport.core.errors import InvalidInput, PermissionDenied
 from rapport.inbox.models import Conversation, InboundEvent, Message, MessageDirection, Source
 from rapport.inbox.services import conversation_reply
 from rapport.integrations.webchat.models import ChatSite, ChatVisitor

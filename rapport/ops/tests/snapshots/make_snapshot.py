@@ -80,16 +80,12 @@ def _email(*, sender: str, name: str, subject: str, body: str, message_id: str) 
 def fill() -> None:
     """Create a few rows of every kind through the services, as a workspace would."""
     from django.db import transaction
-    from rapport.integrations.email.receive import email_receive
 
     from rapport.accounts.models import AccountStatus, ContactKind
-    from rapport.accounts.services import (
-        account_create,
-        account_set_field_values,
-        contact_add_to_account,
-        directory_columns_save,
-        field_definition_create,
-    )
+    from rapport.accounts.services import account_create
+    from rapport.accounts.services_contacts import contact_add_to_account
+    from rapport.accounts.services_fields import account_set_field_values, field_definition_create
+    from rapport.directory.services import directory_columns_save
     from rapport.inbox.ingest import inbound_events_process
     from rapport.inbox.models import Conversation, InboundEvent, InboundEventStatus, Source
     from rapport.inbox.services import (
@@ -100,6 +96,7 @@ def fill() -> None:
         inbound_event_store,
         ticket_store,
     )
+    from rapport.integrations.email.receive import email_receive
     from rapport.integrations.slack.services import slack_user_store
     from rapport.integrations.webchat.services import (
         chat_message_receive,

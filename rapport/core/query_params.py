@@ -5,7 +5,7 @@ from typing import Any, Protocol
 
 from django.http import QueryDict
 
-from rapport.errors import InvalidInput
+from rapport.core.errors import InvalidInput
 
 MAX_IDS = 50
 

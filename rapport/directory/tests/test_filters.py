@@ -9,16 +9,14 @@ import pytest
 from django.http import QueryDict
 from django.test import Client
 
-from rapport.accounts.filters import SORTS, AccountFilterSet
 from rapport.accounts.models import Account
-from rapport.accounts.selectors import account_page, field_definitions
-from rapport.accounts.services import (
-    account_record_crm_sync,
-    account_set_crm_mapping,
-    contact_add_to_account,
-)
+from rapport.accounts.selectors import field_definitions
+from rapport.accounts.services import account_record_crm_sync, account_set_crm_mapping
+from rapport.accounts.services_contacts import contact_add_to_account
 from rapport.accounts.tests.factories import make_account, make_channel, make_field
-from rapport.errors import InvalidInput
+from rapport.core.errors import InvalidInput
+from rapport.directory.filters import SORTS, AccountFilterSet
+from rapport.directory.selectors import account_page
 from rapport.users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -35,8 +33,8 @@ def names(**params: Any) -> list[str]:
     """Return the names of the accounts the directory shows for *params*, in order."""
     params = {key.replace("__", "."): value for key, value in params.items()}
     page = account_page(_filters(params), limit=200, offset=0)
-    assert page.count == len(page.accounts)
-    return [a.name for a in page.accounts]
+    assert page.count == len(page.items)
+    return [a.name for a in page.items]
 
 
 def refused(**params: Any) -> InvalidInput:
@@ -258,14 +256,14 @@ def test_sort_by_number_puts_missing_values_last_in_both_directions(db: None) ->
 def test_ties_are_broken_by_id_so_pages_are_stable(db: None) -> None:
     accounts = [make_account(f"Same {i}", industry="Retail") for i in range(7)]
     ids = [a.pk for a in accounts]
-    asc = account_page(_filters({"sort": "industry"}), limit=50, offset=0).accounts
-    desc = account_page(_filters({"sort": "-industry"}), limit=50, offset=0).accounts
+    asc = account_page(_filters({"sort": "industry"}), limit=50, offset=0).items
+    desc = account_page(_filters({"sort": "-industry"}), limit=50, offset=0).items
     assert [a.pk for a in asc] == sorted(ids)
     assert [a.pk for a in desc] == sorted(ids, reverse=True)
     paged = [
         a.pk
         for offset in range(0, 7, 3)
-        for a in account_page(_filters({"sort": "industry"}), limit=3, offset=offset).accounts
+        for a in account_page(_filters({"sort": "industry"}), limit=3, offset=offset).items
     ]
     assert paged == sorted(ids)
 
@@ -390,5 +388,5 @@ def test_counting_matches_filtering(db: None) -> None:
     make_account("Bank", industry="Banking")
     page = account_page(_filters({"industry": "Retail"}), limit=2, offset=2)
     assert page.count == 5
-    assert [a.name for a in page.accounts] == ["Retail 2", "Retail 3"]
+    assert [a.name for a in page.items] == ["Retail 2", "Retail 3"]
     assert Account.objects.count() == 6

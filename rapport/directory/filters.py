@@ -51,7 +51,7 @@ from rapport.accounts.models import (
     FieldType,
     FieldValue,
 )
-from rapport.errors import InvalidInput
+from rapport.core.errors import InvalidInput
 
 SORTS: dict[str, Any] = {
     "name": Lower("name"),

@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass
 
-from rapport.accounts.models import DirectoryPreference, FieldDefinition, FieldSource
+from rapport.accounts.models import FieldDefinition, FieldSource
+from rapport.directory.models import DirectoryPreference
 from rapport.users.models import User
 
 

@@ -1,0 +1,172 @@
+"""Contacts: the people of an account, added by hand or in batches by ingest.
+
+A person adding a contact is audited; ingest adding requesters is not.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import batched
+
+from django.db import transaction
+
+from rapport.accounts.domains import domain_normalize
+from rapport.accounts.models import (
+    Account,
+    AccountContact,
+    Contact,
+    ContactKind,
+)
+from rapport.accounts.services import account_refresh_denormalized
+from rapport.audit.services import audit_record
+from rapport.core.errors import InvalidInput, NotFound
+from rapport.users.models import User
+
+
+def contact_normalize_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    local, _, host = email.rpartition("@")
+    if not local or not host:
+        raise InvalidInput(f"{email!r} is not an email address.", field="email")
+    try:
+        normalized = f"{local}@{domain_normalize(host)}"
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, field="email") from None
+    if len(normalized) > 254:
+        raise InvalidInput("An email address is at most 254 characters.", field="email")
+    return normalized
+
+
+@transaction.atomic
+def contact_add_to_account(
+    *,
+    account: Account,
+    email: str,
+    name: str = "",
+    kind: str = ContactKind.CUSTOMER,
+    title: str = "",
+    actor: User | None = None,
+) -> Contact:
+    """Make the person with *email* a contact of *account*, creating the contact if new.
+
+    A person adding a contact is audited; ingest adding requesters (actor None) is not,
+    since the mapping decision already records it.
+    """
+    email = contact_normalize_email(email)
+    contact_ids, linked = contacts_add_to_accounts(
+        [ContactLink(account_id=account.pk, email=email, name=name, kind=kind, title=title)]
+    )
+    if linked and actor is not None:
+        audit_record(
+            actor=actor,
+            action="account.contact_add",
+            obj=account,
+            changes={"contacts": {"before": None, "after": email}},
+        )
+    return Contact.objects.get(pk=contact_ids[email])
+
+
+@dataclass(frozen=True)
+class ContactLink:
+    """One person to make a contact of one account; *email* is already normalized."""
+
+    account_id: int
+    email: str
+    name: str = ""
+    kind: str = ContactKind.CUSTOMER
+    title: str = ""
+
+
+CONTACT_CHUNK = 500  # rows per statement, well under SQLite's limit on parameters
+
+
+@transaction.atomic
+def contacts_add_to_accounts(
+    links: Sequence[ContactLink],
+) -> tuple[dict[str, int], set[tuple[int, int]]]:
+    """Apply *links* in order, as many `contact_add_to_account` calls would, in a few queries.
+
+    A new person becomes a contact with the first name given for them; a known contact
+    without a name takes the first name given. Return the contact ids by email and the
+    (account id, contact id) pairs that were not linked before. The ingest path links a
+    whole batch of requesters at once with it.
+    """
+    if not links:
+        return {}, set()
+    first: dict[str, ContactLink] = {}
+    for link in links:
+        first.setdefault(link.email, link)
+    known: dict[str, tuple[int, str]] = {}  # email -> (id, name)
+    for chunk in batched(first, CONTACT_CHUNK):
+        known.update(
+            (email, (pk, name))
+            for pk, email, name in Contact.objects.filter(email__in=chunk).values_list(
+                "pk", "email", "name"
+            )
+        )
+    # New rows go in in a fixed order, so two transactions adding the same people wait
+    # for each other rather than each holding what the other needs.
+    missing = sorted(email for email in first if email not in known)
+    if missing:
+        Contact.objects.bulk_create(
+            [
+                Contact(
+                    email=email,
+                    name=first[email].name.strip()[:200],
+                    kind=first[email].kind,
+                    title=first[email].title[:200],
+                )
+                for email in missing
+            ],
+            batch_size=CONTACT_CHUNK,
+            # A contact created by another transaction since the read above is used as is.
+            ignore_conflicts=True,
+        )
+        for chunk in batched(missing, CONTACT_CHUNK):
+            known.update(
+                (email, (pk, name))
+                for pk, email, name in Contact.objects.filter(email__in=chunk).values_list(
+                    "pk", "email", "name"
+                )
+            )
+    named: dict[int, str] = {}
+    for link in links:
+        pk, current = known[link.email]
+        if link.name and not current:
+            known[link.email] = (pk, link.name.strip()[:200])
+            named[pk] = known[link.email][1]
+    for pk, name in named.items():
+        Contact.objects.filter(pk=pk).update(name=name)
+    ids = {email: pk for email, (pk, _) in known.items()}
+    pairs = list(dict.fromkeys((link.account_id, ids[link.email]) for link in links))
+    account_ids = {account_id for account_id, _ in pairs}
+    existing: set[tuple[int, int]] = set()
+    for contact_ids in batched(sorted({contact_id for _, contact_id in pairs}), CONTACT_CHUNK):
+        existing.update(
+            AccountContact.objects.filter(
+                contact_id__in=contact_ids, account_id__in=account_ids
+            ).values_list("account_id", "contact_id")
+        )
+    new = sorted(pair for pair in pairs if pair not in existing)
+    if new:
+        AccountContact.objects.bulk_create(
+            [AccountContact(account_id=a, contact_id=c) for a, c in new],
+            batch_size=CONTACT_CHUNK,
+            ignore_conflicts=True,
+        )
+        account_refresh_denormalized(account_id for account_id, _ in new)
+    return ids, set(new)
+
+
+@transaction.atomic
+def contact_remove_from_account(*, actor: User, account: Account, contact: Contact) -> None:
+    """Remove a contact from an account; the person stays a contact of their other accounts."""
+    deleted, _ = AccountContact.objects.filter(account=account, contact=contact).delete()
+    if not deleted:
+        raise NotFound(f"{contact.email} is not a contact of {account.name}.")
+    account_refresh_denormalized([account.pk])
+    audit_record(
+        actor=actor,
+        action="account.contact_remove",
+        obj=account,
+        changes={"contacts": {"before": contact.email, "after": None}},
+    )
