@@ -67,7 +67,7 @@ def conversation_list(request: HttpRequest, query: Query[ConversationListQuery])
     response=ConversationDetailOut,
     summary="Get a conversation with its messages and mapping decisions",
 )
-def conversation_get(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+def conversation_get_api(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
     return conversation_detail_out(selectors.conversation_detail(conversation_id))
 
 

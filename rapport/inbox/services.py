@@ -15,7 +15,7 @@ from rapport.accounts.models import Account
 from rapport.audit.services import audit_changes, audit_record
 from rapport.core.errors import Conflict, InvalidInput, PermissionDenied
 from rapport.inbox.adapters import channel_adapter
-from rapport.inbox.ingest import messages_stored
+from rapport.inbox.batch import messages_stored
 from rapport.inbox.models import (
     Channel,
     Conversation,

@@ -30,5 +30,5 @@ def integrations_register() -> None:
     channel_register(ApiChannel())
 
     # Slack first: it reaches a member by DM when it can, and email covers the rest.
-    notice_subscribe(slack_notices.request_notice_handle)
-    notice_subscribe(email_notices.request_notice_handle)
+    notice_subscribe(slack_notices.request_notice_to_slack)
+    notice_subscribe(email_notices.request_notice_to_email)

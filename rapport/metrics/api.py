@@ -53,7 +53,7 @@ def sla_policy_list(request: HttpRequest) -> dict[str, Any]:
 
 
 @router.post("/sla-policies", response={201: SlaPolicyOut}, summary="Create an SLA policy")
-def sla_policy_create(request: HttpRequest, payload: SlaPolicyIn) -> Status[dict[str, Any]]:
+def sla_policy_create_api(request: HttpRequest, payload: SlaPolicyIn) -> Status[dict[str, Any]]:
     policy = services.sla_policy_create(actor=_actor(request), **payload.model_dump())
     return Status(201, sla_policy_out(policy))
 
@@ -76,6 +76,6 @@ def sla_policy_patch(
 
 
 @router.delete("/sla-policies/{policy_id}", response={204: None}, summary="Delete an SLA policy")
-def sla_policy_delete(request: HttpRequest, policy_id: int) -> Status[None]:
+def sla_policy_delete_api(request: HttpRequest, policy_id: int) -> Status[None]:
     services.sla_policy_delete(actor=_actor(request), policy=_policy(policy_id))
     return Status(204, None)

@@ -106,8 +106,8 @@ def _audit_text(key: str, value: Any) -> str:
     return str(value)
 
 
-@register.simple_tag
-def audit_changes(entry: AuditEntry, fields: list[FieldDefinition]) -> list[AuditChange]:
+@register.simple_tag(name="audit_changes")
+def audit_changes_shown(entry: AuditEntry, fields: list[FieldDefinition]) -> list[AuditChange]:
     """Return the changes of an audit entry as labelled before → after pairs."""
     labels = {f"field:{f.key}": f.label for f in fields}
     rows = []

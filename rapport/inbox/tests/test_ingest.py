@@ -12,7 +12,8 @@ from rapport.accounts.services_contacts import contact_add_to_account
 from rapport.accounts.tests.factories import make_account, make_channel
 from rapport.inbox import adapters
 from rapport.inbox.adapters import Delivery, EventRejected, IncomingMessage
-from rapport.inbox.ingest import MAX_ATTEMPTS, inbound_events_process, message_ingest
+from rapport.inbox.batch import message_ingest
+from rapport.inbox.ingest import MAX_ATTEMPTS, inbound_events_process
 from rapport.inbox.models import (
     Conversation,
     InboundEvent,

@@ -20,7 +20,7 @@ from rapport.accounts.models import Account, Contact
 from rapport.accounts.tests.factories import make_account, make_channel
 from rapport.audit.selectors import audit_entries_for
 from rapport.inbox.adapters import IncomingMessage
-from rapport.inbox.ingest import message_ingest
+from rapport.inbox.batch import message_ingest
 from rapport.inbox.models import Conversation, Message, MessageDirection, Source
 from rapport.mapping.engine import MappingContext
 from rapport.mapping.models import MappingDecision, MappingMethod, MappingOutcome

@@ -9,7 +9,7 @@ from rapport.requests.models import Request
 from rapport.requests.notices import NoticeKind, RequestNotice, request_url
 
 
-def request_notice_handle(notice: RequestNotice) -> None:
+def request_notice_to_email(notice: RequestNotice) -> None:
     """Queue the emails that tell of *notice*."""
     request = notice.request
     member = notice.tell_member

@@ -6,7 +6,7 @@ with `email_normalize`.
 
 Threading: a conversation is keyed by the root of its thread, the first entry of
 References (else In-Reply-To, else the message's own id). A reply whose root Rapport
-never saw joins the conversation of any parent it knows (`ingest._find_conversation`).
+never saw joins the conversation of any parent it knows (`batch.MessageBatch._find`).
 A reply that arrives before its parent starts the conversation under the root id; the
 parent, naming the same root (or being it), joins it when it arrives.
 """

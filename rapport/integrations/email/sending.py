@@ -25,13 +25,17 @@ def email_message_send(message: EmailMessage) -> None:
     except smtplib.SMTPRecipientsRefused as exc:
         raise EmailRefused(f"The mail server refused every recipient: {exc}") from exc
     except smtplib.SMTPResponseException as exc:
+        answer = f"{exc.smtp_code} {_text(exc.smtp_error)}"
         if 500 <= exc.smtp_code < 600:
-            raise EmailRefused(
-                f"The mail server refused the email: {exc.smtp_code} {exc.smtp_error!r}"
-            ) from exc
-        raise EmailUnavailable(f"The mail server could not take the email now: {exc}") from exc
+            raise EmailRefused(f"The mail server refused the email: {answer}") from exc
+        raise EmailUnavailable(f"The mail server could not take the email now: {answer}") from exc
     except (smtplib.SMTPException, OSError) as exc:
         raise EmailUnavailable(f"The mail server could not take the email now: {exc}") from exc
+
+
+def _text(answer: bytes | str) -> str:
+    """Return a relay's answer as a person reads it (relays answer in bytes)."""
+    return answer.decode("utf-8", "replace") if isinstance(answer, bytes) else str(answer)
 
 
 @outbox_handler("email.send")

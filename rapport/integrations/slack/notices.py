@@ -26,7 +26,7 @@ def slack_thread_ref(request: Request) -> SlackMessageRef | None:
     return SlackMessageRef.parse(request.conversation.thread_key)
 
 
-def request_notice_handle(notice: RequestNotice) -> None:
+def request_notice_to_slack(notice: RequestNotice) -> None:
     """Queue the Slack calls that tell of *notice*."""
     request, config = notice.request, notice.config
     if notice.kind != NoticeKind.TICKET and (config.triage_channel_id or request.notification_ts):

@@ -11,7 +11,8 @@ from rapport.accounts.models import Account, AccountSource
 from rapport.accounts.tests.factories import make_account
 from rapport.audit.models import AuditEntry
 from rapport.core.errors import Conflict, InvalidInput, PermissionDenied
-from rapport.inbox.ingest import IncomingMessage, message_ingest
+from rapport.inbox.adapters import IncomingMessage
+from rapport.inbox.batch import message_ingest
 from rapport.inbox.models import Conversation, Source
 from rapport.mapping.engine import MappingContext, MappingRequest, mapping_resolve
 from rapport.mapping.models import MappingDecision, MappingMethod, MappingOutcome

@@ -16,7 +16,7 @@ from django.utils import timezone
 from rapport.accounts.models import Account
 from rapport.accounts.tests.factories import make_account, make_channel
 from rapport.inbox.adapters import IncomingMessage
-from rapport.inbox.ingest import message_ingest
+from rapport.inbox.batch import message_ingest
 from rapport.inbox.models import Channel, Message, Source
 from rapport.mapping.engine import MappingContext
 from rapport.requests.models import Request, RequestStatus

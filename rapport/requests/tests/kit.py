@@ -7,7 +7,7 @@ from typing import Any
 from django.utils import timezone
 
 from rapport.inbox.adapters import IncomingMessage
-from rapport.inbox.ingest import message_ingest
+from rapport.inbox.batch import message_ingest
 from rapport.inbox.models import Channel, Message, Source
 from rapport.mapping.engine import MappingContext
 from rapport.requests.models import Request, RequestMessage
