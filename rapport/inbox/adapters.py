@@ -80,6 +80,10 @@ class SourceAdapter(abc.ABC):
     """What every inbound source has: a name, and the enrich and normalize steps."""
 
     source: ClassVar[str]
+    # Every thread started here is a customer request, with no detection (API tickets).
+    threads_are_requests: ClassVar[bool] = False
+    # The subject says what the customer asks: detection reads it with the text (email).
+    subject_tells_request: ClassVar[bool] = False
 
     def enrich(self, event: InboundEvent) -> Any:
         """Return what the event's payload lacks; nothing by default.

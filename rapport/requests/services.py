@@ -1,8 +1,8 @@
 """Every change to a request: create, assign, change state, ticket, rate, configure.
 
-Slack handlers, web views, the API and the scheduled automations all call these. Each
-change records an activity and queues its Slack calls and emails in the outbox in the
-same transaction (see `rapport.requests.notices`).
+Web views, the API, the integrations' handlers and the scheduled automations all call
+these. Each change records an activity and emits a channel-free notice in the same
+transaction; the integrations turn it into their own messages (`rapport.requests.notices`).
 """
 
 import datetime

@@ -26,7 +26,8 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from rapport.inbox.models import Message, MessageDirection, Source
+from rapport.inbox.adapters import source_adapter
+from rapport.inbox.models import Message, MessageDirection
 from rapport.requests.config import RequestConfig, RequestConfigCache
 from rapport.requests.models import (
     PendingTriage,
@@ -177,13 +178,14 @@ def _customer_message(message: Message, config: RequestConfig, state: TriageStat
         state.remember(message, grouped)
         request_message_add(request_id=grouped.pk, message=message, grouped=True)
         return grouped.pk
-    if message.source == Source.API and _is_thread_root(message):
+    channel = source_adapter(message.source)
+    if channel.threads_are_requests and _is_thread_root(message):
         # A ticket filed through the API is a request by definition.
         return _create(message, RequestOrigin.TICKET, config, state).pk
     if not config.detection_enabled:
         return None
     text = message.text
-    if message.source == Source.EMAIL and message.conversation.subject:
+    if channel.subject_tells_request and message.conversation.subject:
         text = f"{message.conversation.subject}\n{text}"
     from rapport.detection.model import detect
 

@@ -22,6 +22,7 @@ from rapport.integrations.api.webhooks import webhook_post
 class ApiChannel(ConversationChannel):
     source = Source.API
     label = "API"
+    threads_are_requests = True
 
     def enrich(self, event: InboundEvent) -> Channel | None:
         slack_channel = (event.payload.get("slack_channel") or "").strip()

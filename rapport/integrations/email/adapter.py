@@ -39,6 +39,7 @@ class ParsedWithAuthor:
 class EmailChannel(ConversationChannel):
     source = Source.EMAIL
     label = "Email"
+    subject_tells_request = True
 
     def enrich(self, event: InboundEvent) -> ParsedWithAuthor:
         try:

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from rapport.inbox.models import Message, Source
 from rapport.integrations.slack.blocks import AppHomeData
+from rapport.integrations.slack.ids import SlackMessageRef
 from rapport.requests.config import request_settings_get
 from rapport.requests.models import Request, RequestStatus
 from rapport.users.models import User
@@ -40,7 +41,7 @@ def slack_message_find(*, team_id: str, channel_id: str, ts: str) -> Message | N
     """Return the stored message a Slack message is, by its "team:channel:ts" id."""
     return (
         Message.objects.select_related("conversation")
-        .filter(source=Source.SLACK, external_id=f"{team_id}:{channel_id}:{ts}")
+        .filter(source=Source.SLACK, external_id=str(SlackMessageRef(team_id, channel_id, ts)))
         .first()
     )
 
