@@ -74,6 +74,8 @@ class Delivery:
 
     external_id: str = ""
     detail: dict[str, Any] = field(default_factory=dict)
+    # When the channel took it, if the channel was told a time (a webhook's `sent_at`).
+    sent_at: datetime.datetime | None = None
 
 
 class SourceAdapter(abc.ABC):
@@ -153,7 +155,7 @@ def _register(registry: dict[str, Any], adapter: SourceAdapter) -> None:
     known = _CHANNELS.get(adapter.source) or _INTAKES.get(adapter.source)
     if known is not None and type(known) is not type(adapter):
         raise ImproperlyConfigured(
-            f"Two adapters for the source {adapter.source!r}: "
+            f"Two adapters for the source {str(adapter.source)!r}: "
             f"{type(known).__name__} and {type(adapter).__name__}."
         )
     registry[adapter.source] = adapter

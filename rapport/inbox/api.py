@@ -96,7 +96,7 @@ def conversation_messages(
 
 @conversations_router.post(
     "/{conversation_id}/replies",
-    response={201: ReplyOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    response={201: ReplyOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     summary="Reply to a conversation through its channel",
     description=(
         "Store the reply and send it through the conversation's channel: an email to the "

@@ -26,5 +26,7 @@ def message_deliver(payload: dict[str, Any]) -> dict[str, Any]:
     except KeyError:
         raise OutboxFailed(f"No channel delivers {message.source} replies.") from None
     delivery = adapter.deliver(message)
-    reply_delivered(message_id=message.pk, external_id=delivery.external_id)
+    reply_delivered(
+        message_id=message.pk, external_id=delivery.external_id, sent_at=delivery.sent_at
+    )
     return {"external_id": delivery.external_id, **delivery.detail}

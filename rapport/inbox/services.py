@@ -280,7 +280,9 @@ def reply_retry(*, actor: User, message: Message) -> Message:
     return locked
 
 
-def reply_delivered(*, message_id: int, external_id: str = "") -> Message | None:
+def reply_delivered(
+    *, message_id: int, external_id: str = "", sent_at: datetime.datetime | None = None
+) -> Message | None:
     """Record that the channel took a reply: it is sent, now, and counts from now on.
 
     Only now does triage see it, so a request's first response is the first reply that
@@ -290,7 +292,7 @@ def reply_delivered(*, message_id: int, external_id: str = "") -> Message | None
         message = Message.objects.select_for_update().filter(pk=message_id).first()
         if message is None or message.delivery_status == DeliveryStatus.SENT:
             return message
-        now = timezone.now()
+        now = sent_at or timezone.now()
         message.delivery_status = DeliveryStatus.SENT
         message.delivery_error = ""
         message.sent_at = now

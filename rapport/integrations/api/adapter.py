@@ -8,8 +8,10 @@
   admin set an outbound webhook, it is also POSTed there, signed (`webhooks`).
 """
 
+import datetime
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 from django.utils import timezone
 
@@ -53,11 +55,12 @@ class ApiChannel(ConversationChannel):
         webhook = outbound_webhook_get()
         if not webhook.url:
             return Delivery(detail={"webhook": False})
-        status = webhook_post(webhook.url, webhook.secret, reply_event(message))
-        return Delivery(detail={"webhook": True, "http_status": status})
+        sent_at = timezone.now()
+        status = webhook_post(webhook.url, webhook.secret, reply_event(message, sent_at))
+        return Delivery(detail={"webhook": True, "http_status": status}, sent_at=sent_at)
 
 
-def reply_event(message: Message) -> dict[str, Any]:
+def reply_event(message: Message, sent_at: datetime.datetime) -> dict[str, Any]:
     """Return the webhook event of a reply: {"type", "conversation_id", "message"}."""
     return {
         "type": "conversation.reply",
@@ -68,6 +71,7 @@ def reply_event(message: Message) -> dict[str, Any]:
             "direction": message.direction,
             "author_name": message.author_name,
             "text": message.text,
-            "sent_at": timezone.now().isoformat(),
+            # Written as the JSON API writes times, so both tell the same moment alike.
+            "sent_at": DjangoJSONEncoder().default(sent_at),
         },
     }

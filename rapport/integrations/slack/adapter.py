@@ -81,10 +81,11 @@ class SlackChannel(ConversationChannel):
             "text": mrkdwn_escape(message.text),
         }
         member = message.author_user
-        if member is not None:
-            params["username"] = member.display_name
-            if avatar := _avatar(thread.team_id, member.slack_user_id):
-                params["icon_url"] = avatar
+        if message.author_name:
+            # The name only: a channel the customer reads never shows a member's email.
+            params["username"] = message.author_name
+        if member is not None and (avatar := _avatar(thread.team_id, member.slack_user_id)):
+            params["icon_url"] = avatar
         answer = slack_api_call("chat.postMessage", **params)
         posted = SlackMessageRef(thread.team_id, answer.get("channel") or thread.channel_id, "")
         ts = str(answer.get("ts") or "")
