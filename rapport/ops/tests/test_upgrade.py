@@ -255,6 +255,20 @@ def test_conversations_keep_their_messages_requests_and_decisions(
     assert conflict["decisions"] == [["slack_channel", "conflict"], ["manual", "linked"]]
 
 
+def test_replies_written_before_replies_left_are_shown_as_not_sent(
+    upgraded: dict[str, Any],
+) -> None:
+    """A Slack reply stored but never posted is failed, with why; web chat's was shown."""
+    conversations = upgraded["facts"]["conversations"]
+    thread = conversations["slack T0SNAPSHOT:C0ACMESHARED:1767607200.000100"]
+    customer, follow_up, reply = thread["deliveries"]
+    assert customer == follow_up == ["", ""]
+    assert reply[0] == "failed"
+    assert "never left" in reply[1] and "retry" in reply[1]
+    chat = conversations["web_chat webchat:1"]
+    assert [status for status, _ in chat["deliveries"]] == ["", "sent"]
+
+
 def test_web_chat_visitors_keep_their_site_and_conversation(upgraded: dict[str, Any]) -> None:
     visitors = upgraded["facts"]["visitors"]
     assert visitors["walk.in@acme.example"] == {

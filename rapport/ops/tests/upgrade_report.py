@@ -110,6 +110,9 @@ def _facts(models: dict[str, Any]) -> dict[str, Any]:
         conversations[f"{conversation['source']} {conversation['thread_key']}"] = {
             "account": accounts.get(conversation["account_id"]),
             "messages": list(messages.order_by("sent_at", "id").values_list("direction", "text")),
+            "deliveries": list(
+                messages.order_by("sent_at", "id").values_list("delivery_status", "delivery_error")
+            ),
             "requests": [
                 {
                     "status": r["status"],
