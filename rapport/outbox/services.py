@@ -73,7 +73,7 @@ def outbox_claim(limit: int = DELIVER_BATCH) -> list[OutboxItem]:
     return list(OutboxItem.objects.filter(pk__in=claimed).order_by("id"))
 
 
-def outbox_deliver(limit: int = DELIVER_BATCH) -> dict[str, int]:
+def outbox_deliver_due(limit: int = DELIVER_BATCH) -> dict[str, int]:
     """Make the due calls; return how many were sent, retried later and failed."""
     counts = {"sent": 0, "retry": 0, "failed": 0}
     while items := outbox_claim(limit):

@@ -2,7 +2,7 @@
 
 from django.tasks import task
 
-from rapport.outbox.services import outbox_deliver as outbox_deliver_due
+from rapport.outbox.services import outbox_deliver_due
 
 
 @task()

@@ -24,7 +24,7 @@ from rapport.inbox.services import conversation_reply
 from rapport.integrations.api.services import outbound_webhook_url_set
 from rapport.integrations.webchat.tests.factories import Widget, make_site
 from rapport.outbox.models import OutboxItem, OutboxStatus
-from rapport.outbox.services import outbox_deliver
+from rapport.outbox.services import outbox_deliver_due
 from rapport.requests.models import Request
 from rapport.users.models import User
 
@@ -84,7 +84,7 @@ def ticket(admin_api: Client, django_capture_on_commit_callbacks: Capture) -> Co
 def run_outbox(capture: Capture) -> dict[str, int]:
     """Make the due outside calls, then what they queued on commit (triage), as a worker."""
     with capture(execute=True):
-        return outbox_deliver()
+        return outbox_deliver_due()
 
 
 def backoff_passes() -> None:

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from rapport.outbox.handlers import HANDLERS, OutboxFailed, OutboxRetry, Registered
 from rapport.outbox.models import OutboxItem, OutboxStatus
-from rapport.outbox.services import outbox_add, outbox_claim, outbox_deliver
+from rapport.outbox.services import outbox_add, outbox_claim, outbox_deliver_due
 
 pytestmark = pytest.mark.django_db
 CALLS: list[dict[str, Any]] = []
@@ -48,28 +48,28 @@ def test_a_rolled_back_change_sends_nothing() -> None:
         outbox_add("test.record", {"n": 1})
         raise RuntimeError("the change failed")
     assert not OutboxItem.objects.exists()
-    outbox_deliver()
+    outbox_deliver_due()
     assert CALLS == []
 
 
 def test_a_rate_limited_call_waits_for_retry_after() -> None:
     outbox_add("test.record", {"rate_limited": True})
     before = timezone.now()
-    assert outbox_deliver() == {"sent": 0, "retry": 1, "failed": 0}
+    assert outbox_deliver_due() == {"sent": 0, "retry": 1, "failed": 0}
     item = OutboxItem.objects.get()
     assert item.status == OutboxStatus.PENDING
     assert item.available_at >= before + datetime.timedelta(seconds=29)
-    assert outbox_deliver() == {"sent": 0, "retry": 0, "failed": 0}  # not due yet
+    assert outbox_deliver_due() == {"sent": 0, "retry": 0, "failed": 0}  # not due yet
     item.payload = {"n": 2}
     item.available_at = timezone.now()
     item.save()
-    assert outbox_deliver()["sent"] == 1
+    assert outbox_deliver_due()["sent"] == 1
     assert CALLS == [{"n": 2}]
 
 
 def test_a_permanent_failure_stops_retrying() -> None:
     outbox_add("test.record", {"broken": True})
-    assert outbox_deliver()["failed"] == 1
+    assert outbox_deliver_due()["failed"] == 1
     item = OutboxItem.objects.get()
     assert item.status == OutboxStatus.FAILED and "channel_not_found" in item.last_error
 
@@ -77,7 +77,7 @@ def test_a_permanent_failure_stops_retrying() -> None:
 def test_a_key_deduplicates_a_repeated_call() -> None:
     assert outbox_add("test.record", {"n": 1}, key="once") is not None
     assert outbox_add("test.record", {"n": 1}, key="once") is None
-    outbox_deliver()
+    outbox_deliver_due()
     assert CALLS == [{"n": 1}]
 
 

@@ -9,7 +9,7 @@ from django.core import mail
 from rapport.core.errors import InvalidInput, PermissionDenied
 from rapport.inbox.models import Channel
 from rapport.outbox.models import OutboxItem
-from rapport.outbox.services import outbox_deliver
+from rapport.outbox.services import outbox_deliver_due
 from rapport.requests.automations import requests_auto_close, requests_nudge
 from rapport.requests.csat import csat_request_from_token, csat_token
 from rapport.requests.models import ActivityKind, Request, RequestOrigin, RequestStatus
@@ -82,7 +82,7 @@ def test_a_member_without_slack_is_told_by_email(
     request_assign(request=request_, assignee=kim, actor=boss)
     item = OutboxItem.objects.get(action="email.send")
     assert item.payload["to"] == ["kim@rapport.example"]
-    outbox_deliver()
+    outbox_deliver_due()
     assert mail.outbox[-1].to == ["kim@rapport.example"]
     assert f"/requests/{request_.pk}/" in mail.outbox[-1].body
 
@@ -162,7 +162,7 @@ def test_a_ticket_sends_the_thread_to_the_ticketing_tool(
     request_ticket_create(request=request_, actor=agent)
     request_.refresh_from_db()
     assert f"request-{request_.pk}-" in request_.ticket_reference
-    outbox_deliver()
+    outbox_deliver_due()
     sent = mail.outbox[-1]
     assert sent.to == ["support@tickets.example"]
     assert sent.extra_headers["Message-ID"] == request_.ticket_reference

@@ -29,7 +29,7 @@ from rapport.integrations.api.services import (
     outbound_webhook_url_set,
 )
 from rapport.outbox.models import OutboxItem, OutboxStatus
-from rapport.outbox.services import outbox_deliver
+from rapport.outbox.services import outbox_deliver_due
 from rapport.users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -128,7 +128,7 @@ def messages_of(api: Client, conversation_id: int) -> list[dict[str, Any]]:
 
 def run_outbox(capture: Capture) -> dict[str, int]:
     with capture(execute=True):
-        return outbox_deliver()
+        return outbox_deliver_due()
 
 
 def backoff_passes() -> None:
@@ -309,7 +309,7 @@ def test_a_webhook_that_cannot_take_the_reply_now_is_tried_again_later(
     assert wait <= (item.available_at - before).total_seconds() < wait + 10
 
     # Not due yet; once the wait has passed, the receiver takes it.
-    assert outbox_deliver() == {"sent": 0, "retry": 0, "failed": 0}
+    assert outbox_deliver_due() == {"sent": 0, "retry": 0, "failed": 0}
     webhook.status, webhook.headers = 200, {}
     backoff_passes()
     assert run_outbox(django_capture_on_commit_callbacks)["sent"] == 1
@@ -358,7 +358,7 @@ def test_a_webhook_that_refuses_the_reply_fails_it_for_good(
     # A redirect is not followed: the signed call goes to the URL the admin set, only.
     assert [call.path for call in webhook.received()] == ["/hooks/rapport"]
     backoff_passes()
-    assert outbox_deliver() == {"sent": 0, "retry": 0, "failed": 0}
+    assert outbox_deliver_due() == {"sent": 0, "retry": 0, "failed": 0}
 
 
 def test_rotating_the_secret_signs_later_calls_with_the_new_one(

@@ -26,7 +26,7 @@ from rapport.inbox.models import Conversation, DeliveryStatus, Message, MessageD
 from rapport.inbox.services import conversation_reply, reply_retry
 from rapport.integrations.email.receive import email_receive_now
 from rapport.outbox.models import OutboxItem, OutboxStatus
-from rapport.outbox.services import outbox_deliver
+from rapport.outbox.services import outbox_deliver_due
 from rapport.users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -145,7 +145,7 @@ def conversation(db: None) -> Conversation:
 def run_outbox(capture: Callable[..., Any]) -> dict[str, int]:
     """Make the due outside calls, and run what they queued after commit (triage)."""
     with capture(execute=True):
-        return outbox_deliver()
+        return outbox_deliver_due()
 
 
 def backoff_passes() -> None:
@@ -261,7 +261,7 @@ def test_a_reply_the_relay_refuses_with_550_fails_with_the_reason(
     assert OutboxItem.objects.get().status == OutboxStatus.FAILED
     # Nothing more is tried.
     backoff_passes()
-    assert outbox_deliver() == {"sent": 0, "retry": 0, "failed": 0}
+    assert outbox_deliver_due() == {"sent": 0, "retry": 0, "failed": 0}
 
 
 def test_a_reply_waits_while_the_relay_is_down_and_goes_out_once_it_is_back(
@@ -288,7 +288,7 @@ def test_a_reply_waits_while_the_relay_is_down_and_goes_out_once_it_is_back(
     relay.start()
     try:
         # Not due yet: the outbox waits for the backoff.
-        assert outbox_deliver() == {"sent": 0, "retry": 0, "failed": 0}
+        assert outbox_deliver_due() == {"sent": 0, "retry": 0, "failed": 0}
         backoff_passes()
         assert run_outbox(django_capture_on_commit_callbacks) == {
             "sent": 1,

@@ -18,7 +18,7 @@ from rapport.integrations.slack.tests.conftest import (
     all_text,
 )
 from rapport.outbox.models import OutboxItem, OutboxStatus
-from rapport.outbox.services import outbox_deliver
+from rapport.outbox.services import outbox_deliver_due
 from rapport.requests.models import Request, RequestOrigin
 from rapport.requests.services import (
     request_assign,
@@ -178,12 +178,12 @@ def test_a_rate_limited_call_waits_for_retry_after_then_goes_out(
 
     # Before Retry-After nothing is tried again...
     slack.rate_limited.clear()
-    assert outbox_deliver() == {"sent": 0, "retry": 0, "failed": 0}
+    assert outbox_deliver_due() == {"sent": 0, "retry": 0, "failed": 0}
     # ...once it has passed, the card goes out.
     OutboxItem.objects.filter(pk=item.pk).update(
         available_at=timezone.now() - datetime.timedelta(seconds=1)
     )
-    assert outbox_deliver() == {"sent": 1, "retry": 0, "failed": 0}
+    assert outbox_deliver_due() == {"sent": 1, "retry": 0, "failed": 0}
     [card] = slack.in_channel(TRIAGE)
     request.refresh_from_db()
     assert request.notification_ts == card["ts"]

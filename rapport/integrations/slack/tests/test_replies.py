@@ -26,7 +26,7 @@ from rapport.integrations.slack.tests.conftest import (
     payload,
 )
 from rapport.outbox.models import OutboxItem, OutboxStatus
-from rapport.outbox.services import outbox_deliver
+from rapport.outbox.services import outbox_deliver_due
 from rapport.users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +54,7 @@ def max_profile(slack: FakeSlackApi) -> dict[str, Any]:
 
 def run_outbox(capture: Capture) -> dict[str, int]:
     with capture(execute=True):
-        return outbox_deliver()
+        return outbox_deliver_due()
 
 
 def reply(author: User, conversation: Conversation, text: str, capture: Capture) -> Message:
@@ -186,7 +186,7 @@ def test_a_rate_limited_reply_stays_queued_until_retry_after_has_passed(
 
     # Slack answers again, but the outbox waits for Retry-After...
     slack.rate_limited.clear()
-    assert outbox_deliver() == {"sent": 0, "retry": 0, "failed": 0}
+    assert outbox_deliver_due() == {"sent": 0, "retry": 0, "failed": 0}
     # ...and posts once it has passed.
     OutboxItem.objects.filter(pk=item.pk).update(
         available_at=timezone.now() - datetime.timedelta(seconds=1)
