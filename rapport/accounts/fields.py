@@ -1,11 +1,12 @@
 """Parse and format values of extra account fields by their type."""
 
 import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from rapport.accounts.models import FieldDefinition, FieldType, FieldValue
-from rapport.core.errors import InvalidInput
+from rapport.accounts.specs import field_spec
+from rapport.core.specs import Kind
 
 VALUE_COLUMN = {
     FieldType.TEXT: "value_text",
@@ -16,39 +17,18 @@ VALUE_COLUMN = {
 
 
 def field_parse(field: FieldDefinition, raw: Any) -> str | Decimal | datetime.date | None:
-    """Return *raw* as a value of *field*'s type; None or "" clears it."""
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return None
-    label = field.label
-    match field.type:
-        case FieldType.NUMBER:
-            try:
-                number = Decimal(str(raw).strip().replace(",", ""))
-            except InvalidOperation:
-                raise InvalidInput(f"{label} must be a number.", field=field.key) from None
-            if not number.is_finite() or abs(number) >= Decimal("1e16"):
-                raise InvalidInput(f"{label} is out of range.", field=field.key)
-            return number
-        case FieldType.DATE:
-            if isinstance(raw, datetime.date):
-                return raw
-            try:
-                return datetime.date.fromisoformat(str(raw).strip())
-            except ValueError:
-                raise InvalidInput(
-                    f"{label} must be a date as YYYY-MM-DD.", field=field.key
-                ) from None
-        case FieldType.CHOICE:
-            text = str(raw).strip()
-            if text not in field.choices:
-                allowed = ", ".join(field.choices) or "none defined"
-                raise InvalidInput(f"{label} must be one of: {allowed}.", field=field.key)
-            return text
-        case _:
-            text = str(raw).strip()
-            if len(text) > 500:
-                raise InvalidInput(f"{label} is longer than 500 characters.", field=field.key)
-            return text
+    """Return *raw* as a value of *field*'s type; None or "" clears it.
+
+    The field's declaration (`rapport.accounts.specs.field_spec`) checks the value, so
+    the account page, the API and the directory's filters refuse the same ones. A JSON
+    number given to a text or choice field is read as its text.
+    """
+    spec = field_spec(field)
+    number = isinstance(raw, int | float | Decimal) and not isinstance(raw, bool)
+    if number and spec.kind in (Kind.TEXT, Kind.CHOICE):
+        raw = str(raw)
+    value = spec.parse(raw)
+    return None if value == "" else value
 
 
 def field_value_apply(value: FieldValue, field: FieldDefinition, parsed: object) -> None:

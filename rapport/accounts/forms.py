@@ -1,7 +1,9 @@
 """Forms of the accounts web UI.
 
 They only turn posted text into Python values; the services decide what is valid
-(domains, conflicts, permissions), so the web UI and the API cannot disagree.
+(domains, conflicts, permissions), so the web UI and the API cannot disagree. The
+account's own fields and the extra ones derive from `rapport.accounts.specs`, so a
+form refuses what the services refuse, with the same message.
 """
 
 import re
@@ -9,17 +11,14 @@ from typing import Any
 
 from django import forms
 
+from rapport.accounts import specs
 from rapport.accounts.domains import domain_display
 from rapport.accounts.fields import field_format
-from rapport.accounts.models import (
-    Account,
-    AccountStatus,
-    CrmProvider,
-    FieldDefinition,
-    FieldType,
-)
+from rapport.accounts.models import Account, CrmProvider, FieldDefinition, FieldType
 from rapport.accounts.selectors import account_owner_choices
 from rapport.core.errors import ServiceError
+from rapport.core.spec_forms import form_field
+from rapport.core.specs import FieldSpec, Kind
 
 _SEPARATORS = re.compile(r"[\s,;]+")
 
@@ -35,14 +34,29 @@ def form_add_service_error(form: forms.BaseForm, exc: ServiceError) -> None:
     form.add_error(field, exc.message)
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
+class SpecForm(forms.Form):
+    """A form whose *declared* fields derive from their declarations.
+
+    They are built per form, so a changed declaration shows in the next form; the
+    form's *field_order* places them among the fields declared on the class.
+    """
+
+    declared: tuple[FieldSpec, ...] = ()
+    widgets: dict[str, forms.Widget] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for spec in self.declared:
+            self.fields[spec.name] = form_field(spec, widget=self.widgets.get(spec.name))
+        self.order_fields(self.field_order)
 
 
-class AccountIdentityForm(forms.Form):
+class AccountIdentityForm(SpecForm):
     """An account's name and domains (admins only)."""
 
-    name = forms.CharField(max_length=200)
+    declared = (specs.NAME,)
+    field_order = ["name"]
+
     primary_domain = forms.CharField(label="Primary domain", max_length=300, required=False)
     secondary_domains = forms.CharField(
         label="Secondary domains",
@@ -76,43 +90,20 @@ class AccountIdentityForm(forms.Form):
         }
 
 
-class AccountMetadataForm(forms.Form):
+class AccountMetadataForm(SpecForm):
     """Owner and lifecycle metadata, open to every member."""
+
+    declared = specs.METADATA_SPECS
+    widgets = {"notes": forms.Textarea(attrs={"rows": 4})}
 
     owner = forms.ModelChoiceField(
         queryset=account_owner_choices(), required=False, empty_label="No owner"
     )
-    status = forms.ChoiceField(choices=AccountStatus.choices)
-    industry = forms.CharField(max_length=100, required=False)
-    employee_count = forms.IntegerField(label="Employees", min_value=0, required=False)
-    arr = forms.DecimalField(
-        label="ARR", min_value=0, max_digits=14, decimal_places=2, required=False
-    )
-    close_date = forms.DateField(label="Close date", required=False, widget=DateInput)
-    website = forms.CharField(max_length=200, required=False)
-    tier = forms.CharField(
-        label="SLA tier",
-        max_length=50,
-        required=False,
-        help_text="Picks the SLA policy for this account's requests.",
-    )
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
 
     @classmethod
     def for_account(cls, account: Account) -> "AccountMetadataForm":
-        return cls(
-            initial={
-                "owner": account.owner_id,
-                "status": account.status,
-                "industry": account.industry,
-                "employee_count": account.employee_count,
-                "arr": account.arr,
-                "close_date": account.close_date,
-                "website": account.website,
-                "notes": account.notes,
-                "tier": account.tier,
-            }
-        )
+        initial = {spec.name: getattr(account, spec.name) for spec in cls.declared}
+        return cls(initial={"owner": account.owner_id, **initial})
 
     def changes(self) -> dict[str, Any]:
         return dict(self.cleaned_data)
@@ -146,7 +137,10 @@ class AccountCrmForm(forms.Form):
 
 
 class AccountFieldValuesForm(forms.Form):
-    """The values of the Rapport-defined extra fields of one account."""
+    """The values of the Rapport-defined extra fields of one account.
+
+    Each field derives from its definition's declaration (`specs.field_spec`).
+    """
 
     def __init__(
         self,
@@ -159,28 +153,15 @@ class AccountFieldValuesForm(forms.Form):
         self.definitions = definitions
         values = values or {}
         for definition in definitions:
-            field: forms.Field
-            match definition.type:
-                case FieldType.CHOICE:
-                    field = forms.ChoiceField(
-                        choices=[("", "—"), *((c, c) for c in definition.choices)],
-                        required=False,
-                    )
-                case FieldType.DATE:
-                    field = forms.CharField(required=False, widget=DateInput)
-                case FieldType.NUMBER:
-                    field = forms.CharField(
-                        required=False, widget=forms.TextInput(attrs={"inputmode": "decimal"})
-                    )
-                case _:
-                    field = forms.CharField(required=False, max_length=500)
-            field.label = definition.label
-            value = values.get(definition.key)
-            field.initial = field_format(value)
+            spec = specs.field_spec(definition)
+            # A number shows grouped ("12,500"), which a number input would not take.
+            widget = forms.TextInput(attrs={"inputmode": "decimal"})
+            field = form_field(spec, widget=widget if spec.kind == Kind.DECIMAL else None)
+            field.initial = field_format(values.get(definition.key))
             self.fields[definition.key] = field
 
-    def values(self) -> dict[str, str]:
-        return {key: value or "" for key, value in self.cleaned_data.items()}
+    def values(self) -> dict[str, object]:
+        return dict(self.cleaned_data)
 
 
 class ContactAddForm(forms.Form):
@@ -188,8 +169,10 @@ class ContactAddForm(forms.Form):
     name = forms.CharField(max_length=200, required=False)
 
 
-class AccountCreateForm(forms.Form):
-    name = forms.CharField(max_length=200)
+class AccountCreateForm(SpecForm):
+    declared = (specs.NAME, specs.STATUS)
+    field_order = ["name"]
+
     primary_domain = forms.CharField(label="Primary domain", max_length=300, required=False)
     secondary_domains = forms.CharField(
         label="Secondary domains",
@@ -200,7 +183,6 @@ class AccountCreateForm(forms.Form):
     owner = forms.ModelChoiceField(
         queryset=account_owner_choices(), required=False, empty_label="No owner"
     )
-    status = forms.ChoiceField(choices=AccountStatus.choices, initial=AccountStatus.ACTIVE)
 
 
 class FieldDefinitionForm(forms.Form):

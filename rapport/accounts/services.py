@@ -9,7 +9,6 @@ services_fields and services_logos.
 import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -26,35 +25,17 @@ from rapport.accounts.models import (
     CrmSyncStatus,
 )
 from rapport.accounts.services_fields import account_field_values_write, account_set_field_values
+from rapport.accounts.specs import METADATA, NAME, STATUS, account_metadata_clean
 from rapport.audit.services import audit_changes, audit_record
 from rapport.core.errors import Conflict, InvalidInput
 from rapport.users.models import User
 from rapport.users.services import user_require_admin
 
 IDENTITY_FIELDS = ("name", "primary_domain", "secondary_domains", "logo", "crm")
-METADATA_FIELDS = (
-    "owner",
-    "status",
-    "industry",
-    "employee_count",
-    "arr",
-    "close_date",
-    "website",
-    "notes",
-    "tier",
-)
+METADATA_FIELDS = ("owner", *METADATA)
 
 
 # --- helpers -----------------------------------------------------------------------------
-
-
-def _clean_name(name: str) -> str:
-    name = " ".join((name or "").split())
-    if not name:
-        raise InvalidInput("An account needs a name.", field="name")
-    if len(name) > 200:
-        raise InvalidInput("An account name is at most 200 characters.", field="name")
-    return name
 
 
 def _clean_domains(values: Iterable[str], *, field: str) -> list[str]:
@@ -202,7 +183,7 @@ def account_create(
     same domain run at once, one commits and the other gets the same Conflict as a
     sequential duplicate, naming the account that won.
     """
-    name = _clean_name(name)
+    name = NAME.validate(name)
     primary = _clean_domains([primary_domain or ""], field="primary_domain")
     domain = primary[0] if primary else None
     secondaries = [
@@ -210,11 +191,11 @@ def account_create(
     ]
     if source not in AccountSource.values:
         raise InvalidInput(f"Unknown account source {source!r}.", field="source")
-    if status not in AccountStatus.values:
-        raise InvalidInput(f"Unknown account status {status!r}.", field="status")
     unknown = set(metadata) - set(METADATA_FIELDS)
     if unknown:
         raise InvalidInput(f"Unknown account fields: {', '.join(sorted(unknown))}.")
+    status = STATUS.validate(status)
+    metadata = _clean_metadata(metadata)
     if domain and (conflict := _primary_domain_conflict(domain)):
         raise conflict
     try:
@@ -225,7 +206,7 @@ def account_create(
                 owner=owner,
                 source=source,
                 status=status,
-                **_clean_metadata(metadata),
+                **metadata,
             )
             account.save()
             AccountDomain.objects.bulk_create(
@@ -249,47 +230,11 @@ def account_create(
 
 
 def _clean_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
-    cleaned: dict[str, Any] = {}
-    for key, value in metadata.items():
-        if key == "status" and value not in AccountStatus.values:
-            raise InvalidInput(f"Unknown account status {value!r}.", field="status")
-        if key in ("industry", "website", "notes", "tier"):
-            if not isinstance(value, str | None):
-                raise InvalidInput(f"{key} must be text.", field=key)
-            value = (value or "").strip()
-            limit = {"industry": 100, "website": 200, "notes": 20000, "tier": 50}[key]
-            if len(value) > limit:
-                raise InvalidInput(f"{key} is at most {limit} characters.", field=key)
-            if key == "website" and value and not value.startswith(("http://", "https://")):
-                value = f"https://{value}"
-                if len(value) > limit:  # the added scheme counts against the column too
-                    raise InvalidInput(f"{key} is at most {limit} characters.", field=key)
-        if (
-            key == "employee_count"
-            and value is not None
-            and (not isinstance(value, int) or isinstance(value, bool) or value < 0)
-        ):
-            raise InvalidInput("employee_count must be a whole number >= 0.", field=key)
-        if key == "arr" and value is not None:
-            try:
-                value = Decimal(str(value))
-            except ArithmeticError:
-                raise InvalidInput("arr must be a number.", field=key) from None
-            if not value.is_finite() or value < 0 or value >= Decimal("1e12"):
-                raise InvalidInput("arr must be a number between 0 and 10^12.", field=key)
-            # The column keeps cents; rounding can carry 999999999999.999 over the limit.
-            value = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-            if value >= Decimal("1e12"):
-                raise InvalidInput("arr must be a number between 0 and 10^12.", field=key)
-        if key == "close_date" and isinstance(value, str):
-            try:
-                value = datetime.date.fromisoformat(value) if value else None
-            except ValueError:
-                raise InvalidInput("close_date must be a date as YYYY-MM-DD.", field=key) from None
-        if key == "owner" and value is not None and not isinstance(value, User):
-            raise InvalidInput("owner must be a workspace member.", field=key)
-        cleaned[key] = value
-    return cleaned
+    """Clean metadata by its declarations in `rapport.accounts.specs`, and the owner."""
+    owner = metadata.get("owner")
+    if owner is not None and not isinstance(owner, User):
+        raise InvalidInput("owner must be a workspace member.", field="owner")
+    return account_metadata_clean(metadata)
 
 
 @transaction.atomic
@@ -313,7 +258,7 @@ def account_update(*, actor: User, account: Account, **changes: Any) -> Account:
     before = _identity_snapshot(account) | _metadata_snapshot(account)
 
     if "name" in changes:
-        account.name = _clean_name(changes["name"])
+        account.name = NAME.validate(changes["name"])
     if "primary_domain" in changes:
         primary = _clean_domains([changes["primary_domain"] or ""], field="primary_domain")
         domain = primary[0] if primary else None

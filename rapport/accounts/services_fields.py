@@ -13,6 +13,7 @@ from rapport.accounts.models import (
     FieldType,
     FieldValue,
 )
+from rapport.accounts.specs import FIELD_TEXT_MAX_LENGTH
 from rapport.audit.services import audit_record
 from rapport.core.errors import Conflict, InvalidInput
 from rapport.users.models import User
@@ -106,8 +107,10 @@ def field_definition_create(
     if type not in FieldType.values:
         raise InvalidInput(f"Unknown field type {type!r}.", field="type")
     choice_list = [c.strip() for c in choices if c and c.strip()]
-    if any(len(c) > 500 for c in choice_list):  # a choice is stored like a text value
-        raise InvalidInput("A choice is at most 500 characters.", field="choices")
+    if any(len(c) > FIELD_TEXT_MAX_LENGTH for c in choice_list):  # stored like a text value
+        raise InvalidInput(
+            f"A choice is at most {FIELD_TEXT_MAX_LENGTH} characters.", field="choices"
+        )
     if type == FieldType.CHOICE and not choice_list:
         raise InvalidInput("A single-choice field needs at least one choice.", field="choices")
     if FieldDefinition.objects.filter(key=key).exists():

@@ -90,6 +90,12 @@ class FieldSpec:
                 return f"{label} must be a time such as 09:00."
         return f"{label} must be text of at most {self.max_length:,} characters."
 
+    def too_long(self) -> str:
+        """Return the refusal of text longer than *max_length*."""
+        if self.kind == Kind.TEXT:
+            return f"{self.label} is at most {self.max_length:,} characters."
+        return self.message()
+
     def invalid(self, message: str | None = None) -> InvalidInput:
         return InvalidInput(message or self.message(), field=self.name)
 
@@ -166,7 +172,10 @@ class FieldSpec:
             raise self.invalid()
         if self.places is not None:
             # Rounding happens before the bounds: it can carry a value over the limit.
-            number = number.quantize(Decimal(1).scaleb(-self.places), rounding=ROUND_HALF_UP)
+            try:
+                number = number.quantize(Decimal(1).scaleb(-self.places), rounding=ROUND_HALF_UP)
+            except InvalidOperation:  # more digits than a Decimal holds: beyond any bound
+                raise self.invalid() from None
         return self._bounded(number)
 
     def _date(self, value: Any) -> datetime.date:
@@ -185,9 +194,14 @@ class FieldSpec:
         if not isinstance(value, str):
             raise self.invalid()
         try:
-            return datetime.time.fromisoformat(value.strip())
+            parsed = datetime.time.fromisoformat(value.strip())
         except ValueError:
             raise self.invalid() from None
+        if parsed.tzinfo is not None:
+            # A time of day is local to a zone declared elsewhere; an offset would make
+            # it one that naive times cannot be compared with.
+            raise self.invalid()
+        return parsed
 
     def _text(self, value: Any) -> str:
         if not isinstance(value, str):
@@ -198,9 +212,7 @@ class FieldSpec:
         if self.kind in (Kind.WORD, Kind.CHANNEL) and any(c.isspace() for c in text):
             raise self.invalid()
         if self.max_length is not None and len(text) > self.max_length:
-            if self.kind == Kind.TEXT:
-                raise self.invalid(f"{self.label} is at most {self.max_length:,} characters.")
-            raise self.invalid()
+            raise self.invalid(self.too_long())
         if self.kind == Kind.EMAIL:
             try:
                 validate_email(text)
@@ -227,6 +239,8 @@ class FieldSpec:
             if not (digits.isascii() and digits.isdigit()) or len(digits) > 18:
                 raise self.invalid()
             raw = int(text)
+        elif self.kind == Kind.DECIMAL and isinstance(raw, str):
+            raw = raw.replace(",", "")  # a person groups thousands with commas
         return self.validate(raw, nullable=nullable)
 
     def show(self, value: Any) -> str:

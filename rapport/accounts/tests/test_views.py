@@ -12,6 +12,7 @@ from django.urls import reverse
 from PIL import Image
 
 from conftest import PASSWORD
+from rapport.accounts import specs
 from rapport.accounts.models import Account
 from rapport.accounts.services import account_update
 from rapport.accounts.services_fields import account_set_field_values
@@ -194,7 +195,7 @@ def test_metadata_form_errors_are_shown(member_client: Client) -> None:
         reverse("accounts:metadata", args=[account.pk]), {"status": "active", "arr": "lots"}
     )
     assert response.status_code == 400
-    assert "Enter a number." in _text(response)
+    assert specs.ARR.message() in _text(response)
 
 
 def test_admin_edits_identity_and_crm_mapping(admin_client: Client) -> None:

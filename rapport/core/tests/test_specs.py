@@ -49,6 +49,7 @@ def test_decimals_round_to_their_places_before_the_bounds() -> None:
     assert PRICE.validate("12.345") == Decimal("12.35")
     assert refusal(PRICE, "999.995").message == "Price must be a number from 0 to 999.99."
     assert refusal(PRICE, "NaN").field == "price"
+    assert refusal(PRICE, "1e30").message == "Price must be a number from 0 to 999.99."
 
 
 def test_choices_dates_times_and_emails() -> None:
@@ -59,6 +60,7 @@ def test_choices_dates_times_and_emails() -> None:
     at = FieldSpec("at", "Start", Kind.TIME)
     assert at.validate("09:30") == datetime.time(9, 30)
     assert refusal(at, "9h").message == "Start must be a time such as 09:00."
+    assert refusal(at, "09:30+01:00").message == "Start must be a time such as 09:00."
     mail = FieldSpec("to", "Address", Kind.EMAIL, max_length=254)
     assert refusal(mail, "not-an-email").message == "Address is not an email address."
 

@@ -269,7 +269,7 @@ def test_admin_renames_an_account_inline(admin_client: Client) -> None:
     response = admin_client.post(url, {"value": "Acme Corporation"}, headers=HTMX)
     assert response.status_code == 200 and "Acme Corporation" in _text(response)
     response = admin_client.post(url, {"value": "   "}, headers=HTMX)
-    assert response.status_code == 400 and "An account needs a name." in _text(response)
+    assert response.status_code == 400 and "Name needs a value." in _text(response)
 
 
 def test_inline_domain_conflict_names_the_other_account(admin_client: Client) -> None:
