@@ -35,14 +35,27 @@ def params_getter(params: ParamSource | Mapping[str, Any]) -> Callable[[str], li
     return get
 
 
+def params_whole(raw: str, *, digits: int = 18) -> int | None:
+    """Return *raw* as a whole number from 0 if it is at most *digits* ASCII digits, else None.
+
+    `str.isdigit()` is no test for `int()`: it accepts superscripts such as "²", which
+    `int()` refuses, and `int()` alone accepts signs, spaces, underscores and other
+    scripts' digits. Parse every number a person or a client typed through this.
+    """
+    if 0 < len(raw) <= digits and raw.isascii() and raw.isdecimal():
+        return int(raw)
+    return None
+
+
 def params_ids(values: list[str], name: str, *, most: int = MAX_IDS) -> list[int]:
     """Parse *values* as ids, without repeats; refuse anything else, or more than *most*."""
     ids: list[int] = []
     for raw in (v.strip() for v in values if v.strip()):
-        if not raw.isdigit() or len(raw) > 18:
+        number = params_whole(raw)
+        if number is None:
             raise InvalidInput(f"{name} must be an id, not {raw!r}.", field=name)
-        if int(raw) not in ids:
-            ids.append(int(raw))
+        if number not in ids:
+            ids.append(number)
     if len(ids) > most:
         raise InvalidInput(f"Filter by at most {most} values of {name}.", field=name)
     return ids

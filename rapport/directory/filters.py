@@ -52,6 +52,7 @@ from rapport.accounts.models import (
     FieldValue,
 )
 from rapport.core.errors import InvalidInput
+from rapport.core.query_params import params_whole
 
 SORTS: dict[str, Any] = {
     "name": Lower("name"),
@@ -140,8 +141,8 @@ class AccountFilterSet:
         for raw in (v.strip() for v in get("owner") if v.strip()):
             if raw == "none":
                 self.no_owner = True
-            elif raw.isdigit():
-                self.owners.append(int(raw))
+            elif (number := params_whole(raw)) is not None:
+                self.owners.append(number)
             else:
                 raise InvalidInput(
                     f"owner must be a user id or 'none', not {raw!r}.", field="owner"
@@ -449,9 +450,10 @@ def _whole(values: list[str], name: str) -> int | None:
     if not values or not values[-1].strip():
         return None
     raw = values[-1].strip()
-    if not raw.isdigit() or len(raw) > 9:
+    number = params_whole(raw, digits=9)
+    if number is None:
         raise InvalidInput(f"{name} must be a whole number from 0.", field=name)
-    return int(raw)
+    return number
 
 
 def _date(values: list[str], name: str) -> datetime.date | None:

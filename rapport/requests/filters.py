@@ -20,7 +20,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from rapport.core.errors import InvalidInput
-from rapport.core.query_params import MAX_IDS, ParamSource, params_getter, params_ids
+from rapport.core.query_params import MAX_IDS, ParamSource, params_getter, params_ids, params_whole
 from rapport.inbox.models import Source
 from rapport.requests.models import Request, RequestStatus
 
@@ -65,8 +65,8 @@ class RequestFilterSet:
                 if user_id is None:
                     raise InvalidInput("assignee=me needs a logged-in member.", field="assignee")
                 self.me, self.me_id = True, user_id
-            elif raw.isdigit() and len(raw) <= 18:
-                self.assignees.append(int(raw))
+            elif (number := params_whole(raw)) is not None:
+                self.assignees.append(number)
             else:
                 raise InvalidInput(
                     f"assignee must be a member id, 'unassigned' or 'me', not {raw!r}.",
