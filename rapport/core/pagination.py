@@ -9,6 +9,7 @@ from typing import Any
 from django.http import QueryDict
 
 from rapport.core.errors import InvalidInput
+from rapport.core.query_params import params_whole
 
 # Past this page a number is a typo or a probe; refusing it keeps offsets small.
 PAGE_NUMBER_MAX = 1_000_000
@@ -51,9 +52,10 @@ class Page:
 def page_number_parse(params: QueryDict) -> int:
     """Return the page number that *params* ask for (1 without one); raise InvalidInput."""
     raw = params.get("page", "1").strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= PAGE_NUMBER_MAX:
+    number = params_whole(raw)
+    if number is None or not 1 <= number <= PAGE_NUMBER_MAX:
         raise InvalidInput(f"page must be a whole number from 1, not {raw!r}.", field="page")
-    return int(raw)
+    return number
 
 
 def keyset_cursor_encode(at: datetime.datetime, pk: int) -> str:
@@ -68,8 +70,9 @@ def keyset_cursor_decode(cursor: str, *, field: str = "after") -> tuple[datetime
         padded = cursor + "=" * (-len(cursor) % 4)
         when, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition("|")
         at = datetime.datetime.fromisoformat(when)
-        if at.tzinfo is None or not pk.isdigit():
+        number = params_whole(pk)
+        if at.tzinfo is None or number is None:
             raise ValueError(cursor)
-        return at, int(pk)
+        return at, number
     except (ValueError, UnicodeError, binascii.Error):
         raise InvalidInput(f"{field} is not a position in this list.", field=field) from None

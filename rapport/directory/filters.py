@@ -20,11 +20,11 @@ Parameters (all optional, repeatable where it makes sense):
 
 import datetime
 import operator
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import reduce
-from typing import Any, Protocol
+from typing import Any, Self
 
 from django.db import connections
 from django.db.models import (
@@ -40,6 +40,7 @@ from django.db.models.expressions import OrderBy
 from django.db.models.functions import Lower
 from django.db.models.lookups import In
 from django.utils import timezone
+from ninja import Schema
 
 from rapport.accounts.fields import VALUE_COLUMN, field_parse
 from rapport.accounts.models import (
@@ -52,6 +53,17 @@ from rapport.accounts.models import (
     FieldValue,
 )
 from rapport.core.errors import InvalidInput
+from rapport.core.filters import FilterParam, FilterSet, Params
+from rapport.core.query_params import (
+    params_choices,
+    params_count,
+    params_date,
+    params_decimal,
+    params_texts,
+    params_whole,
+    params_words,
+    params_yes_no,
+)
 
 SORTS: dict[str, Any] = {
     "name": Lower("name"),
@@ -85,28 +97,109 @@ SORTS |= METRIC_SORTS
 # Figures that are never NULL on a metrics row: sorted without NULLS LAST, so the index
 # serves both directions.
 METRIC_COUNTS = {"requests_open", "requests_total", "sla_breaches"}
-RESERVED = {"q", "owner", "status", "source", "industry", "crm_status", "has_channel"}
-RESERVED |= {"arr_min", "arr_max", "sort", "page", "limit", "offset", "columns"}
-RESERVED |= {"has_open_requests", "open_requests_min", "csat_below", "has_sla_breaches"}
-RESERVED |= {"last_request_after", "last_request_before"}
-
-
-class ParamSource(Protocol):
-    def getlist(self, key: str) -> list[str]: ...
-    def keys(self) -> Any: ...
+FIELD_PREFIX = "field."
 
 
 @dataclass
 class FieldFilter:
+    """One extra field's filter: values matched exactly, and a range for numbers and dates."""
+
     definition: FieldDefinition
     values: list[Any] = field(default_factory=list)
     minimum: Any = None
     maximum: Any = None
 
 
+def _owner(values: list[str], name: str) -> tuple[list[int], bool]:
+    """Split the owner values into user ids and "none"."""
+    owners: list[int] = []
+    no_owner = False
+    for raw in (v.strip() for v in values if v.strip()):
+        number = params_whole(raw)
+        if raw == "none":
+            no_owner = True
+        elif number is not None:
+            owners.append(number)
+        else:
+            raise InvalidInput(f"{name} must be a user id or 'none', not {raw!r}.", field=name)
+    return owners, no_owner
+
+
+def _sort(values: list[str], name: str) -> tuple[str, bool]:
+    """Split the sort into its column key and its direction; `clean` checks the key."""
+    sort = (values or ["name"])[-1].strip() or "name"
+    return sort.lstrip("-"), sort.startswith("-")
+
+
 @dataclass
-class AccountFilterSet:
-    """Validated directory filters and sort; `apply` turns them into a queryset."""
+class AccountFilterSet(FilterSet):
+    """Filters and sort shared by the directory page and the API, `field.<key>` ones too."""
+
+    params = (
+        FilterParam(
+            "q",
+            "q",
+            params_words,
+            max_length=200,
+            description="Name, domain, contact email or CRM company.",
+        ),
+        FilterParam(
+            "owner", ("owners", "no_owner"), _owner, many=True, description="User id, or 'none'."
+        ),
+        FilterParam("status", "statuses", params_choices(AccountStatus.values), many=True),
+        FilterParam("source", "sources", params_choices(AccountSource.values), many=True),
+        FilterParam("industry", "industries", params_texts, many=True),
+        FilterParam(
+            "crm_status",
+            "crm_statuses",
+            params_choices(CrmSyncStatus.values),
+            many=True,
+            description="not_mapped, synced or failing.",
+        ),
+        FilterParam("has_channel", "has_channel", params_yes_no, description="yes or no."),
+        FilterParam("arr_min", "arr_min", params_decimal, description="Annual revenue from."),
+        FilterParam("arr_max", "arr_max", params_decimal, description="Annual revenue up to."),
+        FilterParam(
+            "has_open_requests", "has_open_requests", params_yes_no, description="yes or no."
+        ),
+        FilterParam(
+            "open_requests_min",
+            "open_requests_min",
+            params_count,
+            description="At least this many open requests.",
+        ),
+        FilterParam(
+            "csat_below", "csat_below", params_decimal, description="Average CSAT below this score."
+        ),
+        FilterParam(
+            "has_sla_breaches", "has_sla_breaches", params_yes_no, description="yes or no."
+        ),
+        FilterParam(
+            "last_request_after",
+            "last_request_after",
+            params_date,
+            description="On or after this date.",
+        ),
+        FilterParam(
+            "last_request_before",
+            "last_request_before",
+            params_date,
+            description="Before this date.",
+        ),
+        FilterParam(
+            "sort",
+            ("sort", "descending"),
+            _sort,
+            default="name",
+            description="A column key; prefix '-' to sort descending.",
+        ),
+    )
+    extra_prefix = FIELD_PREFIX
+    extra_help = (
+        "Extra fields (CRM or Rapport) filter as `field.<key>=value` (exact match, "
+        "repeatable), and number and date fields as `field.<key>.min` / `field.<key>.max` "
+        "too; sort by one with `sort=field.<key>`. An unknown key answers 400."
+    )
 
     q: str = ""
     owners: list[int] = field(default_factory=list)
@@ -130,46 +223,33 @@ class AccountFilterSet:
     fields_by_key: dict[str, FieldDefinition] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_params(
-        cls, params: ParamSource | Mapping[str, Any], fields: list[FieldDefinition]
-    ) -> "AccountFilterSet":
-        """Parse query parameters; raise InvalidInput naming the first bad one."""
-        get = _getter(params)
-        self = cls()
-        self.q = " ".join(" ".join(get("q")).split())[:200]
-        for raw in (v.strip() for v in get("owner") if v.strip()):
-            if raw == "none":
-                self.no_owner = True
-            elif raw.isdigit():
-                self.owners.append(int(raw))
-            else:
-                raise InvalidInput(
-                    f"owner must be a user id or 'none', not {raw!r}.", field="owner"
-                )
-        self.statuses = _choices(get("status"), AccountStatus.values, "status")
-        self.sources = _choices(get("source"), AccountSource.values, "source")
-        self.crm_statuses = _choices(get("crm_status"), CrmSyncStatus.values, "crm_status")
-        self.industries = [v.strip() for v in get("industry") if v.strip()]
-        self.has_channel = _yes_no(get("has_channel"), "has_channel")
-        self.arr_min = _decimal(get("arr_min"), "arr_min")
-        self.arr_max = _decimal(get("arr_max"), "arr_max")
-        self.has_open_requests = _yes_no(get("has_open_requests"), "has_open_requests")
-        self.open_requests_min = _whole(get("open_requests_min"), "open_requests_min")
-        self.csat_below = _decimal(get("csat_below"), "csat_below")
-        self.has_sla_breaches = _yes_no(get("has_sla_breaches"), "has_sla_breaches")
-        self.last_request_after = _date(get("last_request_after"), "last_request_after")
-        self.last_request_before = _date(get("last_request_before"), "last_request_before")
+    def from_params(cls, params: Params, fields: Sequence[FieldDefinition] = ()) -> Self:
+        """Parse query parameters, `field.<key>` ones against *fields*; raise InvalidInput
+        naming the first bad one."""
+        return cls(fields_by_key={f.key: f for f in fields}).parse(params)
 
-        by_key = {f.key: f for f in fields}
+    @classmethod
+    def from_schema(
+        cls,
+        query: Schema,
+        fields: Sequence[FieldDefinition] = (),
+        *,
+        extra: Params | None = None,
+    ) -> Self:
+        """Parse the filters ninja read, and the `field.<key>` ones from *extra*."""
+        return cls(fields_by_key={f.key: f for f in fields}).parse(
+            cls.schema_params(query, extra=extra)
+        )
+
+    def extra_parse(self, extra: dict[str, list[str]]) -> None:
+        """Parse the `field.<key>` filters (`.min` / `.max` on number and date fields)."""
         grouped: dict[str, FieldFilter] = {}
-        for name in list(params.keys()):
-            if not name.startswith("field."):
-                continue
-            key, _, bound = name[len("field.") :].partition(".")
-            definition = by_key.get(key)
+        for name, given in extra.items():
+            key, _, bound = name[len(FIELD_PREFIX) :].partition(".")
+            definition = self.fields_by_key.get(key)
             if definition is None:
                 raise InvalidInput(f"Unknown field {key!r} in filter {name!r}.", field=name)
-            values = [v for v in get(name) if v.strip()]
+            values = [v for v in given if v.strip()]
             if not values:
                 continue
             flt = grouped.setdefault(key, FieldFilter(definition))
@@ -190,17 +270,17 @@ class AccountFilterSet:
                 flt.values.extend(field_parse(definition, v) for v in values)
         self.field_filters = list(grouped.values())
 
-        sort = (get("sort") or ["name"])[-1].strip() or "name"
-        self.descending = sort.startswith("-")
-        self.sort = sort.lstrip("-")
+    def clean(self) -> None:
+        """Refuse a sort that is no column: a known key, the channel, or an extra field."""
         if (
             self.sort not in SORTS
-            and self.sort not in {"slack_channel"}
-            and not (self.sort.startswith("field.") and self.sort[len("field.") :] in by_key)
+            and self.sort != "slack_channel"
+            and not (
+                self.sort.startswith(FIELD_PREFIX)
+                and self.sort[len(FIELD_PREFIX) :] in self.fields_by_key
+            )
         ):
             raise InvalidInput(f"Cannot sort by {self.sort!r}.", field="sort")
-        self.fields_by_key = by_key
-        return self
 
     @property
     def is_filtered(self) -> bool:
@@ -390,77 +470,6 @@ def _as_text(value: Any) -> str:
     if isinstance(value, datetime.date):
         return value.isoformat()
     return str(value)
-
-
-def _getter(params: ParamSource | Mapping[str, Any]) -> Any:
-    def raw(key: str) -> list[str]:
-        if hasattr(params, "getlist"):
-            return [str(v) for v in params.getlist(key)]
-        value = params.get(key)
-        if value is None:
-            return []
-        if isinstance(value, list | tuple):
-            return [str(v) for v in value]
-        return [str(value)]
-
-    def get(key: str) -> list[str]:
-        values = raw(key)
-        if any("\x00" in v for v in values):
-            raise InvalidInput(f"{key} contains a NUL character.", field=key)
-        return values
-
-    return get
-
-
-def _choices(values: list[str], allowed: list[str], name: str) -> list[str]:
-    cleaned = [v.strip() for v in values if v.strip()]
-    for value in cleaned:
-        if value not in allowed:
-            raise InvalidInput(
-                f"{name} must be one of {', '.join(allowed)}, not {value!r}.", field=name
-            )
-    return cleaned
-
-
-def _yes_no(values: list[str], name: str) -> bool | None:
-    if not values or not values[-1].strip():
-        return None
-    value = values[-1].strip().lower()
-    if value in ("yes", "true", "1"):
-        return True
-    if value in ("no", "false", "0"):
-        return False
-    raise InvalidInput(f"{name} must be yes or no.", field=name)
-
-
-def _decimal(values: list[str], name: str) -> Decimal | None:
-    if not values or not values[-1].strip():
-        return None
-    try:
-        number = Decimal(values[-1].strip())
-    except InvalidOperation:
-        raise InvalidInput(f"{name} must be a number.", field=name) from None
-    if not number.is_finite():
-        raise InvalidInput(f"{name} must be a finite number.", field=name)
-    return number
-
-
-def _whole(values: list[str], name: str) -> int | None:
-    if not values or not values[-1].strip():
-        return None
-    raw = values[-1].strip()
-    if not raw.isdigit() or len(raw) > 9:
-        raise InvalidInput(f"{name} must be a whole number from 0.", field=name)
-    return int(raw)
-
-
-def _date(values: list[str], name: str) -> datetime.date | None:
-    if not values or not values[-1].strip():
-        return None
-    try:
-        return datetime.date.fromisoformat(values[-1].strip())
-    except ValueError:
-        raise InvalidInput(f"{name} must be a date such as 2026-01-31.", field=name) from None
 
 
 def _day_start(day: datetime.date) -> datetime.datetime:

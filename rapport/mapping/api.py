@@ -6,6 +6,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from rapport.core.filters import PageQuery
 from rapport.inbox.schemas import MappingDecisionListOut, decision_out
 from rapport.mapping import selectors, services
 from rapport.mapping.models import MappingMethod, MappingOutcome, MappingSettings
@@ -14,12 +15,12 @@ from rapport.users.models import User
 router = Router(tags=["mapping"])
 
 
-class DecisionListQuery(Schema):
+class DecisionListQuery(PageQuery):
+    """A page of mapping decisions, narrowed by outcome, method or conversation."""
+
     outcome: MappingOutcome | None = None
     method: MappingMethod | None = None
     conversation_id: int | None = Field(None, ge=1, le=2**62)
-    limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0, le=10_000_000)
 
 
 class MappingSettingsOut(Schema):

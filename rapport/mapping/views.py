@@ -13,6 +13,7 @@ from django.urls import reverse
 from rapport.accounts.forms import split_list
 from rapport.accounts.models import Account
 from rapport.core.errors import InvalidInput, PermissionDenied, ServiceError
+from rapport.core.query_params import params_whole
 from rapport.core.web import HtmxHttpRequest, HtmxLoginRequiredMixin, is_partial
 from rapport.mapping import selectors, services
 from rapport.users.selectors import actor_get
@@ -32,9 +33,10 @@ METHOD_SHORT = {
 
 def _posted_account(request: HttpRequest) -> Account:
     raw = request.POST.get("account", "").strip()
-    if not raw.isdigit() or len(raw) > 18:
+    number = params_whole(raw)
+    if number is None:
         raise InvalidInput("Choose an account.", field="account")
-    account = Account.objects.filter(pk=int(raw)).first()
+    account = Account.objects.filter(pk=number).first()
     if account is None:
         raise InvalidInput(f"No account with id {raw}; it may have been deleted.", field="account")
     return account

@@ -6,14 +6,14 @@ The list takes the board's filters (`status`, `account`, `assignee` with "me" an
 """
 
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
-from pydantic import Field
+from ninja import Query, Router
 
 from rapport.core.errors import InvalidInput
+from rapport.core.filters import PageQuery
 from rapport.requests import selectors
 from rapport.requests.config import request_config_resolve, request_settings_get
 from rapport.requests.filters import RequestFilterSet
@@ -44,19 +44,11 @@ router = Router(tags=["requests"])
 settings_router = Router(tags=["request settings"])
 
 
-class RequestListQuery(Schema):
-    """Filters shared with the board; repeat a parameter to match any of its values."""
-
-    q: str = Field("", max_length=200, description="Words in the title or the requester.")
-    status: list[str] = Field(default_factory=list, description="open, waiting, pending, closed.")
-    account: list[str] = Field(default_factory=list, description="Account id.")
-    assignee: list[str] = Field(
-        default_factory=list, description="Member id, 'me' or 'unassigned'."
-    )
-    channel: list[str] = Field(default_factory=list, description="Slack channel id in Rapport.")
-    source: list[str] = Field(default_factory=list, description="slack, email, web_chat, api.")
-    limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0, le=10_000_000)
+if TYPE_CHECKING:
+    RequestListQuery = PageQuery
+else:
+    # The filters are the filter set's own declaration, as the board parses them.
+    RequestListQuery = RequestFilterSet.query_schema("RequestListQuery", base=PageQuery)
 
 
 def _actor(request: HttpRequest) -> User:
@@ -69,7 +61,7 @@ def _detail(request_id: int) -> dict[str, Any]:
 
 @router.get("", response=RequestListOut, summary="List requests")
 def request_list(request: HttpRequest, query: Query[RequestListQuery]) -> dict[str, Any]:
-    filters = RequestFilterSet.from_params(request.GET, user_id=_actor(request).pk)
+    filters = RequestFilterSet.from_schema(query, user_id=_actor(request).pk)
     page = selectors.request_page(filters, limit=query.limit, offset=query.offset)
     return {"items": [request_out(r) for r in page.items], "count": page.count}
 

@@ -13,14 +13,21 @@ A single value of a filter is compared with "=", so the database walks the match
 index (`request_assignee_idx`, `request_account_idx`, ...) in the board's order.
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from django.db.models import Q, QuerySet
+from ninja import Schema
 
 from rapport.core.errors import InvalidInput
-from rapport.core.query_params import MAX_IDS, ParamSource, params_getter, params_ids
+from rapport.core.filters import FilterParam, FilterSet, Params
+from rapport.core.query_params import (
+    MAX_IDS,
+    params_choices,
+    params_ids,
+    params_whole,
+    params_words,
+)
 from rapport.inbox.models import Source
 from rapport.requests.models import Request, RequestStatus
 
@@ -28,9 +35,69 @@ UNASSIGNED = "unassigned"
 ME = "me"
 
 
+def _assignee(values: list[str], name: str) -> tuple[list[int], bool, bool]:
+    """Split the assignee values into member ids, "unassigned" and "me"."""
+    ids: list[int] = []
+    unassigned = me = False
+    for raw in (v.strip() for v in values if v.strip()):
+        number = params_whole(raw)
+        if raw == UNASSIGNED:
+            unassigned = True
+        elif raw == ME:
+            me = True
+        elif number is not None:
+            ids.append(number)
+        else:
+            raise InvalidInput(
+                f"{name} must be a member id, 'unassigned' or 'me', not {raw!r}.", field=name
+            )
+    if len(ids) > MAX_IDS:
+        raise InvalidInput(f"Filter by at most {MAX_IDS} assignees.", field=name)
+    return ids, unassigned, me
+
+
 @dataclass
-class RequestFilterSet:
-    """Validated request filters; `filter` turns them into a queryset."""
+class RequestFilterSet(FilterSet):
+    """Filters shared with the board; repeat a parameter to match any of its values."""
+
+    params = (
+        FilterParam(
+            "q",
+            "q",
+            params_words,
+            max_length=200,
+            description="Words in the title or the requester.",
+        ),
+        FilterParam(
+            "status",
+            "statuses",
+            params_choices(RequestStatus.values),
+            many=True,
+            description="open, waiting, pending, closed.",
+        ),
+        FilterParam("account", "accounts", params_ids, many=True, description="Account id."),
+        FilterParam(
+            "assignee",
+            ("assignees", "unassigned", "me"),
+            _assignee,
+            many=True,
+            description="Member id, 'me' or 'unassigned'.",
+        ),
+        FilterParam(
+            "channel",
+            "channels",
+            params_ids,
+            many=True,
+            description="Slack channel id in Rapport.",
+        ),
+        FilterParam(
+            "source",
+            "sources",
+            params_choices(Source.values),
+            many=True,
+            description="slack, email, web_chat, api.",
+        ),
+    )
 
     q: str = ""
     statuses: list[str] = field(default_factory=list)
@@ -43,38 +110,26 @@ class RequestFilterSet:
     sources: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_params(
-        cls, params: ParamSource | Mapping[str, Any], *, user_id: int | None = None
-    ) -> "RequestFilterSet":
+    def from_params(cls, params: Params, *, user_id: int | None = None) -> Self:
         """Parse query parameters; raise InvalidInput naming the first bad one.
 
         *user_id* is the member asking, whom `assignee=me` stands for.
         """
-        get = params_getter(params)
-        self = cls()
-        self.q = " ".join(" ".join(get("q")).split())[:200]
-        self.statuses = _choices(get("status"), RequestStatus.values, "status")
-        self.accounts = params_ids(get("account"), "account")
-        self.channels = params_ids(get("channel"), "channel")
-        self.sources = _choices(get("source"), Source.values, "source")
-        assignees = [v.strip() for v in get("assignee") if v.strip()]
-        for raw in assignees:
-            if raw == UNASSIGNED:
-                self.unassigned = True
-            elif raw == ME:
-                if user_id is None:
-                    raise InvalidInput("assignee=me needs a logged-in member.", field="assignee")
-                self.me, self.me_id = True, user_id
-            elif raw.isdigit() and len(raw) <= 18:
-                self.assignees.append(int(raw))
-            else:
-                raise InvalidInput(
-                    f"assignee must be a member id, 'unassigned' or 'me', not {raw!r}.",
-                    field="assignee",
-                )
-        if len(self.assignees) > MAX_IDS:
-            raise InvalidInput(f"Filter by at most {MAX_IDS} assignees.", field="assignee")
-        return self
+        return cls(me_id=user_id).parse(params)
+
+    @classmethod
+    def from_schema(
+        cls, query: Schema, *, extra: Params | None = None, user_id: int | None = None
+    ) -> Self:
+        """Parse the filters ninja read into the API's schema; *user_id* as in `from_params`."""
+        return cls(me_id=user_id).parse(cls.schema_params(query, extra=extra))
+
+    def clean(self) -> None:
+        """Refuse `assignee=me` without a member asking; forget the member otherwise."""
+        if not self.me:
+            self.me_id = None
+        elif self.me_id is None:
+            raise InvalidInput("assignee=me needs a logged-in member.", field="assignee")
 
     @property
     def is_filtered(self) -> bool:
@@ -149,13 +204,3 @@ def _one_or_many(queryset: QuerySet[Request], name: str, values: list[Any]) -> Q
     if len(values) == 1:
         return queryset.filter(**{name: values[0]})
     return queryset.filter(**{f"{name}__in": values})
-
-
-def _choices(values: list[str], allowed: list[str], name: str) -> list[str]:
-    cleaned = [v.strip() for v in values if v.strip()]
-    for value in cleaned:
-        if value not in allowed:
-            raise InvalidInput(
-                f"{name} must be one of {', '.join(allowed)}, not {value!r}.", field=name
-            )
-    return cleaned

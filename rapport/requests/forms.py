@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 
 from rapport.core.errors import InvalidInput
+from rapport.core.query_params import params_whole
 from rapport.core.spec_forms import form_field, form_initial
 from rapport.requests import selectors, services
 from rapport.requests.models import ChannelRequestSettings, Request, RequestSettings
@@ -52,9 +53,10 @@ def assignee_id_parse(raw: str | None) -> int | None:
     raw = (raw or "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    number = params_whole(raw)
+    if number is None:
         raise InvalidInput("Pick a member to assign the request to.", field="assignee")
-    return int(raw)
+    return number
 
 
 # --- settings ----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 
 from rapport.accounts.forms import form_add_service_error
 from rapport.core.errors import PermissionDenied, ServiceError
+from rapport.core.query_params import params_whole
 from rapport.core.specs import FieldSpec, Kind
 from rapport.core.web import HtmxLoginRequiredMixin, url_with_query
 from rapport.inbox.models import Channel
@@ -30,7 +31,8 @@ def _override_text(overrides: ChannelRequestSettings | None, spec: FieldSpec) ->
 
 
 def _page_number(raw: str) -> int:
-    return int(raw) if raw.isdigit() and 0 < int(raw) <= 1_000_000 else 1
+    number = params_whole(raw)
+    return number if number is not None and 0 < number <= 1_000_000 else 1
 
 
 class RequestSettingsView(HtmxLoginRequiredMixin):

@@ -145,3 +145,10 @@ def test_a_list_query_with_nul_characters_is_refused_with_400(
     admin_api: Client, query: dict[str, str]
 ) -> None:
     assert "NUL" in error_of(admin_api.get(ACCOUNTS, query), 400)
+
+
+@pytest.mark.parametrize("query", [{"owner": "²"}, {"open_requests_min": "²"}])
+def test_a_superscript_digit_in_a_filter_answers_400_not_500(
+    admin_api: Client, query: dict[str, str]
+) -> None:
+    assert "must be" in error_of(admin_api.get(ACCOUNTS, query), 400)

@@ -390,3 +390,17 @@ def test_counting_matches_filtering(db: None) -> None:
     assert page.count == 5
     assert [a.name for a in page.items] == ["Retail 2", "Retail 3"]
     assert Account.objects.count() == 6
+
+
+def test_the_api_documents_the_declared_filters_and_describes_the_field_ones(
+    client: Client,
+) -> None:
+    schema = client.get("/api/v1/openapi.json").json()
+    operation = schema["paths"]["/api/v1/accounts"]["get"]
+    parameters = {p["name"]: p for p in operation["parameters"]}
+    declared = {p.name: p.description for p in AccountFilterSet.params}
+    assert set(parameters) == set(declared) | {"limit", "offset"}
+    for name, description in declared.items():
+        assert parameters[name].get("description", "") == description
+    assert parameters["sort"]["schema"]["default"] == "name"
+    assert "`field.<key>.min`" in operation["description"]

@@ -145,6 +145,22 @@ def test_bad_filter_shows_the_error_with_status_400(admin_client: Client) -> Non
     assert admin_client.get(LIST, {"page": "zero"}).status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"owner": "²"}, "owner must be a user id"),
+        ({"open_requests_min": "²"}, "open_requests_min must be a whole number"),
+        ({"page": "²"}, "page must be a whole number"),
+    ],
+)
+def test_a_superscript_digit_answers_400_not_500(
+    admin_client: Client, params: dict[str, str], message: str
+) -> None:
+    response = admin_client.get(LIST, params)
+    assert response.status_code == 400
+    assert message in _text(response)
+
+
 def test_sort_by_clicking_a_column_header(admin_client: Client) -> None:
     make_account("Beta", domain="beta.example", arr=500)
     make_account("Alpha", domain="alpha.example", arr=100)

@@ -90,7 +90,8 @@ def test_decisions_page_with_a_constant_number_of_queries(
 
 
 @pytest.mark.parametrize(
-    "query", ["outcome=lost", "method=magic", "limit=500", "offset=-1", "conversation_id=x"]
+    "query",
+    ["outcome=lost", "method=magic", "limit=0", "limit=201", "offset=-1", "conversation_id=x"],
 )
 def test_bad_decision_filters_answer_422(member_api: Client, query: str) -> None:
     response = member_api.get(f"{DECISIONS}?{query}")

@@ -150,6 +150,15 @@ def test_a_bad_filter_answers_400_with_the_reason(member_client: Client) -> None
     assert "assignee must be a member id" in _text(response)
 
 
+@pytest.mark.parametrize("name", ["channel", "account", "assignee"])
+def test_a_superscript_digit_in_a_filter_answers_400_not_500(
+    member_client: Client, name: str
+) -> None:
+    response = member_client.get(BOARD, {name: "²"})
+    assert response.status_code == 400
+    assert f"{name} must be" in _text(response)
+
+
 def test_pick_offers_accounts_and_channels_as_board_links(
     member_client: Client, acme: Account, channel: Channel
 ) -> None:
