@@ -19,7 +19,7 @@ from django_htmx.http import push_url
 from rapport.accounts.models import Account
 from rapport.core.errors import InvalidInput, PermissionDenied, ServiceError
 from rapport.core.pagination import page_number_parse
-from rapport.core.query_params import params_clean
+from rapport.core.query_params import params_clean, params_ids, params_whole
 from rapport.core.web import HtmxHttpRequest, HtmxLoginRequiredMixin, is_partial
 from rapport.inbox import selectors
 from rapport.inbox.filters import ConversationFilterSet
@@ -182,9 +182,10 @@ class ConversationAccountView(HtmxLoginRequiredMixin):
                 raw = request.POST.get("account", "").strip()
                 if not raw:
                     raise InvalidInput("Choose the account to link the conversation to.")
-                if not raw.isdigit() or len(raw) > 18:
+                account_id = params_whole(raw)
+                if account_id is None:
                     raise InvalidInput(f"account must be an id, not {raw!r}.")
-                account = Account.objects.filter(pk=int(raw)).first()
+                account = Account.objects.filter(pk=account_id).first()
                 if account is None:
                     raise InvalidInput(f"No account with id {raw}.")
             mapping_override(actor=actor_get(request), conversation=conversation, account=account)
@@ -256,8 +257,11 @@ class MessageAssignView(HtmxLoginRequiredMixin):
             raise Http404("No such message.")
         raw = request.POST.get("assignee", "").strip()
         try:
+            assignee_id = params_whole(raw)
             assignee = (
-                User.objects.filter(pk=int(raw), is_active=True).first() if raw.isdigit() else None
+                User.objects.filter(pk=assignee_id, is_active=True).first()
+                if assignee_id is not None
+                else None
             )
             if assignee is None:
                 raise InvalidInput("Choose the member to assign the request to.", field="assignee")
@@ -295,7 +299,7 @@ def _channels_response(
     account_q = params.get("account_q", "")[:200]
     context = {
         "page": page,
-        "search_channel": int(search_channel) if search_channel.isdigit() else None,
+        "search_channel": params_whole(search_channel),
         "account_q": account_q,
         "search_options": [(a, "") for a in selectors.account_search(account_q)]
         if account_q and search_channel
@@ -323,10 +327,7 @@ class ChannelAccountsView(HtmxLoginRequiredMixin):
         channel: Channel = selectors.channel_get(pk)
         raw = [v.strip() for v in request.POST.getlist("account") if v.strip()]
         try:
-            bad = [v for v in raw if not v.isdigit() or len(v) > 18]
-            if bad:
-                raise InvalidInput(f"account must be an id, not {bad[0]!r}.")
-            ids = sorted({int(v) for v in raw})
+            ids = sorted(params_ids(raw, "account"))
             accounts = selectors.accounts_by_ids(ids)
             if len(accounts) != len(ids):
                 missing = sorted(set(ids) - {a.pk for a in accounts})

@@ -70,6 +70,11 @@ def _policy_clean(values: dict[str, Any]) -> dict[str, Any]:
     if not cleaned["always_on"]:
         if not cleaned["weekdays"]:
             raise InvalidInput("Pick at least one working day, or make it 24/7.", field="weekdays")
+        for name in ("day_start", "day_end"):
+            if cleaned.get(name) is None:
+                raise InvalidInput(
+                    "Set when the working day starts and ends, or make it 24/7.", field=name
+                )
         if not cleaned["day_start"] < cleaned["day_end"]:
             raise InvalidInput("The working day must end after it starts.", field="day_end")
     return cleaned

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rapport.core.query_params import params_whole
 from rapport.core.spec_blocks import input_block, values_from_state
 from rapport.core.specs import Kind
 from rapport.requests.config import RequestConfig
@@ -120,7 +121,7 @@ def request_id_from_block(block_id: str, prefix: str = REQUEST_BLOCK_PREFIX) -> 
     if not block_id.startswith(prefix):
         return None
     number = block_id[len(prefix) :]
-    return int(number) if number.isdigit() else None
+    return params_whole(number)
 
 
 def _button(text: str, action_id: str, request: Request, style: str | None = None) -> Block:

@@ -12,6 +12,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from rapport.core.errors import ServiceError
+from rapport.core.query_params import params_whole
 from rapport.inbox.models import Channel
 from rapport.integrations.slack import blocks
 from rapport.integrations.slack.replies import NOT_A_MEMBER, slack_reply_call
@@ -101,9 +102,9 @@ def _settings_submit(
     assert member is not None
     try:
         if channel:
-            metadata = str(view.get("private_metadata") or "")
+            channel_id = params_whole(str(view.get("private_metadata") or ""))
             target = (
-                Channel.objects.filter(pk=int(metadata)).first() if metadata.isdigit() else None
+                Channel.objects.filter(pk=channel_id).first() if channel_id is not None else None
             )
             if target is None:
                 ack(response_action="errors", errors={FIRST_FIELD: "This channel is gone."})

@@ -14,6 +14,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from rapport.core.errors import InvalidInput, ServiceError
+from rapport.core.query_params import params_whole
 from rapport.inbox.models import MessageDirection
 from rapport.integrations.slack import blocks
 from rapport.integrations.slack.app_home import app_home_publish
@@ -141,7 +142,7 @@ def _csat_rate(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: W
     )
     value = str(action.get("value") or "")
     request = request_for_action(request_id) if request_id else None
-    if request is None or not value.isdigit() or int(value) not in blocks.CSAT_LABELS:
+    if request is None or params_whole(value) not in blocks.CSAT_LABELS:
         slack_reply_error(client, body, "This survey is no longer open.")
         return
     score = int(value)
@@ -202,7 +203,8 @@ def _assign_message_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any])
         refuse("That person is not a Rapport member; requests can only go to members.")
         return
     metadata = str(view.get("private_metadata") or "")
-    message = message_for_assign(int(metadata)) if metadata.isdigit() else None
+    message_id = params_whole(metadata)
+    message = message_for_assign(message_id) if message_id is not None else None
     if message is None:
         refuse(NOT_STORED)
         return

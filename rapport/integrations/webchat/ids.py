@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from rapport.core.query_params import params_whole
+
 
 @dataclass(frozen=True)
 class ChatMessageRef:
@@ -19,9 +21,10 @@ class ChatMessageRef:
         """Read a web chat message key; None for anything else (a team reply's id)."""
         site, _, rest = (value or "").partition(":")
         digest, _, client_id = rest.partition(":")
-        if not site.isdigit() or not digest or not client_id:
+        site_id = params_whole(site)
+        if site_id is None or not digest or not client_id:
             return None
-        return cls(int(site), digest, client_id)
+        return cls(site_id, digest, client_id)
 
     def __str__(self) -> str:
         return f"{self.site_id}:{self.visitor_digest}:{self.client_message_id}"
@@ -36,7 +39,8 @@ class ChatThreadRef:
     @classmethod
     def parse(cls, value: str) -> "ChatThreadRef | None":
         prefix, _, visitor = (value or "").partition(":")
-        return cls(int(visitor)) if prefix == "webchat" and visitor.isdigit() else None
+        visitor_id = params_whole(visitor)
+        return cls(visitor_id) if prefix == "webchat" and visitor_id is not None else None
 
     def __str__(self) -> str:
         return f"webchat:{self.visitor_id}"

@@ -24,6 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from rapport.core.errors import InvalidInput, ServiceError
+from rapport.core.query_params import params_whole
 from rapport.inbox.models import Message, MessageDirection
 from rapport.integrations.webchat.ids import ChatMessageRef
 from rapport.integrations.webchat.models import ChatSite, ChatVisitor
@@ -242,8 +243,8 @@ def _after(value: str) -> int | datetime.datetime | None:
     value = value.strip()
     if not value:
         return None
-    if value.isdigit():
-        return int(value)
+    if (number := params_whole(value)) is not None:
+        return number
     try:
         moment = parse_datetime(value.replace(" ", "+"))  # a "+" sent unencoded
     except ValueError:

@@ -80,6 +80,15 @@ def test_an_admin_manages_policies_through_the_api(admin_api: Client) -> None:
     assert admin_api.get(url).status_code == 404
 
 
+@pytest.mark.parametrize("blank", ["day_start", "day_end"])
+def test_a_blank_working_day_bound_is_refused_and_stores_nothing(
+    admin_api: Client, blank: str
+) -> None:
+    answer = _json(admin_api, "post", POLICIES, {"name": "Silver", blank: ""})
+    assert answer.status_code in (400, 422), answer.content
+    assert SlaPolicy.objects.count() == 0
+
+
 def test_a_member_reads_policies_but_cannot_change_them(
     admin_api: Client, member_api: Client
 ) -> None:
