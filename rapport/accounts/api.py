@@ -58,7 +58,7 @@ def _detail(account_id: int) -> dict[str, Any]:
 
 
 @router.post("", response={201: AccountOut}, summary="Create an account")
-def account_create(request: HttpRequest, payload: AccountCreateIn) -> Status[dict[str, Any]]:
+def account_create_api(request: HttpRequest, payload: AccountCreateIn) -> Status[dict[str, Any]]:
     metadata = payload.model_dump(
         include={"industry", "employee_count", "arr", "close_date", "website", "notes", "tier"}
     )
@@ -77,7 +77,7 @@ def account_create(request: HttpRequest, payload: AccountCreateIn) -> Status[dic
 
 
 @router.get("/{account_id}", response=AccountOut, summary="Get an account")
-def account_get(request: HttpRequest, account_id: int) -> dict[str, Any]:
+def account_get_api(request: HttpRequest, account_id: int) -> dict[str, Any]:
     return _detail(_account(account_id).pk)
 
 
@@ -110,7 +110,7 @@ def _crm(crm: CrmIn | None) -> services.CrmLink | None:
 
 
 @router.delete("/{account_id}", response={204: None}, summary="Delete an account")
-def account_delete(request: HttpRequest, account_id: int) -> Status[None]:
+def account_delete_api(request: HttpRequest, account_id: int) -> Status[None]:
     services.account_delete(actor=_actor(request), account=_account(account_id))
     return Status(204, None)
 

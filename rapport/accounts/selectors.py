@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.db.models.functions import Lower
 
 from rapport.accounts.models import (
     Account,
@@ -104,6 +105,16 @@ def account_get(account_id: int) -> Account:
     if account is None:
         raise NotFound(f"No account with id {account_id}.")
     return account
+
+
+def accounts_by_ids(ids: list[int]) -> list[Account]:
+    """Return the accounts with the given ids, by name (unknown ids are left out).
+
+    For the chips of a filter or a picker: the name is all they show.
+    """
+    if not ids:
+        return []
+    return list(Account.objects.filter(pk__in=ids).only("id", "name").order_by(Lower("name"), "id"))
 
 
 def account_with_primary_domain(value: str) -> Account | None:

@@ -7,6 +7,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from rapport.accounts.models import Account
+from rapport.accounts.selectors import accounts_by_ids
 from rapport.core.errors import InvalidInput
 from rapport.core.filters import PageQuery
 from rapport.inbox import selectors
@@ -155,7 +156,7 @@ def channel_accounts_set(
 ) -> dict[str, Any]:
     channel = selectors.channel_get(channel_id)
     ids = sorted(set(payload.account_ids))
-    accounts = selectors.accounts_by_ids(ids)
+    accounts = accounts_by_ids(ids)
     if len(accounts) != len(ids):
         missing = sorted(set(ids) - {a.pk for a in accounts})
         raise InvalidInput(

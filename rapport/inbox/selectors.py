@@ -100,13 +100,6 @@ def account_search(q: str, *, limit: int = ACCOUNT_CHOICES) -> list[Account]:
     return list(accounts.order_by(Lower("name"), "id")[:limit])
 
 
-def accounts_by_ids(ids: list[int]) -> list[Account]:
-    """Return the accounts with the given ids, by name (unknown ids are left out)."""
-    if not ids:
-        return []
-    return list(Account.objects.filter(pk__in=ids).order_by(Lower("name"), "id"))
-
-
 def channel_queryset() -> QuerySet[Channel]:
     """Return channels with their linked accounts, by name."""
     return Channel.objects.prefetch_related(

@@ -17,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import push_url
 
 from rapport.accounts.models import Account
+from rapport.accounts.selectors import accounts_by_ids
 from rapport.core.errors import InvalidInput, PermissionDenied, ServiceError
 from rapport.core.pagination import page_number_parse
 from rapport.core.query_params import params_clean, params_ids, params_whole
@@ -65,7 +66,7 @@ def _inbox_response(request: HtmxHttpRequest, params: QueryDict) -> HttpResponse
     page = selectors.conversation_page(
         filters, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE
     )
-    selected_accounts = selectors.accounts_by_ids(filters.accounts)
+    selected_accounts = accounts_by_ids(filters.accounts)
     partial = is_partial(request)
     context = {
         "page": page,
@@ -328,7 +329,7 @@ class ChannelAccountsView(HtmxLoginRequiredMixin):
         raw = [v.strip() for v in request.POST.getlist("account") if v.strip()]
         try:
             ids = sorted(params_ids(raw, "account"))
-            accounts = selectors.accounts_by_ids(ids)
+            accounts = accounts_by_ids(ids)
             if len(accounts) != len(ids):
                 missing = sorted(set(ids) - {a.pk for a in accounts})
                 raise InvalidInput(f"No account with id {', '.join(map(str, missing))}.")

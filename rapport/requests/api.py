@@ -17,7 +17,7 @@ from rapport.core.filters import PageQuery
 from rapport.requests import selectors
 from rapport.requests.config import request_config_resolve, request_settings_get
 from rapport.requests.filters import RequestFilterSet
-from rapport.requests.forms import request_action_apply
+from rapport.requests.forms import request_action_with_message
 from rapport.requests.models import RequestStatus
 from rapport.requests.schemas import (
     ChannelOverridesOut,
@@ -67,7 +67,7 @@ def request_list(request: HttpRequest, query: Query[RequestListQuery]) -> dict[s
 
 
 @router.get("/{request_id}", response=RequestOut, summary="Get a request")
-def request_get(request: HttpRequest, request_id: int) -> dict[str, Any]:
+def request_get_api(request: HttpRequest, request_id: int) -> dict[str, Any]:
     return _detail(request_id)
 
 
@@ -76,7 +76,7 @@ def request_get(request: HttpRequest, request_id: int) -> dict[str, Any]:
 def request_act(request: HttpRequest, request_id: int, payload: RequestActionIn) -> dict[str, Any]:
     """Take, assign (`assignee_id`, null unassigns), hold, wait, close, reopen, or ticket."""
     item = selectors.request_get(request_id)
-    request_action_apply(
+    request_action_with_message(
         request=item,
         action=payload.action,
         actor=_actor(request),
@@ -121,7 +121,7 @@ def request_settings_patch(request: HttpRequest, payload: RequestSettingsPatchIn
 
 
 def _channel_overrides(channel_id: int) -> dict[str, Any]:
-    channel = selectors.channel_get(channel_id)
+    channel = selectors.channel_with_settings_get(channel_id)
     overrides = getattr(channel, "request_settings", None)
     return {
         "channel": {"id": channel.pk, "name": channel.name},
@@ -147,7 +147,7 @@ def channel_overrides_patch(
     request: HttpRequest, channel_id: int, payload: ChannelOverridesPatchIn
 ) -> dict[str, Any]:
     """Change any subset of a channel's overrides (admins only); null inherits again."""
-    channel = selectors.channel_get(channel_id)
+    channel = selectors.channel_with_settings_get(channel_id)
     channel_request_settings_update(
         actor=_actor(request), channel=channel, values=payload.model_dump(exclude_unset=True)
     )

@@ -30,7 +30,7 @@ ACTIONS: dict[str, str] = {
 }
 
 
-def request_action_apply(
+def request_action_with_message(
     *, request: Request, action: str, actor: User, assignee_id: int | None = None, via: str
 ) -> tuple[Request, str]:
     """Run the named *action* on *request* (see the service); return it and a message."""

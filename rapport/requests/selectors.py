@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
-from rapport.accounts.models import Account
 from rapport.core.errors import InvalidInput, NotFound
 from rapport.core.pagination import Page, keyset_cursor_decode, keyset_cursor_encode
 from rapport.inbox.models import Channel, Message
@@ -205,12 +204,6 @@ def member_active_get(member_id: int | None) -> User | None:
     return member
 
 
-def accounts_by_ids(ids: list[int]) -> list[Account]:
-    if not ids:
-        return []
-    return list(Account.objects.filter(pk__in=ids).only("id", "name").order_by("name", "id"))
-
-
 def channels_by_ids(ids: list[int]) -> list[Channel]:
     if not ids:
         return []
@@ -318,7 +311,7 @@ def channel_settings_page(*, q: str, limit: int, offset: int) -> Page:
     )
 
 
-def channel_get(channel_id: int) -> Channel:
+def channel_with_settings_get(channel_id: int) -> Channel:
     channel = Channel.objects.select_related("request_settings").filter(pk=channel_id).first()
     if channel is None:
         raise NotFound(f"No Slack channel with id {channel_id}.")

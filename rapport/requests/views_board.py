@@ -6,6 +6,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from rapport.accounts.selectors import accounts_by_ids
 from rapport.core.errors import ServiceError
 from rapport.core.query_params import params_clean
 from rapport.core.web import HtmxLoginRequiredMixin, service_error_response, url_with_query
@@ -47,7 +48,7 @@ class RequestBoardView(HtmxLoginRequiredMixin):
         board = selectors.board_get(filters, limit=PAGE_SIZE)
         for column in board.columns:
             column.more_url = _more_url(filters, column.status, column.next_cursor)
-        accounts = selectors.accounts_by_ids(filters.accounts)
+        accounts = accounts_by_ids(filters.accounts)
         channels = selectors.channels_by_ids(filters.channels)
         context = {
             "board": board,

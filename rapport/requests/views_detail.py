@@ -9,7 +9,7 @@ from rapport.core.web import HtmxLoginRequiredMixin, next_url
 from rapport.inbox.selectors import members_active
 from rapport.requests import selectors
 from rapport.requests.config import request_settings_get
-from rapport.requests.forms import assignee_id_parse, request_action_apply
+from rapport.requests.forms import assignee_id_parse, request_action_with_message
 from rapport.requests.models import Request
 from rapport.users.selectors import actor_get
 
@@ -46,7 +46,7 @@ class RequestActionView(HtmxLoginRequiredMixin):
         action = request.POST.get("action", "")
         try:
             assignee_id = assignee_id_parse(request.POST.get("assignee"))
-            item, text = request_action_apply(
+            item, text = request_action_with_message(
                 request=item,
                 action=action,
                 actor=actor_get(request),

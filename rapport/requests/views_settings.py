@@ -110,12 +110,12 @@ class ChannelRequestSettingsView(HtmxLoginRequiredMixin):
         )
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        channel = selectors.channel_get(pk)
+        channel = selectors.channel_with_settings_get(pk)
         return self._render(request, channel, self._form(request, channel))
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         actor = actor_get(request)
-        channel = selectors.channel_get(pk)
+        channel = selectors.channel_with_settings_get(pk)
         if not actor.is_admin:
             raise DjangoPermissionDenied("Only an admin can change the request settings.")
         form = self._form(request, channel)
