@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 
 from rapport.core.errors import InvalidInput
 from rapport.core.filters import FilterParam, FilterSet
-from rapport.core.query_params import params_ids
+from rapport.core.query_params import params_ids, params_yes_no
 from rapport.inbox.models import Conversation, Source
 from rapport.mapping.models import MappingOutcome
 
@@ -34,14 +34,8 @@ def _choices(values: list[str], allowed: list[str], name: str) -> list[str]:
 
 
 def _yes(values: list[str], name: str) -> bool:
-    if not values or not values[-1].strip():
-        return False
-    value = values[-1].strip().lower()
-    if value in ("yes", "true", "1"):
-        return True
-    if value in ("no", "false", "0"):
-        return False
-    raise InvalidInput(f"{name} must be yes or no.", field=name)
+    """Parse yes or no; blank is no."""
+    return params_yes_no(values, name) or False
 
 
 def _words(values: list[str], name: str) -> str:

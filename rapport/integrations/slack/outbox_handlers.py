@@ -19,6 +19,7 @@ from rapport.integrations.slack.blocks import (
     request_title_text,
 )
 from rapport.integrations.slack.client import SlackRefused, slack_api_call
+from rapport.integrations.slack.ids import SlackMessageRef
 from rapport.integrations.slack.notices import slack_thread_ref
 from rapport.integrations.slack.selectors import request_for_action
 from rapport.integrations.slack.services import (
@@ -36,6 +37,14 @@ def _request(request_id: Any) -> Request:
     if request is None:
         raise OutboxFailed(f"Request {request_id} no longer exists.")
     return request
+
+
+def _request_in_thread(request_id: Any) -> tuple[Request, SlackMessageRef]:
+    request = _request(request_id)
+    thread = slack_thread_ref(request)
+    if thread is None:
+        raise OutboxFailed(f"Request {request.pk} does not live in a Slack thread.")
+    return request, thread
 
 
 def _ticketing() -> bool:
@@ -129,10 +138,7 @@ def member_dm(payload: dict[str, Any]) -> dict[str, Any]:
 @outbox_handler("slack.thread_actions")
 def thread_actions_post(payload: dict[str, Any]) -> dict[str, Any]:
     """Show the member who answered in a request's thread its actions, to them alone."""
-    request = _request(payload["request_id"])
-    thread = slack_thread_ref(request)
-    if thread is None:
-        raise OutboxFailed(f"Request {request.pk} does not live in a Slack thread.")
+    request, thread = _request_in_thread(payload["request_id"])
     text = "You answered first, so this request is yours now."
     answer = slack_api_call(
         "chat.postEphemeral",
@@ -148,10 +154,7 @@ def thread_actions_post(payload: dict[str, Any]) -> dict[str, Any]:
 @outbox_handler("slack.csat_survey")
 def csat_survey_post(payload: dict[str, Any]) -> dict[str, Any]:
     """Ask the customer for a rating in the request's thread, with buttons 1 to 5."""
-    request = _request(payload["request_id"])
-    thread = slack_thread_ref(request)
-    if thread is None:
-        raise OutboxFailed(f"Request {request.pk} does not live in a Slack thread.")
+    request, thread = _request_in_thread(payload["request_id"])
     answer = slack_api_call(
         "chat.postMessage",
         channel=thread.channel_id,
