@@ -54,10 +54,9 @@ class SpecForm(forms.Form):
 class AccountIdentityForm(SpecForm):
     """An account's name and domains (admins only)."""
 
-    declared = (specs.NAME,)
-    field_order = ["name"]
+    declared = (specs.NAME, specs.PRIMARY_DOMAIN)
+    field_order = ["name", "primary_domain"]
 
-    primary_domain = forms.CharField(label="Primary domain", max_length=300, required=False)
     secondary_domains = forms.CharField(
         label="Secondary domains",
         required=False,
@@ -122,8 +121,8 @@ class AccountCrmForm(forms.Form):
     crm_provider = forms.ChoiceField(
         label="CRM", choices=[("", "—"), *CrmProvider.choices], required=False
     )
-    crm_external_id = forms.CharField(label="CRM company id", max_length=100, required=False)
-    crm_company_name = forms.CharField(label="Company in CRM", max_length=200, required=False)
+    crm_external_id = form_field(specs.CRM_EXTERNAL_ID)
+    crm_company_name = form_field(specs.CRM_COMPANY_NAME)
 
     @classmethod
     def for_account(cls, account: Account) -> "AccountCrmForm":
@@ -170,10 +169,9 @@ class ContactAddForm(forms.Form):
 
 
 class AccountCreateForm(SpecForm):
-    declared = (specs.NAME, specs.STATUS)
-    field_order = ["name"]
+    declared = (specs.NAME, specs.STATUS, specs.PRIMARY_DOMAIN)
+    field_order = ["name", "primary_domain"]
 
-    primary_domain = forms.CharField(label="Primary domain", max_length=300, required=False)
     secondary_domains = forms.CharField(
         label="Secondary domains",
         required=False,

@@ -97,8 +97,8 @@ class AccountOut(Schema):
 
 class CrmIn(Schema):
     provider: CrmProvider
-    external_id: str = Field(min_length=1, max_length=100)
-    company_name: str = Field("", max_length=200)
+    external_id: str = Field(min_length=1, max_length=specs.CRM_EXTERNAL_ID.max_length)
+    company_name: str = Field("", max_length=specs.CRM_COMPANY_NAME.max_length)
 
 
 def account_in_fields(*, patch: bool = False) -> dict[str, Derived]:
@@ -125,8 +125,12 @@ _AccountPatchInFields: Any = schema_model(
 class AccountCreateIn(_AccountCreateInFields):
     """A new account, its own fields as declared in `rapport.accounts.specs`."""
 
-    primary_domain: str | None = Field(None, max_length=300)
-    secondary_domains: list[str] = Field(default_factory=list, max_length=100)
+    primary_domain: str | None = Field(
+        None, max_length=specs.PRIMARY_DOMAIN.max_length, description=specs.PRIMARY_DOMAIN.help
+    )
+    secondary_domains: list[str] = Field(
+        default_factory=list, max_length=specs.MAX_SECONDARY_DOMAINS
+    )
     owner_id: int | None = None
     crm: CrmIn | None = None
     fields: dict[str, Any] = Field(default_factory=dict)
@@ -134,16 +138,19 @@ class AccountCreateIn(_AccountCreateInFields):
     @field_validator("secondary_domains")
     @classmethod
     def _short_domains(cls, value: list[str]) -> list[str]:
-        if any(len(v) > 300 for v in value):
-            raise ValueError("a domain is at most 300 characters")
+        limit = specs.SECONDARY_DOMAIN.max_length or 0
+        if any(len(v) > limit for v in value):
+            raise ValueError(f"a domain is at most {limit} characters")
         return value
 
 
 class AccountPatchIn(_AccountPatchInFields):
     """Any subset of an account's fields; null clears an optional one."""
 
-    primary_domain: str | None = Field(None, max_length=300)
-    secondary_domains: list[str] | None = Field(None, max_length=100)
+    primary_domain: str | None = Field(
+        None, max_length=specs.PRIMARY_DOMAIN.max_length, description=specs.PRIMARY_DOMAIN.help
+    )
+    secondary_domains: list[str] | None = Field(None, max_length=specs.MAX_SECONDARY_DOMAINS)
     owner_id: int | None = None
     crm: CrmIn | None = Field(None, description="null unmaps the account from the CRM.")
     fields: dict[str, Any] | None = None

@@ -59,6 +59,18 @@ TIER = FieldSpec(
     max_length=50,
 )
 NOTES = FieldSpec("notes", "Notes", Kind.TEXT, max_length=20_000)
+# A domain as typed (before `domains.domain_normalize`); each secondary domain too.
+PRIMARY_DOMAIN = FieldSpec(
+    "primary_domain",
+    "Primary domain",
+    Kind.TEXT,
+    help="The company's own domain; it belongs to this account only.",
+    max_length=300,
+)
+SECONDARY_DOMAIN = FieldSpec("secondary_domains", "Secondary domains", Kind.TEXT, max_length=300)
+MAX_SECONDARY_DOMAINS = 100
+CRM_EXTERNAL_ID = FieldSpec("crm_external_id", "CRM company id", Kind.TEXT, max_length=100)
+CRM_COMPANY_NAME = FieldSpec("crm_company_name", "Company in CRM", Kind.TEXT, max_length=200)
 
 # The lifecycle metadata every member may change, in the order the account page shows it.
 METADATA_SPECS = (STATUS, INDUSTRY, EMPLOYEE_COUNT, ARR, CLOSE_DATE, WEBSITE, TIER, NOTES)

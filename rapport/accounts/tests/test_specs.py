@@ -13,9 +13,14 @@ from django.test import Client
 from pydantic import BaseModel, ValidationError
 
 from rapport.accounts import specs
-from rapport.accounts.forms import AccountCreateForm, AccountFieldValuesForm, AccountMetadataForm
+from rapport.accounts.forms import (
+    AccountCreateForm,
+    AccountCrmForm,
+    AccountFieldValuesForm,
+    AccountMetadataForm,
+)
 from rapport.accounts.models import Account, FieldValue
-from rapport.accounts.schemas import AccountCreateIn, AccountPatchIn, account_in_fields
+from rapport.accounts.schemas import AccountCreateIn, AccountPatchIn, CrmIn, account_in_fields
 from rapport.accounts.services import account_create, account_update
 from rapport.accounts.services_fields import account_set_field_values
 from rapport.accounts.tests.factories import make_account, make_field
@@ -243,3 +248,31 @@ def test_a_changed_declaration_changes_the_form_the_schema_and_the_service(
 
     with pytest.raises(InvalidInput, match=message):
         account_create(actor=admin_user, name="Acme", industry="Manufacturing")
+
+
+@pytest.mark.parametrize(
+    ("spec", "form_class", "form_name", "schema", "schema_path"),
+    [
+        (
+            specs.PRIMARY_DOMAIN,
+            AccountCreateForm,
+            "primary_domain",
+            AccountCreateIn,
+            ["primary_domain"],
+        ),
+        (specs.CRM_EXTERNAL_ID, AccountCrmForm, "crm_external_id", CrmIn, ["external_id"]),
+        (specs.CRM_COMPANY_NAME, AccountCrmForm, "crm_company_name", CrmIn, ["company_name"]),
+    ],
+)
+def test_the_domain_and_crm_bounds_are_the_declarations(
+    spec: FieldSpec,
+    form_class: Any,
+    form_name: str,
+    schema: Any,
+    schema_path: list[str],
+) -> None:
+    field = form_class().fields[form_name]
+    assert (field.label, field.max_length) == (spec.label, spec.max_length)
+    shown = schema.model_json_schema()["properties"][schema_path[0]]
+    bounds = [shown.get("maxLength")] + [o.get("maxLength") for o in shown.get("anyOf", [])]
+    assert spec.max_length in bounds
