@@ -164,8 +164,8 @@ class AccountFieldValuesForm(forms.Form):
 
 
 class ContactAddForm(forms.Form):
-    email = forms.CharField(max_length=254)
-    name = forms.CharField(max_length=200, required=False)
+    email = forms.CharField(max_length=specs.CONTACT_EMAIL.max_length)
+    name = forms.CharField(max_length=specs.CONTACT_NAME.max_length, required=False)
 
 
 class AccountCreateForm(SpecForm):
@@ -184,10 +184,8 @@ class AccountCreateForm(SpecForm):
 
 
 class FieldDefinitionForm(forms.Form):
-    key = forms.CharField(
-        max_length=64, help_text="Letters, digits and underscores, such as renewal_tier."
-    )
-    label = forms.CharField(max_length=100)
+    key = forms.CharField(max_length=specs.FIELD_KEY.max_length, help_text=specs.FIELD_KEY.help)
+    label = forms.CharField(max_length=specs.FIELD_LABEL.max_length)
     type = forms.ChoiceField(choices=FieldType.choices)
     choices = forms.CharField(
         required=False,

@@ -170,10 +170,12 @@ class FieldDefinitionOut(Schema):
 
 
 class FieldDefinitionIn(Schema):
-    key: str = Field(min_length=1, max_length=64)
-    label: str = Field(min_length=1, max_length=100)
+    key: str = Field(
+        min_length=1, max_length=specs.FIELD_KEY.max_length, description=specs.FIELD_KEY.help
+    )
+    label: str = Field(min_length=1, max_length=specs.FIELD_LABEL.max_length)
     type: str = "text"
-    choices: list[str] = Field(default_factory=list, max_length=200)
+    choices: list[str] = Field(default_factory=list, max_length=specs.MAX_FIELD_CHOICES)
 
 
 class FieldDefinitionListOut(Schema):
@@ -195,8 +197,8 @@ class AuditListOut(Schema):
 
 
 class ContactIn(Schema):
-    email: str = Field(min_length=3, max_length=254)
-    name: str = Field("", max_length=200)
+    email: str = Field(min_length=3, max_length=specs.CONTACT_EMAIL.max_length)
+    name: str = Field("", max_length=specs.CONTACT_NAME.max_length)
 
 
 def account_out(account: Account) -> dict[str, Any]:

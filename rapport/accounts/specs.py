@@ -69,6 +69,18 @@ PRIMARY_DOMAIN = FieldSpec(
 )
 SECONDARY_DOMAIN = FieldSpec("secondary_domains", "Secondary domains", Kind.TEXT, max_length=300)
 MAX_SECONDARY_DOMAINS = 100
+CONTACT_EMAIL = FieldSpec("email", "Email", Kind.TEXT, required=True, max_length=254)
+CONTACT_NAME = FieldSpec("name", "Name", Kind.TEXT, max_length=200)
+FIELD_KEY = FieldSpec(
+    "key",
+    "Key",
+    Kind.TEXT,
+    required=True,
+    help="Letters, digits and underscores, such as renewal_tier.",
+    max_length=64,
+)
+FIELD_LABEL = FieldSpec("label", "Label", Kind.TEXT, required=True, max_length=100)
+MAX_FIELD_CHOICES = 200
 CRM_EXTERNAL_ID = FieldSpec("crm_external_id", "CRM company id", Kind.TEXT, max_length=100)
 CRM_COMPANY_NAME = FieldSpec("crm_company_name", "Company in CRM", Kind.TEXT, max_length=200)
 
