@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from rapport.accounts.models import Account
-from rapport.accounts.tests.factories import make_account, make_channel
+from rapport.accounts.tests.factories import make_channel
 from rapport.audit.selectors import audit_entries_for
 from rapport.inbox.models import Conversation
 from rapport.mapping.models import MappingMethod
@@ -34,14 +34,6 @@ def _post(api: Client, url: str, body: Any) -> Any:
 
 def _put(api: Client, url: str, body: Any) -> Any:
     return api.put(url, body, content_type="application/json")
-
-
-@pytest.fixture
-def accounts(db: None) -> dict[str, Account]:
-    return {
-        "acme": make_account("Acme", domain="acme.example"),
-        "globex": make_account("Globex", domain="globex.example"),
-    }
 
 
 # --- list ------------------------------------------------------------------------------------

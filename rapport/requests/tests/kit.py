@@ -86,3 +86,8 @@ def request_of(message: Message) -> Request | None:
     """Return the request *message* belongs to, if any."""
     link = RequestMessage.objects.filter(message=message).select_related("request").first()
     return link.request if link else None
+
+
+def page_text(response: Any) -> str:
+    """Return the body of a page answer as text."""
+    return response.content.decode()

@@ -1,9 +1,8 @@
-"""The request pages: board, column pages, moves, My queue, a request, settings, rating."""
+"""The board, its column pages and moves, and My queue (`views_board.py`)."""
 
 import datetime
 import html as html_lib
 import re
-import time
 from typing import Any
 
 import pytest
@@ -15,19 +14,10 @@ from django.utils import timezone
 
 from rapport.accounts.models import Account
 from rapport.inbox.models import Channel
-from rapport.outbox.models import OutboxItem
 from rapport.requests import views_board
-from rapport.requests.config import request_settings_get
-from rapport.requests.csat import csat_token
-from rapport.requests.models import (
-    ChannelRequestSettings,
-    Request,
-    RequestActivity,
-    RequestStatus,
-)
-from rapport.requests.services import request_close, request_reopen, request_settings_update
+from rapport.requests.models import Request, RequestActivity, RequestStatus
 from rapport.requests.tests.conftest import MakeRequest
-from rapport.requests.tests.kit import slack_post
+from rapport.requests.tests.kit import page_text, slack_post
 from rapport.users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -37,13 +27,9 @@ BOARD = reverse("requests:board")
 BOARD_QUERIES = 8
 
 
-def _text(response: Any) -> str:
-    return response.content.decode()
-
-
 def _column(response: Any, status: str) -> str:
     """Return the HTML of one board column."""
-    html = _text(response)
+    html = page_text(response)
     match = re.search(
         rf'<section class="board-column board-column-{status}".*?</section>', html, re.S
     )
@@ -79,7 +65,7 @@ def test_board_shows_a_column_per_state_with_its_cards_and_counts(
     response = member_client.get(BOARD)
 
     assert response.status_code == 200
-    page = _text(response)
+    page = page_text(response)
     headings = re.findall(r'<h2 id="column-\w+-title">([^<]+)</h2>', page)
     assert headings == ["Open", "Waiting on customer", "On hold", "Closed"]
     assert _titles(response, "open") == ["Another open one", "Export fails"]
@@ -93,7 +79,7 @@ def test_board_shows_a_column_per_state_with_its_cards_and_counts(
 
 
 def test_board_links_in_the_nav(member_client: Client) -> None:
-    page = _text(member_client.get(BOARD))
+    page = page_text(member_client.get(BOARD))
     assert f'href="{BOARD}" class="active" aria-current="page">Requests</a>' in page
     assert f'href="{reverse("requests:mine")}">My queue</a>' in page
 
@@ -110,7 +96,7 @@ def test_board_filters_by_assignee_and_counts_follow(
     assert _titles(mine, "open") == ["Mine open"]
     assert _titles(mine, "closed") == ["Mine closed"]
     assert [_count(mine, s) for s in ("open", "waiting", "pending", "closed")] == [1, 0, 0, 1]
-    assert '<option value="me" selected>Me</option>' in _text(mine)
+    assert '<option value="me" selected>Me</option>' in page_text(mine)
 
     unassigned = member_client.get(BOARD, {"assignee": "unassigned"})
     assert _titles(unassigned, "open") == ["Nobody's"]
@@ -134,7 +120,7 @@ def test_board_filters_by_account_channel_and_source(
 
     by_account = member_client.get(BOARD, {"account": str(globex.pk)})
     assert _titles(by_account, "open") == ["Globex ticket"]
-    assert "Stop filtering by Globex" in _text(by_account)
+    assert "Stop filtering by Globex" in page_text(by_account)
     by_channel = member_client.get(BOARD, {"channel": str(channel.pk)})
     assert _titles(by_channel, "open") == ["Slack question"]
     by_source = member_client.get(BOARD, {"source": "api"})
@@ -147,7 +133,7 @@ def test_board_filters_by_account_channel_and_source(
 def test_a_bad_filter_answers_400_with_the_reason(member_client: Client) -> None:
     response = member_client.get(BOARD, {"assignee": "someone"})
     assert response.status_code == 400
-    assert "assignee must be a member id" in _text(response)
+    assert "assignee must be a member id" in page_text(response)
 
 
 @pytest.mark.parametrize("name", ["channel", "account", "assignee"])
@@ -156,17 +142,17 @@ def test_a_superscript_digit_in_a_filter_answers_400_not_500(
 ) -> None:
     response = member_client.get(BOARD, {name: "²"})
     assert response.status_code == 400
-    assert f"{name} must be" in _text(response)
+    assert f"{name} must be" in page_text(response)
 
 
 def test_pick_offers_accounts_and_channels_as_board_links(
     member_client: Client, acme: Account, channel: Channel
 ) -> None:
-    accounts = _text(
+    accounts = page_text(
         member_client.get(reverse("requests:pick"), {"kind": "account", "pick_q": "acm"})
     )
     assert f'href="{BOARD}?account={acme.pk}"' in accounts
-    channels = _text(
+    channels = page_text(
         member_client.get(
             reverse("requests:pick"),
             {"kind": "channel", "pick_q": "support", "source": "slack"},
@@ -198,8 +184,8 @@ def test_load_more_pages_through_one_column(
     while url:
         page = member_client.get(url)
         assert page.status_code == 200
-        seen += re.findall(r'class="board-card-title" href="[^"]+">([^<]+)</a>', _text(page))
-        found = re.search(r'href="([^"]+)" hx-get', _text(page))
+        seen += re.findall(r'class="board-card-title" href="[^"]+">([^<]+)</a>', page_text(page))
+        found = re.search(r'href="([^"]+)" hx-get', page_text(page))
         url = found.group(1).replace("&amp;", "&") if found else ""
     assert seen == ["Open 2", "Open 1", "Open 0"]
 
@@ -309,9 +295,9 @@ def test_my_queue_lists_my_requests_that_are_not_closed_oldest_first(
 
     response = member_client.get(reverse("requests:mine"))
 
-    titles = re.findall(r'class="conversation-link" href="[^"]+">([^<]+)</a>', _text(response))
+    titles = re.findall(r'class="conversation-link" href="[^"]+">([^<]+)</a>', page_text(response))
     assert titles == ["Older", "Newer"]
-    assert "2</strong> requests in your queue" in _text(response)
+    assert "2</strong> requests in your queue" in page_text(response)
 
 
 def test_queue_quick_action_closes_and_comes_back(
@@ -326,8 +312,8 @@ def test_queue_quick_action_closes_and_comes_back(
     request.refresh_from_db()
     assert request.status == RequestStatus.CLOSED
     page = member_client.get(mine)
-    assert "Closed the request." in _text(page)
-    assert "Your queue is empty" in _text(page)
+    assert "Closed the request." in page_text(page)
+    assert "Your queue is empty" in page_text(page)
 
 
 def test_an_outside_next_url_is_ignored(member_client: Client, make_request: MakeRequest) -> None:
@@ -339,290 +325,7 @@ def test_an_outside_next_url_is_ignored(member_client: Client, make_request: Mak
     assert response["Location"] == request.get_absolute_url()
 
 
-# --- a request's page --------------------------------------------------------------------
-
-
-def test_detail_shows_the_thread_with_grouped_messages_and_the_timeline(
-    member_client: Client, make_request: MakeRequest, channel: Channel, agent: User
-) -> None:
-    at = timezone.now() - datetime.timedelta(minutes=30)
-    request = make_request("Our CSV export fails with a 500 error", channel=channel, at=at)
-    first = request.message
-    assert first is not None
-    # A follow-up in the channel within the grouping window joins the request.
-    slack_post(
-        channel, "It happens for every report we try", at=at + datetime.timedelta(seconds=40)
-    )
-    slack_post(channel, "On it", at=at + datetime.timedelta(minutes=2), thread=first, member=agent)
-
-    response = member_client.get(request.get_absolute_url())
-
-    page = _text(response)
-    assert "Our CSV export fails" in page
-    assert "It happens for every report we try" in page  # grouped from another thread
-    assert '<span class="mark">grouped</span>' in page
-    assert "On it" in page
-    timeline = re.search(r'id="timeline".*?</section>', page, re.S)
-    assert timeline
-    assert "made the message a request" in timeline.group(0)
-    assert "grouped a follow-up message" in timeline.group(0)
-    assert "Alex Agent</strong> answered first in the thread" in timeline.group(0)
-    assert "assigned the request to Alex Agent as the first responder" in timeline.group(0)
-
-
-def test_create_ticket_shows_only_with_a_ticketing_address(
-    member_client: Client, make_request: MakeRequest, boss: User
-) -> None:
-    request = make_request("Export fails")
-    url = request.get_absolute_url()
-    assert "Create ticket" not in _text(member_client.get(url))
-    # Posted anyway, the action says why not.
-    member_client.post(reverse("requests:act", args=[request.pk]), {"action": "ticket"})
-    assert "No ticketing tool is configured" in _text(member_client.get(url))
-
-    request_settings_update(actor=boss, values={"ticket_address": "help@tickets.example"})
-    assert "Create ticket" in _text(member_client.get(url))
-    response = member_client.post(
-        reverse("requests:act", args=[request.pk]), {"action": "ticket"}, follow=True
-    )
-    assert "Created a ticket." in _text(response)
-    assert "Ticket sent to help@tickets.example" in _text(response)
-    assert OutboxItem.objects.filter(action="email.send").exists()
-
-
-@pytest.mark.parametrize(
-    ("action", "status"),
-    [("hold", "pending"), ("wait", "waiting"), ("close", "closed")],
-)
-def test_state_actions_from_the_request_page(
-    member_client: Client, make_request: MakeRequest, action: str, status: str
-) -> None:
-    request = make_request("Export fails")
-    response = member_client.post(
-        reverse("requests:act", args=[request.pk]), {"action": action}, follow=True
-    )
-    assert response.redirect_chain == [(request.get_absolute_url(), 302)]
-    request.refresh_from_db()
-    assert request.status == status
-    assert f'id="request-status">{request.get_status_display()}</span>' in _text(response)
-
-
-def test_take_assign_and_reopen_from_the_request_page(
-    member_client: Client, make_request: MakeRequest, member_user: User, agent: User
-) -> None:
-    request = make_request("Export fails", status=RequestStatus.CLOSED)
-    act = reverse("requests:act", args=[request.pk])
-
-    response = member_client.post(act, {"action": "reopen"}, follow=True)
-    assert "Reopened the request." in _text(response)
-    response = member_client.post(act, {"action": "take"}, follow=True)
-    assert "You are looking into this request." in _text(response)
-    request.refresh_from_db()
-    assert request.assignee == member_user and request.status == RequestStatus.OPEN
-
-    response = member_client.post(act, {"action": "assign", "assignee": str(agent.pk)}, follow=True)
-    assert "Assigned the request to Alex Agent." in _text(response)
-    assert '<dd id="request-assignee">Alex Agent</dd>' in _text(response)
-    response = member_client.post(act, {"action": "assign", "assignee": ""}, follow=True)
-    assert "The request is unassigned." in _text(response)
-    request.refresh_from_db()
-    assert request.assignee is None
-
-
-def test_request_page_errors_are_shown_clearly(
-    member_client: Client, make_request: MakeRequest, agent: User
-) -> None:
-    request = make_request("Export fails")
-    act = reverse("requests:act", args=[request.pk])
-    agent.is_active = False
-    agent.save()
-    response = member_client.post(act, {"action": "assign", "assignee": str(agent.pk)}, follow=True)
-    assert f"No active member with id {agent.pk}." in _text(response)
-    response = member_client.post(act, {"action": "explode"}, follow=True)
-    assert "action must be one of" in _text(response)
-    assert member_client.get(reverse("requests:detail", args=[99999])).status_code == 404
-
-
-def test_request_pages_need_a_login(client: Client, make_request: MakeRequest) -> None:
-    request = make_request("Export fails")
-    for url in (
-        BOARD,
-        reverse("requests:mine"),
-        request.get_absolute_url(),
-        reverse("requests:settings"),
-    ):
-        response = client.get(url)
-        assert response.status_code == 302 and response["Location"].startswith("/login/")
-
-
-# --- settings ----------------------------------------------------------------------------
-
-SETTINGS = reverse("requests:settings")
-
-
-def _settings_post(**changes: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "detection_mode": "aggressive",
-        "grouping_window_seconds": "120",
-        "emoji_assigned": "eyes",
-        "emoji_closed": "white_check_mark",
-        "auto_close_days": "30",
-        "nudge_after_hours": "24",
-        "triage_channel_id": "",
-        "ticket_address": "",
-        "detection_enabled": "on",
-        "assign_first_responder": "on",
-        "assign_csm": "on",
-        "dm_assignee": "on",
-        "emoji_enabled": "on",
-        "csat_enabled": "on",
-    }
-    data.update(changes)
-    return {k: v for k, v in data.items() if v is not None}
-
-
-def test_members_see_the_settings_read_only_and_cannot_save(
-    member_client: Client, channel: Channel
-) -> None:
-    page = _text(member_client.get(SETTINGS))
-    assert "Only an admin can change these settings" in page
-    assert "Save settings" not in page
-    assert re.search(r'name="auto_close_days" value="30"[^>]* disabled', page)
-    assert "#acme-support" in page
-    response = member_client.post(SETTINGS, _settings_post(auto_close_days="5"))
-    assert response.status_code == 403
-    assert request_settings_get().auto_close_days == 30
-    channel_url = reverse("requests:channel_settings", args=[channel.pk])
-    assert member_client.post(channel_url, {"auto_close_days": "3"}).status_code == 403
-    assert not ChannelRequestSettings.objects.exists()
-
-
-def test_admins_save_the_workspace_settings(admin_client: Client) -> None:
-    response = admin_client.post(
-        SETTINGS,
-        _settings_post(
-            auto_close_days="14", ticket_address="help@tickets.example", csat_enabled=None
-        ),
-        follow=True,
-    )
-    assert "Saved the request settings." in _text(response)
-    settings = request_settings_get()
-    assert settings.auto_close_days == 14
-    assert settings.ticket_address == "help@tickets.example"
-    assert settings.csat_enabled is False
-
-
-def test_a_bad_setting_is_shown_next_to_its_field(admin_client: Client) -> None:
-    response = admin_client.post(SETTINGS, _settings_post(emoji_closed="two words"))
-    assert response.status_code == 400
-    assert "Emoji when closed is one word of at most 64 characters." in _text(response)
-    assert request_settings_get().emoji_closed == "white_check_mark"
-
-
-def test_admins_override_a_channel_and_set_it_back_to_inherit(
-    admin_client: Client, channel: Channel
-) -> None:
-    url = reverse("requests:channel_settings", args=[channel.pk])
-    form = _text(admin_client.get(url))
-    assert '<option value="" selected>Inherit (on)</option>' in form
-
-    response = admin_client.post(
-        url, {"detection_enabled": "off", "auto_close_days": "7", "detection_mode": "conservative"}
-    )
-    assert response.status_code == 302
-    overrides = ChannelRequestSettings.objects.get(channel=channel)
-    assert overrides.detection_enabled is False
-    assert overrides.auto_close_days == 7
-    assert overrides.detection_mode == "conservative"
-    assert overrides.csat_enabled is None
-    table = _text(admin_client.get(SETTINGS))
-    assert re.search(r"#acme-support</th>\s*<td>Off</td>", table)
-
-    admin_client.post(url, {"detection_enabled": "", "auto_close_days": ""})
-    overrides.refresh_from_db()
-    assert overrides.detection_enabled is None and overrides.auto_close_days is None
-
-
-# --- rating ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def closed_request(make_request: MakeRequest) -> Request:
-    request = make_request("Export fails", status=RequestStatus.CLOSED)
-    assert request.csat_requested_at is not None
-    return request
-
-
-def test_the_rating_page_needs_no_login_and_stores_the_rating(
-    client: Client, closed_request: Request
-) -> None:
-    url = reverse("requests:csat", args=[csat_token(closed_request)])
-    page = client.get(url)
-    assert page.status_code == 200
-    assert "Export fails" in _text(page)
-    assert len(re.findall(r'name="score" value="\d"', _text(page))) == 5
-
-    response = client.post(url, {"score": "4", "comment": "Quick and kind"})
-
-    assert response.status_code == 200
-    assert "You rated <strong>Export fails</strong> 4 out of 5" in _text(response)
-    closed_request.refresh_from_db()
-    assert closed_request.csat_score == 4
-    assert closed_request.csat_comment == "Quick and kind"
-    assert RequestActivity.objects.filter(request=closed_request, kind="csat").get().data == {
-        "score": 4,
-        "via": "email",
-    }
-
-
-def test_the_rating_page_keeps_csrf(closed_request: Request) -> None:
-    strict = Client(enforce_csrf_checks=True)
-    url = reverse("requests:csat", args=[csat_token(closed_request)])
-    assert strict.post(url, {"score": "5"}).status_code == 403
-    closed_request.refresh_from_db()
-    assert closed_request.csat_score is None
-
-
-def test_a_bad_score_is_refused_with_the_form(client: Client, closed_request: Request) -> None:
-    url = reverse("requests:csat", args=[csat_token(closed_request)])
-    response = client.post(url, {"score": "9"})
-    assert response.status_code == 400
-    assert "Select a valid choice" in _text(response)
-    closed_request.refresh_from_db()
-    assert closed_request.csat_score is None
-
-
-def test_an_expired_rating_link_answers_410(
-    client: Client, closed_request: Request, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real = time.time
-    monkeypatch.setattr(time, "time", lambda: real() - 15 * 24 * 3600)
-    token = csat_token(closed_request)
-    monkeypatch.setattr(time, "time", real)
-    url = reverse("requests:csat", args=[token])
-    for response in (client.get(url), client.post(url, {"score": "5"})):
-        assert response.status_code == 410
-        assert "This rating link has expired" in _text(response)
-    closed_request.refresh_from_db()
-    assert closed_request.csat_score is None
-
-
-def test_a_tampered_or_revoked_rating_link_answers_404(
-    client: Client, closed_request: Request
-) -> None:
-    token = csat_token(closed_request)
-    tampered = client.get(reverse("requests:csat", args=[token[:-3] + "abc"]))
-    assert tampered.status_code == 404
-    assert "This rating link is not valid" in _text(tampered)
-    assert client.get(reverse("requests:csat", args=["garbage"])).status_code == 404
-    # Closing again asks again; the first link is revoked.
-    request_reopen(request=closed_request, actor=None)
-    request_close(request=closed_request, actor=None)
-    revoked = client.get(reverse("requests:csat", args=[token]))
-    assert revoked.status_code == 404
-    assert (
-        client.get(reverse("requests:csat", args=[csat_token(closed_request)])).status_code == 200
-    )
+# --- what the pages cost ------------------------------------------------------------------
 
 
 def _queries(client: Client, url: str) -> int:
@@ -643,7 +346,7 @@ def test_queue_column_and_request_pages_issue_a_fixed_number_of_queries(
     first = make_request("First", assignee=member_user, channel=channel)
     for n in range(3):
         make_request(f"Question {n}", assignee=member_user)
-    board = _text(member_client.get(BOARD))
+    board = page_text(member_client.get(BOARD))
     more = re.search(r'class="board-more"><a class="btn btn-sm btn-block" href="([^"]+)"', board)
     assert more
     column_url = more.group(1).replace("&amp;", "&")
@@ -657,7 +360,7 @@ def test_queue_column_and_request_pages_issue_a_fixed_number_of_queries(
         make_request(f"More {n}", assignee=member_user, channel=channel)
         slack_post(channel, f"Customer reply {n}", thread=first.message)
         slack_post(channel, f"Team reply {n}", thread=first.message, member=member_user)
-    assert "Team reply 2" in _text(member_client.get(first.get_absolute_url()))
+    assert "Team reply 2" in page_text(member_client.get(first.get_absolute_url()))
     # Replies and grouped messages make the thread and timeline longer, not the queries.
     assert counts == (
         _queries(member_client, reverse("requests:mine")),
