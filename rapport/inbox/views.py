@@ -13,7 +13,6 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import push_url
 
 from rapport.accounts.models import Account
@@ -21,7 +20,7 @@ from rapport.accounts.selectors import accounts_by_ids
 from rapport.core.errors import InvalidInput, PermissionDenied, ServiceError
 from rapport.core.pagination import page_number_parse
 from rapport.core.query_params import params_clean, params_ids, params_whole
-from rapport.core.web import HtmxHttpRequest, HtmxLoginRequiredMixin, is_partial
+from rapport.core.web import HtmxHttpRequest, HtmxLoginRequiredMixin, is_partial, next_url
 from rapport.inbox import selectors
 from rapport.inbox.filters import ConversationFilterSet
 from rapport.inbox.models import Channel, DeliveryStatus, Message, Source
@@ -201,16 +200,6 @@ class ConversationAccountView(HtmxLoginRequiredMixin):
         return redirect(conversation)
 
 
-def _back(request: HttpRequest, fallback: str) -> HttpResponse:
-    """Redirect to the page the form came from (`next`), when it is one of Rapport's."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(fallback)
-
-
 class ConversationReplyView(HtmxLoginRequiredMixin):
     """Send the team's reply to a conversation through its channel."""
 
@@ -231,7 +220,7 @@ class ConversationReplyView(HtmxLoginRequiredMixin):
             messages.success(
                 request, f"Queued the reply; it goes out through {channel} in a moment."
             )
-        return _back(request, conversation.get_absolute_url())
+        return redirect(next_url(request, conversation.get_absolute_url()))
 
 
 class MessageRetryView(HtmxLoginRequiredMixin):
@@ -246,7 +235,7 @@ class MessageRetryView(HtmxLoginRequiredMixin):
         except ServiceError as exc:
             return _conversation_response(request, message.conversation_id, error=exc)
         messages.success(request, "Queued the reply again.")
-        return _back(request, message.conversation.get_absolute_url())
+        return redirect(next_url(request, message.conversation.get_absolute_url()))
 
 
 class MessageAssignView(HtmxLoginRequiredMixin):
