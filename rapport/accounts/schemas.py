@@ -1,7 +1,6 @@
 """Shapes of accounts in the JSON API."""
 
 import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -14,6 +13,7 @@ from rapport.accounts.models import Account, CrmProvider
 from rapport.core.spec_schemas import (
     Derived,
     loose_schema_field,
+    output_field,
     schema_field,
     schema_model,
     specs_fields,
@@ -68,21 +68,30 @@ class AccountRequestsOut(Schema):
     refreshed_at: datetime.datetime
 
 
-class AccountOut(Schema):
+# An account's own fields, as answers show them, from their declarations; those without
+# a value are null (a number, an amount, a date), the text ones an empty string.
+_NULLABLE_OUT = {specs.EMPLOYEE_COUNT.name, specs.ARR.name, specs.CLOSE_DATE.name}
+_AccountOutFields: Any = schema_model(
+    "AccountOutFields",
+    __name__,
+    {
+        spec.name: output_field(spec, nullable=spec.name in _NULLABLE_OUT)
+        for spec in specs.ACCOUNT_SPECS
+        if spec is not specs.NOTES
+    },
+    base=Schema,
+)
+
+
+class AccountOut(_AccountOutFields):
+    """An account as the API answers it; its own fields as declared in `accounts.specs`."""
+
     id: int
-    name: str
     primary_domain: str | None
     secondary_domains: list[str]
     owner: OwnerOut | None
     crm: CrmOut
-    status: str
     source: str
-    industry: str
-    tier: str
-    employee_count: int | None
-    arr: Decimal | None
-    close_date: datetime.date | None
-    website: str
     contact_count: int
     contacts: list[ContactOut] = Field(description="The first few contacts, by name.")
     channels: list[ChannelOut]

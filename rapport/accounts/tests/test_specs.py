@@ -276,3 +276,14 @@ def test_the_domain_and_crm_bounds_are_the_declarations(
     shown = schema.model_json_schema()["properties"][schema_path[0]]
     bounds = [shown.get("maxLength")] + [o.get("maxLength") for o in shown.get("anyOf", [])]
     assert spec.max_length in bounds
+
+
+def test_the_answer_shows_each_declared_field_with_its_help() -> None:
+    from rapport.accounts.schemas import AccountOut
+
+    shown = AccountOut.model_json_schema(mode="serialization")["properties"]
+    for spec in specs.ACCOUNT_SPECS:
+        if spec is specs.NOTES:
+            continue  # the list does not carry notes
+        assert spec.name in shown
+        assert shown[spec.name].get("description") == (spec.help or None)
