@@ -1,6 +1,5 @@
 """The accounts JSON API under /api/v1/, as an API client and a browser session see it."""
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -10,36 +9,13 @@ from django.test import Client
 
 from rapport.accounts.models import Account, AccountDomain, Contact, FieldDefinition, FieldValue
 from rapport.accounts.tests.factories import image_bytes, make_account, make_field
+from rapport.accounts.tests.kit import error_of, send
 from rapport.audit.models import AuditEntry
 from rapport.users.models import User
 
 pytestmark = pytest.mark.django_db
 
 ACCOUNTS = "/api/v1/accounts"
-
-
-def send(client: Client, method: str, path: str, body: Any = None, **extra: Any) -> Any:
-    """Send *body* as JSON with *method*; GET and DELETE send no body."""
-    if method in ("get", "delete"):
-        return getattr(client, method)(path, **extra)
-    return getattr(client, method)(
-        path, data=json.dumps(body or {}), content_type="application/json", **extra
-    )
-
-
-def error_of(response: Any, status: int) -> str:
-    """Assert the answer is *status* with a JSON {"error": ...}; return the message."""
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert isinstance(body.get("error"), str)
-    assert body["error"]
-    return str(body["error"])
-
-
-@pytest.fixture
-def account(db: None) -> Account:
-    return make_account("Acme", domain="acme.com", secondary_domains=["acme.io"])
 
 
 # --- create --------------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 """The API's authentication, through the accounts endpoints: tokens, sessions and CSRF."""
 
 import datetime
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -12,37 +11,13 @@ from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from rapport.accounts.models import Account, Contact
-from rapport.accounts.tests.factories import make_account
+from rapport.accounts.tests.kit import error_of, send
 from rapport.users.models import ApiToken, User
 from rapport.users.services import api_token_create, api_token_revoke
 
 pytestmark = pytest.mark.django_db
 
 ACCOUNTS = "/api/v1/accounts"
-
-
-def send(client: Client, method: str, path: str, body: Any = None, **extra: Any) -> Any:
-    """Send *body* as JSON with *method*; GET and DELETE send no body."""
-    if method in ("get", "delete"):
-        return getattr(client, method)(path, **extra)
-    return getattr(client, method)(
-        path, data=json.dumps(body or {}), content_type="application/json", **extra
-    )
-
-
-def error_of(response: Any, status: int) -> str:
-    """Assert the answer is *status* with a JSON {"error": ...}; return the message."""
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert isinstance(body.get("error"), str)
-    assert body["error"]
-    return str(body["error"])
-
-
-@pytest.fixture
-def account(db: None) -> Account:
-    return make_account("Acme", domain="acme.com", secondary_domains=["acme.io"])
 
 
 def _endpoints(account_id: int) -> list[tuple[str, str, Any]]:

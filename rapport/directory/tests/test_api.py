@@ -9,21 +9,12 @@ from django.test import Client
 from rapport.accounts.models import Account, FieldDefinition
 from rapport.accounts.services_contacts import contact_add_to_account
 from rapport.accounts.tests.factories import make_account, make_channel, make_field
+from rapport.accounts.tests.kit import error_of
 from rapport.users.models import User
 
 pytestmark = pytest.mark.django_db
 
 ACCOUNTS = "/api/v1/accounts"
-
-
-def error_of(response: Any, status: int) -> str:
-    """Assert the answer is *status* with a JSON {"error": ...}; return the message."""
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert isinstance(body.get("error"), str)
-    assert body["error"]
-    return str(body["error"])
 
 
 # --- list ----------------------------------------------------------------------------------
