@@ -1,9 +1,20 @@
-"""Helpers the accounts and directory API tests share."""
+"""Helpers the accounts and directory tests share."""
 
 import json
 from typing import Any
 
 from django.test import Client
+
+from rapport.accounts.models import Account
+from rapport.audit.models import AuditEntry
+
+
+def audit_of(account: Account, action: str | None = None) -> list[AuditEntry]:
+    """Return the audit entries of *account*, of one *action* if given."""
+    entries = AuditEntry.objects.filter(object_type="accounts.account", object_id=str(account.pk))
+    if action:
+        entries = entries.filter(action=action)
+    return list(entries)
 
 
 def send(client: Client, method: str, path: str, body: Any = None, **extra: Any) -> Any:

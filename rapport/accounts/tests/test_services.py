@@ -18,18 +18,12 @@ from rapport.accounts.tests.factories import (
     make_account,
     make_field,
 )
+from rapport.accounts.tests.kit import audit_of
 from rapport.audit.models import AuditEntry
 from rapport.core.errors import Conflict, InvalidInput, PermissionDenied
 from rapport.users.models import Role, User
 
 pytestmark = pytest.mark.django_db
-
-
-def _audit(account: Account, action: str | None = None) -> list[AuditEntry]:
-    entries = AuditEntry.objects.filter(object_type="accounts.account", object_id=str(account.pk))
-    if action:
-        entries = entries.filter(action=action)
-    return list(entries)
 
 
 def _secondary(account: Account) -> list[str]:
@@ -101,7 +95,7 @@ def test_create_records_an_audit_entry_with_the_actor(admin_user: User) -> None:
     account = services.account_create(
         actor=admin_user, name="Acme", primary_domain="acme.com", secondary_domains=["acme.io"]
     )
-    [entry] = _audit(account, "account.create")
+    [entry] = audit_of(account, "account.create")
     assert entry.actor == admin_user
     assert entry.actor_label == "Ada Admin"
     assert entry.object_label == "Acme"
@@ -112,7 +106,7 @@ def test_create_records_an_audit_entry_with_the_actor(admin_user: User) -> None:
 
 def test_create_by_the_system_is_audited_as_system(db: None) -> None:
     account = make_account("Auto", domain="auto.example")
-    [entry] = _audit(account, "account.create")
+    [entry] = audit_of(account, "account.create")
     assert entry.actor is None
     assert entry.actor_label == "system"
 
@@ -188,7 +182,7 @@ def test_admin_renames_an_account_and_the_audit_keeps_before_and_after(admin_use
     services.account_update(actor=admin_user, account=account, name="Acme Inc")
     account.refresh_from_db()
     assert account.name == "Acme Inc"
-    [entry] = _audit(account, "account.update")
+    [entry] = audit_of(account, "account.update")
     assert entry.actor == admin_user
     assert entry.changes == {"name": {"before": "Acme", "after": "Acme Inc"}}
 
@@ -211,7 +205,7 @@ def test_member_cannot_change_identity_and_nothing_changes(
     account.refresh_from_db()
     assert (account.name, account.primary_domain, account.status) == ("Acme", "acme.com", "active")
     assert _secondary(account) == []
-    assert _audit(account, "account.update") == []
+    assert audit_of(account, "account.update") == []
 
 
 def test_member_changes_owner_and_metadata(member_user: User, make_user: Callable) -> None:
@@ -232,7 +226,7 @@ def test_member_changes_owner_and_metadata(member_user: User, make_user: Callabl
     assert account.owner == other
     assert account.status == "at_risk"
     assert account.arr == Decimal("9000")
-    [entry] = _audit(account, "account.update")
+    [entry] = audit_of(account, "account.update")
     assert entry.actor == member_user
     assert entry.changes["owner"] == {"before": "Max Member", "after": "Cleo CSM"}
     assert entry.changes["status"] == {"before": "active", "after": "at_risk"}
@@ -252,7 +246,7 @@ def test_an_update_that_changes_nothing_is_not_audited(admin_user: User) -> None
     services.account_update(
         actor=admin_user, account=account, name="Acme", primary_domain="ACME.com"
     )
-    assert _audit(account, "account.update") == []
+    assert audit_of(account, "account.update") == []
 
 
 def test_update_refuses_another_accounts_primary_domain_and_changes_nothing(
@@ -286,7 +280,7 @@ def test_secondary_domains_are_replaced_as_a_whole(admin_user: User) -> None:
         actor=admin_user, account=account, secondary_domains=["Keep.com", "https://new.com/"]
     )
     assert _secondary(account) == ["keep.com", "new.com"]
-    [entry] = _audit(account, "account.update")
+    [entry] = audit_of(account, "account.update")
     assert entry.changes["secondary_domains"] == {
         "before": ["keep.com", "old.com"],
         "after": ["keep.com", "new.com"],
@@ -353,7 +347,7 @@ def test_admin_maps_an_account_to_a_crm_company(admin_user: User) -> None:
     assert account.crm_external_id == "4242"
     assert account.crm_company_name == "Acme Corporation"
     assert account.crm_sync_status == CrmSyncStatus.SYNCED
-    [entry] = _audit(account, "account.crm_mapping")
+    [entry] = audit_of(account, "account.crm_mapping")
     assert entry.changes == {
         "crm": {"before": None, "after": "HubSpot 4242 (Acme Corporation)"},
     }
@@ -369,7 +363,7 @@ def test_admin_unmaps_an_account(admin_user: User) -> None:
     assert account.crm_sync_status == CrmSyncStatus.NOT_MAPPED
     assert account.crm_sync_error == ""
     assert account.crm_last_synced_at is None
-    [entry] = [e for e in _audit(account, "account.crm_mapping") if e.actor == admin_user]
+    [entry] = [e for e in audit_of(account, "account.crm_mapping") if e.actor == admin_user]
     assert entry.changes == {"crm": {"before": "HubSpot 4242 (Acme)", "after": None}}
 
 

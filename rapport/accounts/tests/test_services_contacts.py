@@ -10,18 +10,11 @@ from rapport.accounts.models import (
 from rapport.accounts.tests.factories import (
     make_account,
 )
-from rapport.audit.models import AuditEntry
+from rapport.accounts.tests.kit import audit_of
 from rapport.core.errors import InvalidInput, NotFound
 from rapport.users.models import User
 
 pytestmark = pytest.mark.django_db
-
-
-def _audit(account: Account, action: str | None = None) -> list[AuditEntry]:
-    entries = AuditEntry.objects.filter(object_type="accounts.account", object_id=str(account.pk))
-    if action:
-        entries = entries.filter(action=action)
-    return list(entries)
 
 
 def _search(q: str) -> list[str]:
@@ -79,7 +72,7 @@ def test_removing_a_contact_keeps_their_other_accounts(admin_user: User) -> None
     assert acme.contact_count == 0
     assert list(jane.accounts.all()) == [globex]
     assert _search("jane@example.com") == ["Globex"]
-    [entry] = _audit(acme, "account.contact_remove")
+    [entry] = audit_of(acme, "account.contact_remove")
     assert entry.changes == {"contacts": {"before": "jane@example.com", "after": None}}
 
 

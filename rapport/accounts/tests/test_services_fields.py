@@ -15,18 +15,11 @@ from rapport.accounts.tests.factories import (
     make_account,
     make_field,
 )
-from rapport.audit.models import AuditEntry
+from rapport.accounts.tests.kit import audit_of
 from rapport.core.errors import Conflict, InvalidInput, PermissionDenied
 from rapport.users.models import User
 
 pytestmark = pytest.mark.django_db
-
-
-def _audit(account: Account, action: str | None = None) -> list[AuditEntry]:
-    entries = AuditEntry.objects.filter(object_type="accounts.account", object_id=str(account.pk))
-    if action:
-        entries = entries.filter(action=action)
-    return list(entries)
 
 
 def _values(account: Account) -> dict[str, object]:
@@ -62,7 +55,7 @@ def test_admin_sets_field_values_in_their_types(
         "tier": "Gold",
         "notes": "hi",
     }
-    [entry] = _audit(account, "account.fields")
+    [entry] = audit_of(account, "account.fields")
     assert entry.actor == admin_user
     assert entry.changes["field:seats"] == {"before": None, "after": 1250}
     assert entry.changes["field:renewal"] == {"before": None, "after": "2025-06-30"}
@@ -76,7 +69,7 @@ def test_changing_and_clearing_field_values_is_audited(
         actor=admin_user, account=account, values={"seats": "12.5", "tier": ""}
     )
     assert _values(account) == {"seats": Decimal("12.5")}
-    [entry] = _audit(account, "account.fields")
+    [entry] = audit_of(account, "account.fields")
     assert entry.changes == {
         "field:seats": {"before": 10, "after": 12.5},
         "field:tier": {"before": "Gold", "after": None},
@@ -106,7 +99,7 @@ def test_a_value_of_the_wrong_type_is_refused_and_nothing_is_stored(
         )
     assert caught.value.message == message
     assert _values(account) == {}
-    assert _audit(account, "account.fields") == []
+    assert audit_of(account, "account.fields") == []
 
 
 def test_people_cannot_edit_crm_fields(
@@ -128,7 +121,7 @@ def test_the_crm_sync_writes_crm_fields_and_is_audited_as_such(
         actor=None, account=account, values={"plan": "Enterprise"}
     )
     assert _values(account) == {"plan": "Enterprise"}
-    [entry] = _audit(account, "account.fields")
+    [entry] = audit_of(account, "account.fields")
     assert entry.actor_label == "CRM sync"
 
 

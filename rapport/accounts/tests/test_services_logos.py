@@ -10,26 +10,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from rapport.accounts import services_logos
-from rapport.accounts.models import (
-    Account,
-)
 from rapport.accounts.tests.factories import (
     image_bytes,
     make_account,
     png_header_only,
 )
-from rapport.audit.models import AuditEntry
+from rapport.accounts.tests.kit import audit_of
 from rapport.core.errors import InvalidInput, PermissionDenied
 from rapport.users.models import User
 
 pytestmark = pytest.mark.django_db
-
-
-def _audit(account: Account, action: str | None = None) -> list[AuditEntry]:
-    entries = AuditEntry.objects.filter(object_type="accounts.account", object_id=str(account.pk))
-    if action:
-        entries = entries.filter(action=action)
-    return list(entries)
 
 
 # --- logos ---------------------------------------------------------------------------------
@@ -52,7 +42,7 @@ def test_a_good_logo_is_stored_as_a_small_png(admin_user: User, media_root: Path
         assert max(image.size) == 256
         assert image.size == (256, 128)
     assert Path(account.logo.path).is_relative_to(media_root)
-    [entry] = _audit(account, "account.logo")
+    [entry] = audit_of(account, "account.logo")
     assert entry.changes["logo"]["before"] is None
 
 
