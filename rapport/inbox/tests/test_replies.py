@@ -7,10 +7,7 @@ Web chat stands for the channel that shows replies straight from the database.
 
 import datetime
 import re
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -22,6 +19,7 @@ from django.utils import timezone
 from rapport.inbox.models import Conversation, DeliveryStatus, Message, MessageDirection, Source
 from rapport.inbox.services import conversation_reply
 from rapport.integrations.api.services import outbound_webhook_url_set
+from rapport.integrations.api.tests.kit import Receiver, webhook_receiver
 from rapport.integrations.webchat.tests.factories import Widget, make_site
 from rapport.outbox.models import OutboxItem, OutboxStatus
 from rapport.outbox.services import outbox_deliver_due
@@ -33,42 +31,12 @@ pytestmark = pytest.mark.django_db
 Capture = Callable[..., Any]
 
 
-@dataclass
-class Receiver:
-    """A webhook receiver that counts the calls and answers `status`."""
-
-    url: str = ""
-    status: int = 204
-    calls: int = 0
-
-
 @pytest.fixture
 def receiver(admin_user: User) -> Iterator[Receiver]:
     """Serve a webhook receiver locally and have replies to API conversations POSTed to it."""
-    fake = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            fake.calls += 1
-            self.send_response(fake.status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    outbound_webhook_url_set(actor=admin_user, url=fake.url)
-    try:
+    with webhook_receiver(path="/hooks") as fake:
+        outbound_webhook_url_set(actor=admin_user, url=fake.url)
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
@@ -207,7 +175,7 @@ def test_a_failed_reply_is_no_response_and_a_later_delivered_one_is(
     assert delivered.delivery_status == DeliveryStatus.SENT
     request = Request.objects.get(conversation=ticket)
     assert (request.first_response_at, request.first_responder) == (delivered.sent_at, kim)
-    assert receiver.calls == 2
+    assert len(receiver.received()) == 2
 
 
 # --- the conversation page ------------------------------------------------------------------
@@ -269,7 +237,7 @@ def test_a_failed_reply_retried_from_the_page_is_queued_then_sent(
     page = member_client.get(ticket.get_absolute_url()).content.decode()
     assert chip(message_html(page, failed)) == "Sent"
     assert "/retry/" not in page
-    assert receiver.calls == 2
+    assert len(receiver.received()) == 2
 
 
 def test_retrying_a_reply_that_did_not_fail_is_refused_on_the_page(
@@ -284,7 +252,7 @@ def test_retrying_a_reply_that_did_not_fail_is_refused_on_the_page(
     assert response.status_code == 409
     assert "Only a reply that failed can be sent again." in response.content.decode()
     assert OutboxItem.objects.filter(status=OutboxStatus.PENDING).count() == 0
-    assert receiver.calls == 1
+    assert len(receiver.received()) == 1
 
 
 def test_an_empty_reply_from_the_page_shows_the_error_and_stores_nothing(

@@ -9,11 +9,8 @@ import hashlib
 import hmac
 import json
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -28,6 +25,7 @@ from rapport.integrations.api.services import (
     outbound_webhook_secret_rotate,
     outbound_webhook_url_set,
 )
+from rapport.integrations.api.tests.kit import Call, Receiver, webhook_receiver
 from rapport.outbox.models import OutboxItem, OutboxStatus
 from rapport.outbox.services import outbox_deliver_due
 from rapport.users.models import User
@@ -39,59 +37,11 @@ Capture = Callable[..., Any]
 MESSAGES_QUERIES = 3
 
 
-@dataclass
-class Call:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class Receiver:
-    """What the webhook receiver was sent, and what it answers next."""
-
-    url: str = ""
-    calls: list[Call] = field(default_factory=list)
-    status: int = 204
-    headers: dict[str, str] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def received(self) -> list[Call]:
-        with self.lock:
-            return list(self.calls)
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     """Serve the webhook receiver on a free local port for the length of a test."""
-    fake = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length)
-            with fake.lock:
-                fake.calls.append(Call(self.path, dict(self.headers.items()), body))
-                status, headers = fake.status, dict(fake.headers)
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # keep test output quiet
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/rapport"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with webhook_receiver() as fake:
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
