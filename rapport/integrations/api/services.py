@@ -31,6 +31,12 @@ def outbound_webhook_get() -> OutboundWebhook:
     return webhook
 
 
+def outbound_webhook_for_admin(*, actor: User) -> OutboundWebhook:
+    """Return the outbound webhook with its secret, which only an admin may see."""
+    user_require_admin(actor, "see the outbound webhook and its signing secret")
+    return outbound_webhook_get()
+
+
 def outbound_webhook_url_set(*, actor: User, url: str) -> OutboundWebhook:
     """Set (or, with "", clear) the URL that replies to API conversations are POSTed to."""
     user_require_admin(actor, "set the outbound webhook")
