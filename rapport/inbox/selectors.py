@@ -17,6 +17,8 @@ from rapport.mapping.models import MappingDecision
 from rapport.users.models import User
 
 FIRST_LINE_CHARS = 200
+# Earlier messages a reply is threaded under (email's References keep about 20).
+REPLY_CONTEXT_MESSAGES = 50
 ACCOUNT_CHOICES = 10
 
 
@@ -156,19 +158,21 @@ class ReplyContext:
     customer_email: str
     customer_name: str
     answered_id: str  # the external id of the customer's latest message before the reply
-    earlier_ids: list[str]  # external ids of the thread's messages, oldest first
+    earlier_ids: list[str]  # external ids of the thread's latest messages, oldest first
 
 
 def conversation_reply_context(reply: Message) -> ReplyContext:
     """Return the threading context of *reply*: the messages sent before it, in order."""
     conversation = reply.conversation
-    earlier = list(
+    newest_first = (
         Message.objects.filter(conversation_id=conversation.pk, sent_at__lte=reply.sent_at)
         .exclude(pk=reply.pk)
         .exclude(delivery_status__in=[DeliveryStatus.QUEUED, DeliveryStatus.FAILED])
-        .order_by("sent_at", "id")
+        .order_by("-sent_at", "-id")
         .values_list("external_id", "direction", "author_email", "author_name")
     )
+    # The thread's root is its key; a reply names no more than the latest before it.
+    earlier = list(reversed(newest_first[:REPLY_CONTEXT_MESSAGES]))
     customer = [row for row in earlier if row[1] == MessageDirection.INBOUND]
     latest = customer[-1] if customer else None
     return ReplyContext(
