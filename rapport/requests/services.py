@@ -346,7 +346,8 @@ def request_action_apply(
 def request_ticket_create(*, request: Request, actor: User, via: str = "web") -> Request:
     """Send the request's thread to the email-based ticketing tool and keep the link."""
     _require_member(actor)
-    address = request_settings_get().ticket_address
+    config = request_config_for(request.channel)
+    address = config.ticket_address
     if not address:
         raise InvalidInput(
             "No ticketing tool is configured; set its address in the request settings."
@@ -354,9 +355,7 @@ def request_ticket_create(*, request: Request, actor: User, via: str = "web") ->
     if request.ticket_sent_at is not None:
         raise InvalidInput("A ticket was already created for this request.")
     now = timezone.now()
-    reference = notices.ticket_requested(
-        request, request_config_for(request.channel), address, actor=actor
-    )
+    reference = notices.ticket_requested(request, config, address, actor=actor)
     request.ticket_address, request.ticket_reference, request.ticket_sent_at = (
         address,
         reference,

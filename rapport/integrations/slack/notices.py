@@ -49,15 +49,17 @@ def request_notice_to_slack(notice: RequestNotice) -> None:
             },
         )
         notice.reached.add("member")
-    thread = slack_thread_ref(request)
     assignee = request.assignee
-    if (
+    first_responder = (
         notice.kind == NoticeKind.ASSIGNED
         and notice.via == "first_responder"
         and assignee is not None
         and assignee.slack_user_id
-        and thread is not None
-    ):
+    )
+    # The thread is read only for what is posted in it (a nudge or a card needs none).
+    in_thread = first_responder or notice.ask_rating or notice.thread_text
+    thread = slack_thread_ref(request) if in_thread else None
+    if first_responder and assignee is not None and thread is not None:
         # The responder gets the request's actions in its thread, visible to them alone.
         outbox_add(
             "slack.thread_actions", {"request_id": request.pk, "user": assignee.slack_user_id}
