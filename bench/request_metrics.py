@@ -40,7 +40,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bench.database import progress
-from bench.request_metrics_seed import requests_seed, seed_columns_complete
+from bench.request_metrics_seed import requests_seed
 
 # The models load after django.setup(): `python -m bench.request_metrics` runs this module
 # before Django is configured, so the project's imports live in the functions.
@@ -316,7 +316,6 @@ def main() -> None:
     progress(f"bench: {database.bench_database_describe()}")
     if not database.bench_database_prepare(bench_seed_marker(accounts)):
         start = time.perf_counter()
-        seed_columns_complete()
         bench_seed(accounts)
         progress(f"bench: seeded {accounts:,} accounts in {time.perf_counter() - start:.1f} s")
     for result in bench_request_metrics(runs=runs, warmup=warmup):

@@ -200,25 +200,3 @@ def _board_seed() -> int:
         return 0
     progress("bench: seeding the request board's requests")
     return requests_board.requests_seed()
-
-
-def seed_columns_complete() -> None:
-    """Give the account seed a value for columns it does not write yet.
-
-    `bench.seed` predates `Account.external_ref` (NOT NULL, no database default), so
-    its inserts fail; each account row gets an empty reference, as the model's default.
-    """
-    from bench import seed
-    from rapport.accounts.models import Account
-
-    if "external_ref" in seed.COLUMNS[Account]:
-        return
-    seed.COLUMNS[Account] = (*seed.COLUMNS[Account], "external_ref")
-    add = seed.DirectoryRows.account_add
-
-    def account_add(self: Any, account_id: int) -> None:
-        add(self, account_id)
-        rows = self.rows[Account]
-        rows[-1] = (*rows[-1], "")
-
-    seed.DirectoryRows.account_add = account_add  # type: ignore[method-assign]

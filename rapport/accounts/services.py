@@ -31,7 +31,6 @@ from rapport.core.errors import Conflict, InvalidInput
 from rapport.users.models import User
 from rapport.users.services import user_require_admin
 
-IDENTITY_FIELDS = ("name", "primary_domain", "secondary_domains", "logo", "crm")
 METADATA_FIELDS = ("owner", *METADATA)
 
 

@@ -29,10 +29,6 @@ class Page:
         return self.offset + self.limit < self.count
 
     @property
-    def has_previous(self) -> bool:
-        return self.offset > 0
-
-    @property
     def page_number(self) -> int:
         return self.offset // self.limit + 1
 

@@ -86,9 +86,8 @@ def mapping_decisions_record(
     """Store the decision for each saved conversation of *decided*, at once.
 
     The one place that writes automatic decisions: the ingest batch calls it once per
-    batch, with decisions `mapping_decision_apply` carried out. It also sets each
-    conversation's account and mapping fields in memory; the caller writes the
-    conversations with its other changes to them.
+    batch, with decisions `mapping_decision_apply` carried out (which set each
+    conversation's account and mapping fields; the caller writes the conversations).
     """
     decisions = []
     for conversation, result in decided:
@@ -105,9 +104,6 @@ def mapping_decisions_record(
                 requester_domain=result.requester_domain,
             )
         )
-        conversation.account = result.account
-        conversation.mapping_method = result.method
-        conversation.mapping_outcome = result.outcome
     return MappingDecision.objects.bulk_create(decisions, batch_size=500)
 
 

@@ -56,7 +56,6 @@ class SlaPolicyListOut(Schema):
     count: int
 
 
-_WEEKDAYS_DESCRIPTION = "0 = Monday ... 6 = Sunday."
 _SlaPolicyInFields: Any = schema_model(
     "SlaPolicyInFields", __name__, specs_fields(POLICY_SPECS, schema_field), base=Schema
 )

@@ -24,17 +24,8 @@ REFRESH_BATCH = 500
 # `updated_at` than the run. Refreshing an account twice is harmless.
 CHANGES_OVERLAP = datetime.timedelta(minutes=5)
 
-POLICY_FIELDS = (
-    "name",
-    "tier",
-    "first_response_minutes",
-    "resolution_minutes",
-    "always_on",
-    "timezone",
-    "weekdays",
-    "day_start",
-    "day_end",
-)
+# The policy's declared fields, and its working days (checked here, not declared).
+POLICY_FIELDS = (*(spec.name for spec in POLICY_SPECS), "weekdays")
 
 
 # --- SLA policies -----------------------------------------------------------------------------
@@ -47,8 +38,6 @@ def _policy_clean(values: dict[str, Any]) -> dict[str, Any]:
     working days and the checks across fields are the policy's own.
     """
     cleaned = dict(values)
-    if cleaned.get("always_on") is None:
-        cleaned["always_on"] = False
     for spec in POLICY_SPECS:
         value = cleaned.get(spec.name)
         if value is None and spec.default is not None:
