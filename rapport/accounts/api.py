@@ -28,13 +28,10 @@ from rapport.accounts.schemas import (
 from rapport.audit.selectors import audit_entries_for
 from rapport.core.errors import InvalidInput, NotFound
 from rapport.users.models import User
+from rapport.users.selectors import actor_get
 
 router = Router(tags=["accounts"])
 fields_router = Router(tags=["fields"])
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined]
 
 
 def _account(account_id: int) -> Account:
@@ -63,7 +60,7 @@ def account_create_api(request: HttpRequest, payload: AccountCreateIn) -> Status
         include={"industry", "employee_count", "arr", "close_date", "website", "notes", "tier"}
     )
     account = services.account_create_with(
-        actor=_actor(request),
+        actor=actor_get(request),
         crm=_crm(payload.crm),
         fields=payload.fields,
         name=payload.name,
@@ -91,7 +88,7 @@ def account_patch(request: HttpRequest, account_id: int, payload: AccountPatchIn
     if "owner_id" in changes:
         changes["owner"] = _owner(changes.pop("owner_id"))
     account = services.account_change(
-        actor=_actor(request),
+        actor=actor_get(request),
         account=account,
         changes=changes,
         # The schema object, not the dump: exclude_unset also drops a nested default
@@ -111,7 +108,7 @@ def _crm(crm: CrmIn | None) -> services.CrmLink | None:
 
 @router.delete("/{account_id}", response={204: None}, summary="Delete an account")
 def account_delete_api(request: HttpRequest, account_id: int) -> Status[None]:
-    services.account_delete(actor=_actor(request), account=_account(account_id))
+    services.account_delete(actor=actor_get(request), account=_account(account_id))
     return Status(204, None)
 
 
@@ -120,7 +117,7 @@ def account_logo_upload(
     request: HttpRequest, account_id: int, logo: File[UploadedFile]
 ) -> dict[str, Any]:
     services_logos.account_set_logo(
-        actor=_actor(request), account=_account(account_id), upload=logo
+        actor=actor_get(request), account=_account(account_id), upload=logo
     )
     return _detail(account_id)
 
@@ -128,7 +125,7 @@ def account_logo_upload(
 @router.delete("/{account_id}/logo", response=AccountOut, summary="Remove an account's logo")
 def account_logo_delete(request: HttpRequest, account_id: int) -> dict[str, Any]:
     services_logos.account_set_logo(
-        actor=_actor(request), account=_account(account_id), upload=None
+        actor=actor_get(request), account=_account(account_id), upload=None
     )
     return _detail(account_id)
 
@@ -145,7 +142,10 @@ def account_contact_add(
     request: HttpRequest, account_id: int, payload: ContactIn
 ) -> Status[Contact]:
     contact = services_contacts.contact_add_to_account(
-        account=_account(account_id), email=payload.email, name=payload.name, actor=_actor(request)
+        account=_account(account_id),
+        email=payload.email,
+        name=payload.name,
+        actor=actor_get(request),
     )
     return Status(201, contact)
 
@@ -177,7 +177,7 @@ def field_list(request: HttpRequest) -> dict[str, Any]:
 @fields_router.post("", response={201: FieldDefinitionOut}, summary="Define a Rapport field")
 def field_create(request: HttpRequest, payload: FieldDefinitionIn) -> Status[Any]:
     field = services_fields.field_definition_create(
-        actor=_actor(request),
+        actor=actor_get(request),
         key=payload.key,
         label=payload.label,
         type=payload.type,

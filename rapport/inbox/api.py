@@ -31,7 +31,7 @@ from rapport.inbox.schemas import (
 )
 from rapport.inbox.services import channel_set_accounts, conversation_reply
 from rapport.mapping.services import mapping_override
-from rapport.users.models import User
+from rapport.users.selectors import actor_get
 
 # --- conversations and Slack channels ------------------------------------------------------
 
@@ -50,10 +50,6 @@ else:
 
 class ChannelListQuery(PageQuery):
     """A page of Slack channels."""
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined]
 
 
 @conversations_router.get("", response=ConversationListOut, summary="List conversations")
@@ -111,7 +107,7 @@ def conversation_reply_create(
 ) -> Status[dict[str, Any]]:
     conversation = selectors.conversation_get(conversation_id)
     message = conversation_reply(
-        actor=_actor(request), conversation=conversation, text=payload.text
+        actor=actor_get(request), conversation=conversation, text=payload.text
     )
     return Status(201, reply_out(message))
 
@@ -134,7 +130,7 @@ def conversation_account_set(
         account = Account.objects.filter(pk=payload.account_id).first()
         if account is None:
             raise InvalidInput(f"No account with id {payload.account_id}.", field="account_id")
-    mapping_override(actor=_actor(request), conversation=conversation, account=account)
+    mapping_override(actor=actor_get(request), conversation=conversation, account=account)
     return conversation_detail_out(selectors.conversation_detail(conversation_id))
 
 
@@ -162,5 +158,5 @@ def channel_accounts_set(
         raise InvalidInput(
             f"No account with id {', '.join(str(i) for i in missing)}.", field="account_ids"
         )
-    channel_set_accounts(actor=_actor(request), channel=channel, accounts=accounts)
+    channel_set_accounts(actor=actor_get(request), channel=channel, accounts=accounts)
     return channel_out(selectors.channel_get(channel_id))

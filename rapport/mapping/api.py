@@ -10,7 +10,7 @@ from rapport.core.filters import PageQuery
 from rapport.inbox.schemas import MappingDecisionListOut, decision_out
 from rapport.mapping import selectors, services
 from rapport.mapping.models import MappingMethod, MappingOutcome, MappingSettings
-from rapport.users.models import User
+from rapport.users.selectors import actor_get
 
 router = Router(tags=["mapping"])
 
@@ -41,10 +41,6 @@ class PublicDomainOut(Schema):
     domain: str
     public: bool
     why: str
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined]
 
 
 def _settings_out(settings: MappingSettings) -> dict[str, Any]:
@@ -83,7 +79,7 @@ def settings_get(request: HttpRequest) -> dict[str, Any]:
 def settings_patch(request: HttpRequest, payload: MappingSettingsPatchIn) -> dict[str, Any]:
     changes = payload.model_dump(exclude_unset=True)
     settings = services.mapping_settings_update(
-        actor=_actor(request),
+        actor=actor_get(request),
         auto_create_accounts=changes.get("auto_create_accounts"),
         public_domains_added=changes.get("public_domains_added"),
         public_domains_removed=changes.get("public_domains_removed"),

@@ -18,13 +18,9 @@ from rapport.metrics.schemas import (
     request_metrics_out,
     sla_policy_out,
 )
-from rapport.users.models import User
+from rapport.users.selectors import actor_get
 
 router = Router(tags=["metrics"])
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined]
 
 
 def _policy(policy_id: int) -> SlaPolicy:
@@ -54,7 +50,7 @@ def sla_policy_list(request: HttpRequest) -> dict[str, Any]:
 
 @router.post("/sla-policies", response={201: SlaPolicyOut}, summary="Create an SLA policy")
 def sla_policy_create_api(request: HttpRequest, payload: SlaPolicyIn) -> Status[dict[str, Any]]:
-    policy = services.sla_policy_create(actor=_actor(request), **payload.model_dump())
+    policy = services.sla_policy_create(actor=actor_get(request), **payload.model_dump())
     return Status(201, sla_policy_out(policy))
 
 
@@ -71,11 +67,13 @@ def sla_policy_patch(
     for name in ("name", "always_on", "timezone", "weekdays", "day_start", "day_end"):
         if name in changes and changes[name] is None:
             raise InvalidInput(f"{name} cannot be null.", field=name)
-    policy = services.sla_policy_update(actor=_actor(request), policy=_policy(policy_id), **changes)
+    policy = services.sla_policy_update(
+        actor=actor_get(request), policy=_policy(policy_id), **changes
+    )
     return sla_policy_out(policy)
 
 
 @router.delete("/sla-policies/{policy_id}", response={204: None}, summary="Delete an SLA policy")
 def sla_policy_delete_api(request: HttpRequest, policy_id: int) -> Status[None]:
-    services.sla_policy_delete(actor=_actor(request), policy=_policy(policy_id))
+    services.sla_policy_delete(actor=actor_get(request), policy=_policy(policy_id))
     return Status(204, None)

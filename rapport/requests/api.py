@@ -38,7 +38,7 @@ from rapport.requests.services import (
     request_status_set,
 )
 from rapport.requests.specs import CHANNEL_FIELDS
-from rapport.users.models import User
+from rapport.users.selectors import actor_get
 
 router = Router(tags=["requests"])
 settings_router = Router(tags=["request settings"])
@@ -51,17 +51,13 @@ else:
     RequestListQuery = RequestFilterSet.query_schema("RequestListQuery", base=PageQuery)
 
 
-def _actor(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined]
-
-
 def _detail(request_id: int) -> dict[str, Any]:
     return request_out(selectors.request_detail(request_id))
 
 
 @router.get("", response=RequestListOut, summary="List requests")
 def request_list(request: HttpRequest, query: Query[RequestListQuery]) -> dict[str, Any]:
-    filters = RequestFilterSet.from_schema(query, user_id=_actor(request).pk)
+    filters = RequestFilterSet.from_schema(query, user_id=actor_get(request).pk)
     page = selectors.request_page(filters, limit=query.limit, offset=query.offset)
     return {"items": [request_out(r) for r in page.items], "count": page.count}
 
@@ -79,7 +75,7 @@ def request_act(request: HttpRequest, request_id: int, payload: RequestActionIn)
     request_action_with_message(
         request=item,
         action=payload.action,
-        actor=_actor(request),
+        actor=actor_get(request),
         assignee_id=payload.assignee_id,
         via="api",
     )
@@ -90,7 +86,7 @@ def request_act(request: HttpRequest, request_id: int, payload: RequestActionIn)
 @transaction.atomic
 def request_patch(request: HttpRequest, request_id: int, payload: RequestPatchIn) -> dict[str, Any]:
     """Set `status` and/or `assignee_id`; a bad value changes nothing."""
-    actor = _actor(request)
+    actor = actor_get(request)
     item = selectors.request_get(request_id)
     changes = payload.model_dump(exclude_unset=True)
     # Check every value before the first write, so a bad one changes nothing.
@@ -116,7 +112,7 @@ def request_settings_read(request: HttpRequest) -> dict[str, Any]:
 def request_settings_patch(request: HttpRequest, payload: RequestSettingsPatchIn) -> dict[str, Any]:
     """Change any subset of the settings (admins only; members get 403)."""
     values = payload.model_dump(exclude_unset=True)
-    settings = request_settings_update(actor=_actor(request), values=values)
+    settings = request_settings_update(actor=actor_get(request), values=values)
     return request_settings_out(settings)
 
 
@@ -149,6 +145,6 @@ def channel_overrides_patch(
     """Change any subset of a channel's overrides (admins only); null inherits again."""
     channel = selectors.channel_with_settings_get(channel_id)
     channel_request_settings_update(
-        actor=_actor(request), channel=channel, values=payload.model_dump(exclude_unset=True)
+        actor=actor_get(request), channel=channel, values=payload.model_dump(exclude_unset=True)
     )
     return _channel_overrides(channel_id)
