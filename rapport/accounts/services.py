@@ -25,7 +25,14 @@ from rapport.accounts.models import (
     CrmSyncStatus,
 )
 from rapport.accounts.services_fields import account_field_values_write, account_set_field_values
-from rapport.accounts.specs import METADATA, NAME, STATUS, account_metadata_clean
+from rapport.accounts.specs import (
+    CRM_COMPANY_NAME,
+    CRM_EXTERNAL_ID,
+    METADATA,
+    NAME,
+    STATUS,
+    account_metadata_clean,
+)
 from rapport.audit.services import audit_changes, audit_record
 from rapport.core.errors import Conflict, InvalidInput
 from rapport.users.models import User
@@ -320,13 +327,16 @@ def account_set_crm_mapping(
         if provider not in CrmProvider.values:
             allowed = ", ".join(CrmProvider.values)
             raise InvalidInput(f"Pick a CRM: one of {allowed}.", field="crm_provider")
-        if len(external_id) > 100:
-            raise InvalidInput("A CRM id is at most 100 characters.", field="crm_external_id")
+        if len(external_id) > (CRM_EXTERNAL_ID.max_length or 0):
+            raise InvalidInput(
+                f"A CRM id is at most {CRM_EXTERNAL_ID.max_length} characters.",
+                field="crm_external_id",
+            )
         if conflict := _crm_link_conflict(provider, external_id, exclude=account.pk):
             raise conflict
         account.crm_provider = provider
         account.crm_external_id = external_id
-        account.crm_company_name = company_name[:200]
+        account.crm_company_name = company_name[: CRM_COMPANY_NAME.max_length]
         account.crm_sync_status = CrmSyncStatus.SYNCED
         account.crm_sync_error = ""
     else:

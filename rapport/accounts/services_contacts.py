@@ -17,6 +17,7 @@ from rapport.accounts.models import (
     ContactKind,
 )
 from rapport.accounts.services import account_refresh_denormalized
+from rapport.accounts.specs import CONTACT_EMAIL, CONTACT_NAME
 from rapport.audit.services import audit_record
 from rapport.core.errors import InvalidInput, NotFound
 from rapport.users.models import User
@@ -31,8 +32,10 @@ def contact_normalize_email(email: str) -> str:
         normalized = f"{local}@{domain_normalize(host)}"
     except InvalidInput as exc:
         raise InvalidInput(exc.message, field="email") from None
-    if len(normalized) > 254:
-        raise InvalidInput("An email address is at most 254 characters.", field="email")
+    if len(normalized) > (CONTACT_EMAIL.max_length or 0):
+        raise InvalidInput(
+            f"An email address is at most {CONTACT_EMAIL.max_length} characters.", field="email"
+        )
     return normalized
 
 
@@ -111,7 +114,7 @@ def contacts_add_to_accounts(
             [
                 Contact(
                     email=email,
-                    name=first[email].name.strip()[:200],
+                    name=first[email].name.strip()[: CONTACT_NAME.max_length],
                     kind=first[email].kind,
                     title=first[email].title[:200],
                 )
@@ -132,7 +135,7 @@ def contacts_add_to_accounts(
     for link in links:
         pk, current = known[link.email]
         if link.name and not current:
-            known[link.email] = (pk, link.name.strip()[:200])
+            known[link.email] = (pk, link.name.strip()[: CONTACT_NAME.max_length])
             named[pk] = known[link.email][1]
     for pk, name in named.items():
         Contact.objects.filter(pk=pk).update(name=name)

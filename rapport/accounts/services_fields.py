@@ -13,7 +13,7 @@ from rapport.accounts.models import (
     FieldType,
     FieldValue,
 )
-from rapport.accounts.specs import FIELD_TEXT_MAX_LENGTH
+from rapport.accounts.specs import FIELD_KEY, FIELD_LABEL, FIELD_TEXT_MAX_LENGTH
 from rapport.audit.services import audit_record
 from rapport.core.errors import Conflict, InvalidInput
 from rapport.users.models import User
@@ -100,8 +100,11 @@ def field_definition_create(
     if actor is not None:
         user_require_admin(actor, "define account fields")
     key = key.strip().lower().replace("-", "_")
-    if not key or not key.replace("_", "").isalnum() or len(key) > 64:
+    if not key or not key.replace("_", "").isalnum() or len(key) > (FIELD_KEY.max_length or 0):
         raise InvalidInput("A field key uses letters, digits and underscores.", field="key")
+    label = label.strip()
+    if len(label) > (FIELD_LABEL.max_length or 0):
+        raise InvalidInput(FIELD_LABEL.too_long(), field="label")
     if source not in FieldSource.values:
         raise InvalidInput(f"Unknown field source {source!r}.", field="source")
     if type not in FieldType.values:
@@ -118,7 +121,7 @@ def field_definition_create(
     position = FieldDefinition.objects.filter(source=source).count()
     return FieldDefinition.objects.create(
         key=key,
-        label=label.strip() or key,
+        label=label or key,
         source=source,
         type=type,
         choices=choice_list if type == FieldType.CHOICE else [],
