@@ -16,7 +16,6 @@ from rapport.accounts.domains import domain_display
 from rapport.accounts.fields import field_format
 from rapport.accounts.models import Account, CrmProvider, FieldDefinition, FieldType
 from rapport.accounts.selectors import account_owner_choices
-from rapport.core.errors import ServiceError
 from rapport.core.spec_forms import form_field
 from rapport.core.specs import FieldSpec, Kind
 
@@ -26,12 +25,6 @@ _SEPARATORS = re.compile(r"[\s,;]+")
 def split_list(text: str) -> list[str]:
     """Split text typed one item per line, or separated by commas, into its items."""
     return [item for item in _SEPARATORS.split(text or "") if item]
-
-
-def form_add_service_error(form: forms.BaseForm, exc: ServiceError) -> None:
-    """Show a service's error next to the field it names, or above the form."""
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
 
 
 class SpecForm(forms.Form):

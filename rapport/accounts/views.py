@@ -26,7 +26,6 @@ from rapport.accounts.forms import (
     AccountMetadataForm,
     ContactAddForm,
     FieldDefinitionForm,
-    form_add_service_error,
     split_list,
 )
 from rapport.accounts.models import (
@@ -34,8 +33,8 @@ from rapport.accounts.models import (
     FieldSource,
 )
 from rapport.audit.selectors import audit_entries_for
-from rapport.core.errors import InvalidInput, PermissionDenied, ServiceError
-from rapport.core.web import HtmxLoginRequiredMixin
+from rapport.core.errors import InvalidInput, ServiceError
+from rapport.core.web import HtmxLoginRequiredMixin, form_add_service_error, service_error_refuse
 from rapport.metrics.selectors import account_requests
 from rapport.users.selectors import actor_get
 
@@ -110,8 +109,6 @@ class AccountFormView(HtmxLoginRequiredMixin):
         if form.is_valid():
             try:
                 self.save(request, account, form)
-            except PermissionDenied:
-                raise  # the 403 page answers it
             except ServiceError as exc:
                 form_add_service_error(form, exc)
                 status = exc.status
@@ -243,9 +240,8 @@ class AccountDeleteView(HtmxLoginRequiredMixin):
         name = account.name
         try:
             services.account_delete(actor=actor_get(request), account=account)
-        except PermissionDenied:
-            raise  # the 403 page answers it
         except ServiceError as exc:
+            service_error_refuse(exc)
             messages.error(request, exc.message)
             return redirect(account)
         messages.success(request, f"Deleted the account “{name}”.")
@@ -321,8 +317,6 @@ class FieldDefinitionListView(HtmxLoginRequiredMixin):
                     type=data["type"],
                     choices=form.choice_list(),
                 )
-            except PermissionDenied:
-                raise  # the 403 page answers it
             except ServiceError as exc:
                 form_add_service_error(form, exc)
                 status = exc.status

@@ -7,6 +7,7 @@ ServiceError to the page that answers it, and URLs with query strings.
 from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -42,6 +43,22 @@ def service_error_page(exc: ServiceError) -> Exception | None:
     if isinstance(exc, NotFound):
         return Http404(exc.message)
     return None
+
+
+def service_error_refuse(exc: ServiceError) -> None:
+    """Answer a refused action with the 403 page; any other error is the page's to show."""
+    if isinstance(exc, PermissionDenied):
+        raise DjangoPermissionDenied(exc.message) from None
+
+
+def form_add_service_error(form: forms.BaseForm, exc: ServiceError) -> None:
+    """Show a service's error next to the field it names, or above the form.
+
+    A refused action is no form error: it gets the 403 page.
+    """
+    service_error_refuse(exc)
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
 
 
 def service_error_response(exc: ServiceError) -> HttpResponse:

@@ -17,10 +17,16 @@ from django_htmx.http import push_url
 
 from rapport.accounts.models import Account
 from rapport.accounts.selectors import accounts_by_ids
-from rapport.core.errors import InvalidInput, PermissionDenied, ServiceError
+from rapport.core.errors import InvalidInput, ServiceError
 from rapport.core.pagination import page_number_parse
 from rapport.core.query_params import params_clean, params_ids, params_whole
-from rapport.core.web import HtmxHttpRequest, HtmxLoginRequiredMixin, is_partial, next_url
+from rapport.core.web import (
+    HtmxHttpRequest,
+    HtmxLoginRequiredMixin,
+    is_partial,
+    next_url,
+    service_error_refuse,
+)
 from rapport.inbox import selectors
 from rapport.inbox.filters import ConversationFilterSet
 from rapport.inbox.models import Channel, DeliveryStatus, Message, Source
@@ -323,9 +329,8 @@ class ChannelAccountsView(HtmxLoginRequiredMixin):
                 missing = sorted(set(ids) - {a.pk for a in accounts})
                 raise InvalidInput(f"No account with id {', '.join(map(str, missing))}.")
             channel_set_accounts(actor=actor_get(request), channel=channel, accounts=accounts)
-        except PermissionDenied:
-            raise  # the 403 page answers it
         except ServiceError as exc:
+            service_error_refuse(exc)
             return _channels_response(request, error=exc, error_channel=channel.pk)
         names = ", ".join(a.name for a in accounts) or "no account"
         messages.success(request, f"Linked #{channel.name} to {names}.")

@@ -12,9 +12,14 @@ from django.urls import reverse
 
 from rapport.accounts.forms import split_list
 from rapport.accounts.models import Account
-from rapport.core.errors import InvalidInput, PermissionDenied, ServiceError
+from rapport.core.errors import InvalidInput, ServiceError
 from rapport.core.query_params import params_whole
-from rapport.core.web import HtmxHttpRequest, HtmxLoginRequiredMixin, is_partial
+from rapport.core.web import (
+    HtmxHttpRequest,
+    HtmxLoginRequiredMixin,
+    is_partial,
+    service_error_refuse,
+)
 from rapport.mapping import selectors, services
 from rapport.users.selectors import actor_get
 
@@ -104,9 +109,8 @@ class PatternApplyView(HtmxLoginRequiredMixin):
         try:
             account = _posted_account(request)
             services.mapping_pattern_apply(actor=actor_get(request), account=account, domain=domain)
-        except PermissionDenied:
-            raise  # the 403 page answers it
         except ServiceError as exc:
+            service_error_refuse(exc)
             error = exc
         if is_partial(request):
             context = {"done": True, "domain": domain, "account": account, "error": error}
@@ -200,9 +204,8 @@ class MappingSettingsView(HtmxLoginRequiredMixin):
                     public_domains_added=split_list(data["public_domains_added"]),
                     public_domains_removed=split_list(data["public_domains_removed"]),
                 )
-            except PermissionDenied:
-                raise  # the 403 page answers it
             except ServiceError as exc:
+                service_error_refuse(exc)
                 form.add_error(None, exc.message)
                 return _settings_response(request, form, status=exc.status)
             messages.success(request, "Saved the mapping settings.")

@@ -8,9 +8,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from rapport.accounts.forms import form_add_service_error
-from rapport.core.errors import PermissionDenied, ServiceError
-from rapport.core.web import HtmxLoginRequiredMixin
+from rapport.core.errors import ServiceError
+from rapport.core.web import HtmxLoginRequiredMixin, form_add_service_error
 from rapport.metrics import selectors, services
 from rapport.metrics.forms import WEEKDAYS, SlaPolicyForm
 from rapport.metrics.models import SlaPolicy
@@ -65,8 +64,6 @@ class SlaPolicyListView(HtmxLoginRequiredMixin):
         if form.is_valid():
             try:
                 services.sla_policy_create(actor=actor_get(request), **form.values())
-            except PermissionDenied:
-                raise  # the 403 page answers it
             except ServiceError as exc:
                 form_add_service_error(form, exc)
                 status = exc.status
@@ -88,8 +85,6 @@ class SlaPolicyUpdateView(HtmxLoginRequiredMixin):
         if form.is_valid():
             try:
                 services.sla_policy_update(actor=actor_get(request), policy=policy, **form.values())
-            except PermissionDenied:
-                raise  # the 403 page answers it
             except ServiceError as exc:
                 form_add_service_error(form, exc)
                 status = exc.status

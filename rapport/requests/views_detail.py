@@ -4,8 +4,8 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from rapport.core.errors import PermissionDenied, ServiceError
-from rapport.core.web import HtmxLoginRequiredMixin, next_url
+from rapport.core.errors import ServiceError
+from rapport.core.web import HtmxLoginRequiredMixin, next_url, service_error_refuse
 from rapport.inbox.selectors import members_active
 from rapport.requests import selectors
 from rapport.requests.config import request_settings_get
@@ -53,9 +53,8 @@ class RequestActionView(HtmxLoginRequiredMixin):
                 assignee_id=assignee_id,
                 via="web",
             )
-        except PermissionDenied:
-            raise  # the 403 page answers it
         except ServiceError as exc:
+            service_error_refuse(exc)
             messages.error(request, exc.message)
         else:
             messages.success(request, text)

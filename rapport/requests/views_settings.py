@@ -5,11 +5,10 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from rapport.accounts.forms import form_add_service_error
-from rapport.core.errors import PermissionDenied, ServiceError
+from rapport.core.errors import ServiceError
 from rapport.core.query_params import params_whole
 from rapport.core.specs import FieldSpec, Kind
-from rapport.core.web import HtmxLoginRequiredMixin, url_with_query
+from rapport.core.web import HtmxLoginRequiredMixin, form_add_service_error, url_with_query
 from rapport.inbox.models import Channel
 from rapport.requests import selectors
 from rapport.requests.config import request_settings_get
@@ -81,8 +80,6 @@ class RequestSettingsView(HtmxLoginRequiredMixin):
         if form.is_valid():
             try:
                 request_settings_update(actor=actor, values=form.values())
-            except PermissionDenied:
-                raise  # the 403 page answers it
             except ServiceError as exc:
                 form_add_service_error(form, exc)
                 status = exc.status
@@ -123,8 +120,6 @@ class ChannelRequestSettingsView(HtmxLoginRequiredMixin):
         if form.is_valid():
             try:
                 channel_request_settings_update(actor=actor, channel=channel, values=form.values())
-            except PermissionDenied:
-                raise  # the 403 page answers it
             except ServiceError as exc:
                 form_add_service_error(form, exc)
                 status = exc.status
