@@ -16,8 +16,8 @@ from rapport.accounts.domains import domain_display
 from rapport.accounts.fields import field_format
 from rapport.accounts.models import Account, CrmProvider, FieldDefinition, FieldType
 from rapport.accounts.selectors import account_owner_choices
-from rapport.core.spec_forms import form_field
-from rapport.core.specs import FieldSpec, Kind
+from rapport.core.spec_forms import SpecForm, form_field
+from rapport.core.specs import Kind
 
 _SEPARATORS = re.compile(r"[\s,;]+")
 
@@ -25,23 +25,6 @@ _SEPARATORS = re.compile(r"[\s,;]+")
 def split_list(text: str) -> list[str]:
     """Split text typed one item per line, or separated by commas, into its items."""
     return [item for item in _SEPARATORS.split(text or "") if item]
-
-
-class SpecForm(forms.Form):
-    """A form whose *declared* fields derive from their declarations.
-
-    They are built per form, so a changed declaration shows in the next form; the
-    form's *field_order* places them among the fields declared on the class.
-    """
-
-    declared: tuple[FieldSpec, ...] = ()
-    widgets: dict[str, forms.Widget] = {}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for spec in self.declared:
-            self.fields[spec.name] = form_field(spec, widget=self.widgets.get(spec.name))
-        self.order_fields(self.field_order)
 
 
 class AccountIdentityForm(SpecForm):

@@ -126,3 +126,20 @@ def form_initial(spec: FieldSpec, value: Any, *, override: bool = False) -> Any:
     if override and spec.kind == Kind.BOOL:
         return INHERIT if value is None else (ON if value else OFF)
     return "" if value is None and override else value
+
+
+class SpecForm(forms.Form):
+    """A form whose *declared* fields derive from their declarations.
+
+    They are built per form, so a changed declaration shows in the next form; the
+    form's *field_order* places them among the fields declared on the class.
+    """
+
+    declared: tuple[FieldSpec, ...] = ()
+    widgets: dict[str, forms.Widget] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for spec in self.declared:
+            self.fields[spec.name] = form_field(spec, widget=self.widgets.get(spec.name))
+        self.order_fields(self.field_order)

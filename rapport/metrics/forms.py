@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from rapport.core.spec_forms import form_field
+from rapport.core.spec_forms import SpecForm
 from rapport.metrics.models import SlaPolicy
 from rapport.metrics.specs import POLICY_SPECS
 
@@ -19,7 +19,7 @@ WEEKDAYS = [
 ]
 
 
-class SlaPolicyForm(forms.Form):
+class SlaPolicyForm(SpecForm):
     """One SLA policy: its fields derive from `rapport.metrics.specs`."""
 
     weekdays = forms.TypedMultipleChoiceField(
@@ -32,25 +32,15 @@ class SlaPolicyForm(forms.Form):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.declared = POLICY_SPECS  # read per form, as the declarations are now
         super().__init__(*args, **kwargs)
-        for spec in POLICY_SPECS:
-            self.fields[spec.name] = form_field(spec)
 
     @classmethod
     def for_policy(cls, policy: SlaPolicy) -> "SlaPolicyForm":
         return cls(
             prefix=f"p{policy.pk}",
-            initial={
-                "name": policy.name,
-                "tier": policy.tier,
-                "first_response_minutes": policy.first_response_minutes,
-                "resolution_minutes": policy.resolution_minutes,
-                "always_on": policy.always_on,
-                "timezone": policy.timezone,
-                "weekdays": policy.weekdays,
-                "day_start": policy.day_start,
-                "day_end": policy.day_end,
-            },
+            initial={spec.name: getattr(policy, spec.name) for spec in POLICY_SPECS}
+            | {"weekdays": policy.weekdays},
         )
 
     def values(self) -> dict[str, Any]:
