@@ -8,7 +8,6 @@ from ninja import Router, Status
 from rapport.accounts.models import Account
 from rapport.core.errors import InvalidInput, NotFound
 from rapport.metrics import selectors, services
-from rapport.metrics.models import SlaPolicy
 from rapport.metrics.schemas import (
     RequestMetricsOut,
     SlaPolicyIn,
@@ -21,13 +20,6 @@ from rapport.metrics.schemas import (
 from rapport.users.selectors import actor_get
 
 router = Router(tags=["metrics"])
-
-
-def _policy(policy_id: int) -> SlaPolicy:
-    policy = SlaPolicy.objects.filter(pk=policy_id).first()
-    if policy is None:
-        raise NotFound(f"No SLA policy with id {policy_id}.")
-    return policy
 
 
 @router.get(
@@ -56,7 +48,7 @@ def sla_policy_create_api(request: HttpRequest, payload: SlaPolicyIn) -> Status[
 
 @router.get("/sla-policies/{policy_id}", response=SlaPolicyOut, summary="Get an SLA policy")
 def sla_policy_get(request: HttpRequest, policy_id: int) -> dict[str, Any]:
-    return sla_policy_out(_policy(policy_id))
+    return sla_policy_out(selectors.sla_policy_get(policy_id))
 
 
 @router.patch("/sla-policies/{policy_id}", response=SlaPolicyOut, summary="Change an SLA policy")
@@ -68,12 +60,12 @@ def sla_policy_patch(
         if name in changes and changes[name] is None:
             raise InvalidInput(f"{name} cannot be null.", field=name)
     policy = services.sla_policy_update(
-        actor=actor_get(request), policy=_policy(policy_id), **changes
+        actor=actor_get(request), policy=selectors.sla_policy_get(policy_id), **changes
     )
     return sla_policy_out(policy)
 
 
 @router.delete("/sla-policies/{policy_id}", response={204: None}, summary="Delete an SLA policy")
 def sla_policy_delete_api(request: HttpRequest, policy_id: int) -> Status[None]:
-    services.sla_policy_delete(actor=actor_get(request), policy=_policy(policy_id))
+    services.sla_policy_delete(actor=actor_get(request), policy=selectors.sla_policy_get(policy_id))
     return Status(204, None)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from rapport.accounts.models import Account
+from rapport.core.errors import NotFound
 from rapport.metrics.models import AccountRequestMetrics, SlaPolicy
 from rapport.metrics.queries import FIGURES, figures_select, targets_ids
 from rapport.requests.models import Request
@@ -72,3 +73,11 @@ def account_requests(account: Account) -> AccountRequests:
 def sla_policies() -> QuerySet[SlaPolicy]:
     """Return every SLA policy, the default first, then by tier."""
     return SlaPolicy.objects.order_by("tier", "name")
+
+
+def sla_policy_get(policy_id: int) -> SlaPolicy:
+    """Return one SLA policy, or raise NotFound."""
+    policy = SlaPolicy.objects.filter(pk=policy_id).first()
+    if policy is None:
+        raise NotFound(f"No SLA policy with id {policy_id}.")
+    return policy

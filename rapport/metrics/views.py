@@ -4,7 +4,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -12,17 +12,9 @@ from rapport.core.errors import ServiceError
 from rapport.core.web import HtmxLoginRequiredMixin, form_add_service_error
 from rapport.metrics import selectors, services
 from rapport.metrics.forms import WEEKDAYS, SlaPolicyForm
-from rapport.metrics.models import SlaPolicy
 from rapport.users.selectors import actor_get
 
 WEEKDAY_NAMES = dict(WEEKDAYS)
-
-
-def _policy(pk: int) -> SlaPolicy:
-    policy = SlaPolicy.objects.filter(pk=pk).first()
-    if policy is None:
-        raise Http404(f"No SLA policy with id {pk}.")
-    return policy
 
 
 def _page(
@@ -79,7 +71,7 @@ class SlaPolicyUpdateView(HtmxLoginRequiredMixin):
     """Change one SLA policy (admins)."""
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        policy = _policy(pk)
+        policy = selectors.sla_policy_get(pk)
         form = SlaPolicyForm(request.POST, prefix=f"p{policy.pk}")
         status = 400
         if form.is_valid():
@@ -100,7 +92,7 @@ class SlaPolicyDeleteView(HtmxLoginRequiredMixin):
     """Delete one SLA policy (admins)."""
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        policy = _policy(pk)
+        policy = selectors.sla_policy_get(pk)
         services.sla_policy_delete(actor=actor_get(request), policy=policy)
         messages.success(request, f"Deleted the {policy.name} policy.")
         return redirect(reverse("metrics:sla_policies"))
