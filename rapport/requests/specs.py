@@ -104,10 +104,20 @@ CHANNEL_SPECS = (
 )
 # Every workspace setting: the emoji and the ticketing address are workspace-wide.
 WORKSPACE_SPECS = (
-    *CHANNEL_SPECS[:7],
+    DETECTION_ENABLED,
+    DETECTION_MODE,
+    GROUPING_WINDOW,
+    ASSIGN_FIRST_RESPONDER,
+    ASSIGN_CSM,
+    DM_ASSIGNEE,
+    EMOJI_ENABLED,
     EMOJI_ASSIGNED,
     EMOJI_CLOSED,
-    *CHANNEL_SPECS[7:],
+    STATUS_UPDATES,
+    AUTO_CLOSE_DAYS,
+    NUDGE_AFTER_HOURS,
+    CSAT_ENABLED,
+    TRIAGE_CHANNEL,
     TICKET_ADDRESS,
 )
 WORKSPACE = specs_by_name(WORKSPACE_SPECS)
