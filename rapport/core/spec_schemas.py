@@ -23,7 +23,7 @@ from pydantic.functional_validators import WrapValidator
 from pydantic_core import PydanticCustomError
 
 from rapport.core.errors import InvalidInput
-from rapport.core.specs import FieldSpec, Kind
+from rapport.core.specs import TEXT_KINDS, FieldSpec, Kind
 
 # An (annotation, pydantic Field) pair, as `create_model` takes it.
 Derived = tuple[Any, Any]
@@ -54,7 +54,7 @@ def _constraints(spec: FieldSpec) -> dict[str, Any]:
         bounds["allow_inf_nan"] = False
     if spec.max_length is not None and spec.kind not in (Kind.INT, Kind.DECIMAL):
         bounds["max_length"] = spec.max_length
-    if spec.required and spec.kind in (Kind.TEXT, Kind.WORD, Kind.CHANNEL, Kind.EMAIL):
+    if spec.required and spec.kind in TEXT_KINDS:
         bounds["min_length"] = 1
     return bounds
 

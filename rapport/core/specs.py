@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from rapport.core.errors import InvalidInput
+from rapport.core.query_params import params_whole
 
 
 class Kind(enum.StrEnum):
@@ -235,10 +236,10 @@ class FieldSpec:
             raw = word in ON_WORDS
         elif self.kind == Kind.INT and isinstance(raw, str) and raw.strip():
             text = raw.strip()
-            digits = text.removeprefix("-")
-            if not (digits.isascii() and digits.isdigit()) or len(digits) > 18:
+            number = params_whole(text.removeprefix("-"))
+            if number is None:
                 raise self.invalid()
-            raw = int(text)
+            raw = -number if text.startswith("-") else number
         elif self.kind == Kind.DECIMAL and isinstance(raw, str):
             raw = raw.replace(",", "")  # a person groups thousands with commas
         return self.validate(raw, nullable=nullable)
