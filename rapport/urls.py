@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 
 from rapport.accounts import urls as account_urls
 from rapport.api import api
+from rapport.core.views import SettingsIndexView
 from rapport.directory import urls as directory_urls
 from rapport.ops.views import healthz
 
@@ -16,6 +17,7 @@ urlpatterns = [
         "accounts/",
         include((directory_urls.urlpatterns + account_urls.urlpatterns, "accounts")),
     ),
+    path("settings/", SettingsIndexView.as_view(), name="settings"),
     path("api/v1/", api.urls),
     path("inbox/", include("rapport.inbox.urls")),
     path("mapping/", include("rapport.mapping.urls")),
