@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test check bench format migrate demo browser-deps clean train-detector
+.PHONY: run dev test check bench format migrate demo browser-deps clean train-detector
 
 $(STAMP): requirements/dev.lock
 	@python=$$(scripts/find-python) || exit 1; \
@@ -31,8 +31,14 @@ migrate: $(STAMP)
 demo: migrate
 	$(PY) manage.py load_demo
 
+# gunicorn (threads) serves the web UI and API, static files through whitenoise; the
+# supervisor restarts any child that dies.
 run: demo
-	RAPPORT_ENV=$${RAPPORT_ENV:-development} $(PY) manage.py runstack --port $(PORT)
+	PORT=$(PORT) RAPPORT_ENV=$${RAPPORT_ENV:-development} $(PY) manage.py runstack --port $(PORT)
+
+# The same stack with Django's development server, which reloads on code changes.
+dev: demo
+	PORT=$(PORT) RAPPORT_ENV=$${RAPPORT_ENV:-development} $(PY) manage.py runstack --dev --port $(PORT)
 
 test: $(STAMP) browser-deps
 	$(PY) -m pytest -n auto -p no:cacheprovider

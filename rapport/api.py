@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI
@@ -11,6 +12,7 @@ from ninja.security import HttpBearer, SessionAuth
 from ninja.utils import check_csrf
 
 from rapport.core.errors import InvalidInput, ServiceError
+from rapport.ops.middleware import outage_response
 from rapport.users.models import User
 from rapport.users.services import api_token_authenticate
 
@@ -135,6 +137,13 @@ def authentication_error(request: HttpRequest, exc: AuthenticationError) -> Http
         {"error": "Authentication required: send a Bearer token or log in."},
         status=401,
     )
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def database_outage(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A database outage answers 503 with Retry-After, never a 500 (also with DEBUG on)."""
+    return outage_response(request, exc)
 
 
 def _register_routers() -> None:

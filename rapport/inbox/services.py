@@ -91,12 +91,19 @@ RECOVER_BATCH = 500
 
 
 def inbound_event_store(
-    *, source: str, external_id: str, payload: dict[str, Any] | None = None, raw: bytes = b""
+    *,
+    source: str,
+    external_id: str,
+    payload: dict[str, Any] | None = None,
+    raw: bytes = b"",
+    enqueue: bool = True,
 ) -> tuple[InboundEvent, bool]:
     """Store one delivery; a second delivery with the same id changes nothing.
 
     Return the event and whether it is new. A new event is enqueued for processing
-    once the surrounding transaction commits.
+    once the surrounding transaction commits; a face that processes it in the request
+    itself passes `enqueue=False` and calls `inbound_event_enqueue` only if that failed
+    (an event left pending by a crash is found by the recovery job).
     """
     if not external_id:
         raise InvalidInput("An inbound event needs an id.")
@@ -108,11 +115,19 @@ def inbound_event_store(
             )
     except IntegrityError:
         return InboundEvent.objects.get(source=source, external_id=external_id), False
-    transaction.on_commit(lambda: _enqueue([event.pk]))
+    if enqueue:
+        transaction.on_commit(lambda: _enqueue([event.pk]))
     return event, True
 
 
-def ticket_store(*, body: dict[str, Any], idempotency_key: str | None) -> tuple[InboundEvent, bool]:
+def inbound_event_enqueue(event: InboundEvent) -> None:
+    """Hand a stored event to the worker (after its processing in the request failed)."""
+    transaction.on_commit(lambda: _enqueue([event.pk]))
+
+
+def ticket_store(
+    *, body: dict[str, Any], idempotency_key: str | None, enqueue: bool = True
+) -> tuple[InboundEvent, bool]:
     """Store an API ticket as an inbound event; return it and whether it is new.
 
     The Idempotency-Key is the event's id, so a retry finds the first delivery. The
@@ -123,7 +138,10 @@ def ticket_store(*, body: dict[str, Any], idempotency_key: str | None) -> tuple[
     fingerprint = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     key = (idempotency_key or "").strip() or f"generated-{uuid.uuid4()}"
     event, created = inbound_event_store(
-        source=Source.API, external_id=key, payload=body | {"fingerprint": fingerprint}
+        source=Source.API,
+        external_id=key,
+        payload=body | {"fingerprint": fingerprint},
+        enqueue=enqueue,
     )
     if not created and event.payload.get("fingerprint") != fingerprint:
         raise Conflict("This Idempotency-Key was already used with a different request body.")

@@ -7,31 +7,42 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from rapport.ops.middleware import RETRY_AFTER_SECONDS
 from rapport.ops.models import Heartbeat
 
 
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Answer 200 when the database answers; report the worker's last heartbeat."""
+    """Answer 200 while the database answers and the worker is alive, else 503.
+
+    Only Rapport's own parts decide the status: an outside service that is down (Slack, the
+    mail relay) shows on the Integrations page, and must not get the server restarted.
+    A fresh install whose worker has not beaten yet is not failing.
+    """
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         beat = Heartbeat.objects.filter(name="worker").values_list("beat_at", flat=True).first()
     except DatabaseError:
-        return JsonResponse(
+        response = JsonResponse(
             {"status": "error", "database": "error", "worker": "unknown"}, status=503
         )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    stale = False
     if beat is None:
         worker = "no heartbeat yet"
     else:
         age = (timezone.now() - beat).total_seconds()
-        worker = "ok" if age <= settings.WORKER_HEARTBEAT_MAX_AGE else f"stale ({int(age)} s)"
+        stale = age > settings.WORKER_HEARTBEAT_MAX_AGE
+        worker = f"stale ({int(age)} s)" if stale else "ok"
     return JsonResponse(
         {
-            "status": "ok",
+            "status": "error" if stale else "ok",
             "database": "ok",
             "worker": worker,
             "worker_last_heartbeat": beat.isoformat() if beat else None,
-        }
+        },
+        status=503 if stale else 200,
     )

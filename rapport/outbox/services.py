@@ -44,9 +44,10 @@ def outbox_add(
 
 
 def _enqueue_delivery() -> None:
+    from rapport.ops.queue import task_enqueue_coalesced
     from rapport.outbox.tasks import outbox_deliver
 
-    outbox_deliver.enqueue()
+    task_enqueue_coalesced(outbox_deliver)
 
 
 def _backoff(attempts: int) -> datetime.timedelta:

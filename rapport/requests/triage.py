@@ -59,9 +59,10 @@ def messages_queue(messages: Sequence[Message]) -> None:
 
 
 def _enqueue() -> None:
+    from rapport.ops.queue import task_enqueue_coalesced
     from rapport.requests.tasks import requests_triage
 
-    requests_triage.enqueue()
+    task_enqueue_coalesced(requests_triage)
 
 
 def triage_pending(limit: int = TRIAGE_BATCH, *, batches: int | None = None) -> int:

@@ -8,9 +8,9 @@ from ninja.responses import Status
 
 from rapport.core.errors import InvalidInput
 from rapport.inbox.ingest import inbound_event_process_now
-from rapport.inbox.models import Conversation, Source
+from rapport.inbox.models import Conversation, InboundEventStatus, Source
 from rapport.inbox.schemas import ErrorOut
-from rapport.inbox.services import ticket_store
+from rapport.inbox.services import inbound_event_enqueue, ticket_store
 from rapport.integrations.api.schemas import TicketIn, TicketOut
 from rapport.mapping.selectors import mapping_latest
 
@@ -45,8 +45,16 @@ def ticket_create(
     payload: TicketIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200),
 ) -> Status[dict[str, Any]]:
-    event, created = ticket_store(body=payload.model_dump(), idempotency_key=idempotency_key)
-    inbound_event_process_now(event)
+    # Processed here, so the answer carries the mapping; the worker gets the event only
+    # when that fails (and the recovery job finds one a crash left pending).
+    event, created = ticket_store(
+        body=payload.model_dump(), idempotency_key=idempotency_key, enqueue=False
+    )
+    try:
+        inbound_event_process_now(event)
+    finally:
+        if event.status == InboundEventStatus.PENDING:
+            inbound_event_enqueue(event)
     conversation = Conversation.objects.filter(
         source=Source.API, thread_key=event.external_id
     ).first()

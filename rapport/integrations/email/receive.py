@@ -18,7 +18,7 @@ from typing import Any
 from rapport.core.errors import InvalidInput
 from rapport.inbox.ingest import inbound_event_process_now
 from rapport.inbox.models import InboundEvent, InboundEventStatus, Message, Source
-from rapport.inbox.services import inbound_event_store
+from rapport.inbox.services import inbound_event_enqueue, inbound_event_store
 from rapport.integrations.email.parse import (
     MAX_RAW_BYTES,
     EmailRejected,
@@ -51,7 +51,9 @@ class EmailReceipt:
     conversation_id: int | None = None  # known once the message is processed
 
 
-def email_receive(raw: bytes, *, envelope: dict[str, Any] | None = None) -> EmailReceipt:
+def email_receive(
+    raw: bytes, *, envelope: dict[str, Any] | None = None, enqueue: bool = True
+) -> EmailReceipt:
     """Store one raw email as an inbound event, once; the worker turns it into a message.
 
     A message that can never become one (no sender address) is stored too, already
@@ -65,7 +67,11 @@ def email_receive(raw: bytes, *, envelope: dict[str, Any] | None = None) -> Emai
     except EmailRejected as exc:
         event_id, reason = email_fingerprint(raw), exc.reason
     event, created = inbound_event_store(
-        source=Source.EMAIL, external_id=event_id, payload=envelope or {}, raw=raw
+        source=Source.EMAIL,
+        external_id=event_id,
+        payload=envelope or {},
+        raw=raw,
+        enqueue=enqueue and not reason,
     )
     if reason and event.status == InboundEventStatus.PENDING:
         inbound_event_process_now(event)  # the normalizer records the reason
@@ -80,11 +86,15 @@ def email_receive_now(raw: bytes, *, envelope: dict[str, Any] | None = None) -> 
     Storing is the commitment: when processing fails after it, the event stays pending
     and the worker's recovery job processes it later, so the answer is still "accepted".
     """
-    receipt = email_receive(raw, envelope=envelope)
+    receipt = email_receive(raw, envelope=envelope, enqueue=False)
     if receipt.rejected:
         return receipt
     try:
-        inbound_event_process_now(receipt.event)
+        try:
+            inbound_event_process_now(receipt.event)
+        finally:
+            if receipt.event.status == InboundEventStatus.PENDING:
+                inbound_event_enqueue(receipt.event)
         message = (
             Message.objects.filter(source=Source.EMAIL, external_id=receipt.event.external_id)
             .only("conversation_id")

@@ -22,6 +22,8 @@ from rapport.integrations.slack.app_home import app_home_listeners_register
 from rapport.integrations.slack.client import slack_web_client
 from rapport.integrations.slack.commands import command_listeners_register
 from rapport.integrations.slack.interactivity import interactivity_listeners_register
+from rapport.ops.middleware import OUTAGE_MESSAGE, RETRY_AFTER_SECONDS
+from rapport.ops.outage import database_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +76,14 @@ def _unsupported_or_error(error: Exception, body: dict[str, Any]) -> BoltRespons
         event = body.get("event") if isinstance(body.get("event"), dict) else None
         kind = (event or {}).get("type") or body.get("type") or "unknown"
         return BoltResponse(status=200, body={"ok": True, "unsupported": str(kind)})
+    if database_unavailable(error):
+        # Nothing was stored; Slack redelivers after the wait.
+        logger.warning("Slack request not stored, database unavailable: %s", error)
+        return BoltResponse(
+            status=503,
+            body={"error": OUTAGE_MESSAGE},
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     logger.error("Slack request failed", exc_info=error)
     return None
 

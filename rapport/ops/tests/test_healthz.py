@@ -35,8 +35,11 @@ def test_the_worker_is_ok_after_the_heartbeat_task_ran(client: Client) -> None:
 def test_an_old_heartbeat_shows_the_worker_as_stale(client: Client) -> None:
     worker_heartbeat.enqueue()
     Heartbeat.objects.update(beat_at=timezone.now() - datetime.timedelta(minutes=10))
-    body = client.get("/healthz").json()
-    assert body["status"] == "ok"  # the web tier itself is fine
+    response = client.get("/healthz")
+    # A dead worker means nothing is processed: the installation needs a restart.
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "error" and body["database"] == "ok"
     assert body["worker"].startswith("stale")
     assert "600" in body["worker"] or "601" in body["worker"]
 

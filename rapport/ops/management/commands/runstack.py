@@ -1,30 +1,79 @@
+import logging
 import os
-import signal
-import subprocess
 import sys
-import time
 from typing import Any
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+
+from rapport.ops.supervisor import Supervisor
 
 
 class Command(BaseCommand):
     help = (
-        "Run the web server, the task worker, the scheduler and the SMTP listener together; "
+        "Run Rapport: the web server (gunicorn, or Django's development server with --dev), "
+        "the task worker, the scheduler, the SMTP listener and, with SLACK_APP_TOKEN, the "
+        "Slack Socket Mode client, under a supervisor that restarts any child that dies. "
         "Ctrl-C stops all of them."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--port", type=int, default=settings.PORT)
         parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument(
+            "--dev",
+            action="store_true",
+            help="Serve with Django's development server, which reloads on code changes.",
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=int(os.environ.get("WEB_CONCURRENCY", "2")),
+            help="Web server processes (WEB_CONCURRENCY; default 2).",
+        )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=int(os.environ.get("WEB_THREADS", "8")),
+            help="Threads per web server process (WEB_THREADS; default 8).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
         manage = [sys.executable, "manage.py"]
         address = f"{options['host']}:{options['port']}"
+        if options["dev"]:
+            web = [*manage, "runserver", address]
+        else:
+            # whitenoise serves the collected static files from the web processes.
+            call_command("collectstatic", interactive=False, verbosity=0)
+            web = [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "rapport.wsgi:application",
+                "--bind",
+                address,
+                "--worker-class",
+                "gthread",
+                "--workers",
+                str(options["workers"]),
+                "--threads",
+                str(options["threads"]),
+                # A request waiting out SQLite's busy timeout must not get its process killed.
+                "--timeout",
+                "60",
+                "--graceful-timeout",
+                "10",
+                "--backlog",
+                "2048",
+            ]
         commands = {
-            "web": [*manage, "runserver", "--noreload", address],
-            "worker": [*manage, "db_worker", "--no-startup-delay", "--interval", "0.5"],
+            "web": web,
+            "worker": [*manage, "worker", "--no-startup-delay", "--interval", "0.2"],
             "scheduler": [*manage, "scheduler"],
             # Customer email on SMTP_HOST:SMTP_PORT (127.0.0.1:2525 unless set).
             "smtp": [*manage, "smtp_listener"],
@@ -32,41 +81,13 @@ class Command(BaseCommand):
         if settings.SLACK_APP_TOKEN:
             # Slack events over Socket Mode, for installs Slack cannot reach over HTTP.
             commands["slack"] = [*manage, "slack_socket_mode"]
-        processes: dict[str, subprocess.Popen[bytes]] = {}
-        stopping = False
-
-        def stop(signum: int, frame: object) -> None:
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
-        for name, command in commands.items():
-            # Own process group: the terminal's Ctrl-C reaches only this supervisor,
-            # which then stops the children in order.
-            processes[name] = subprocess.Popen(command, start_new_session=True)  # noqa: S603
+        # The children read the port too: links Rapport generates use it unless SITE_URL is set.
+        env = {"PORT": str(options["port"])}
+        if not options["dev"] and "DEBUG" not in os.environ:
+            # DEBUG keeps every query in memory and shows tracebacks to visitors: the
+            # production-grade server runs without it unless asked.
+            env["DEBUG"] = "0"
+        supervisor = Supervisor(commands, env=env)
         self.stdout.write(f"Rapport is running at http://{address}/ (Ctrl-C to stop)")
-        exit_code = 0
-        try:
-            while not stopping:
-                for name, process in processes.items():
-                    if process.poll() is not None:
-                        self.stderr.write(f"{name} exited with {process.returncode}; stopping.")
-                        exit_code = process.returncode or 1
-                        stopping = True
-                        break
-                time.sleep(0.3)
-        finally:
-            for process in processes.values():
-                if process.poll() is None:
-                    process.send_signal(signal.SIGTERM)
-            deadline = time.monotonic() + 10
-            for process in processes.values():
-                remaining = max(0.1, deadline - time.monotonic())
-                try:
-                    process.wait(timeout=remaining)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-            self.stdout.write("Rapport stopped.")
-        if exit_code:
-            sys.exit(exit_code)
+        supervisor.run()
+        self.stdout.write("Rapport stopped.")
