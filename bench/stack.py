@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from bench.database import DATA_DIR, progress
@@ -163,7 +164,7 @@ class Stack:
                 self.process.wait()
         self.process = None
 
-    def connect(self):  # type: ignore[no-untyped-def]
+    def connect(self) -> Any:
         """A DB-API connection to the stack's database, for checks and baselines."""
         if self.postgres_name:
             import psycopg
