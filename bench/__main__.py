@@ -3,7 +3,9 @@
 Each line is {"name", "value", "unit", "baseline", "ratio", "n"}; see docs/benchmarks.md.
 Environment: BENCH_ACCOUNTS (accounts to seed, default 100000), BENCH_RUNS (measured
 runs per figure, default 30), BENCH_WARMUP (unmeasured runs first, default 5); for the
-ingest benchmark, BENCH_MESSAGES (default 100000) and BENCH_WORKERS (see bench/ingest.py).
+ingest benchmark, BENCH_MESSAGES (default 100000) and BENCH_WORKERS (see bench/ingest.py);
+for the load and fault benchmarks on a running stack, LOAD_SECONDS, LOAD_WRITERS,
+LOAD_READERS, LOAD_EMAILS, FAULT_EMAILS and DB_HOLD_SECONDS (see bench/load.py, bench/faults.py).
 """
 
 import json
@@ -64,6 +66,9 @@ def main() -> None:
         print(json.dumps(line), flush=True)
     # The ingest benchmark has a database of its own, so it runs in a process of its own.
     subprocess.run([sys.executable, "-m", "bench.ingest"], check=True)  # noqa: S603
+    # Load and faults on a real stack (`manage.py runstack`, as `make run` starts it).
+    subprocess.run([sys.executable, "-m", "bench.load"], check=True)  # noqa: S603
+    subprocess.run([sys.executable, "-m", "bench.faults"], check=True)  # noqa: S603
 
 
 if __name__ == "__main__":
