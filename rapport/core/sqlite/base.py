@@ -6,10 +6,12 @@ naps, throughput falls and the unlucky ones run out of time ("database is locked
 others get in ahead of them. Here each write transaction first takes Rapport's own write
 lock: a mutex for the threads of one process, then an advisory file lock beside the
 database for the processes (web, worker, scheduler, SMTP listener). Waiters wake the
-moment it is free, and only one writer per process polls the file lock, at 0.5 to 4 ms.
-The wait is bounded by the connection's busy timeout; past it the writer gets the usual
-"database is locked" OperationalError, which the web tier answers with 503 and
-Retry-After. Reads take no lock (WAL readers never wait for the writer).
+moment it is free.
+Threads wait for the mutex up to the connection's busy timeout; past it the writer gets
+the usual "database is locked" OperationalError, which the web tier answers with 503 and
+Retry-After. The one thread per process that holds the mutex then waits for the file lock
+in the kernel, which wakes it the moment another process lets go. Reads take no lock
+(WAL readers never wait for the writer).
 
 A tool outside Rapport that holds SQLite's own lock (a backup) is still waited for by
 SQLite's busy handler, inside the transaction that holds Rapport's lock.
@@ -20,7 +22,6 @@ import functools
 import os
 import re
 import threading
-import time
 from typing import Any
 
 from django.db import OperationalError
@@ -46,23 +47,16 @@ class WriteLock:
         return self.fd
 
     def acquire(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
         if not self.mutex.acquire(timeout=max(timeout, 0.001)):
             raise OperationalError(f"database is locked (no write turn in {timeout:.0f} s)")
         try:
             fd = self._descriptor()
-            nap = 0.0005
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    return
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise OperationalError(
-                            f"database is locked (no write turn in {timeout:.0f} s)"
-                        ) from None
-                    time.sleep(nap)
-                    nap = min(nap * 2, 0.004)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                # Another process writes: sleep in the kernel until it is done (the GIL is
+                # released meanwhile). Its turn is bounded by its own busy timeout.
+                fcntl.flock(fd, fcntl.LOCK_EX)
         except BaseException:
             self.mutex.release()
             raise

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Header, Router
 from ninja.responses import Status
@@ -45,14 +46,14 @@ def ticket_create(
     payload: TicketIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200),
 ) -> Status[dict[str, Any]]:
-    # Processed here, so the answer carries the mapping; the worker gets the event only
-    # when that fails (and the recovery job finds one a crash left pending).
-    event, created = ticket_store(
-        body=payload.model_dump(), idempotency_key=idempotency_key, enqueue=False
-    )
-    try:
+    # Stored and processed in one short transaction, so the answer carries the mapping and
+    # the ticket costs one turn at the write lock. The event commits even when processing
+    # fails (that rolls back to its own savepoint); the worker then gets it.
+    with transaction.atomic():
+        event, created = ticket_store(
+            body=payload.model_dump(), idempotency_key=idempotency_key, enqueue=False
+        )
         inbound_event_process_now(event)
-    finally:
         if event.status == InboundEventStatus.PENDING:
             inbound_event_enqueue(event)
     conversation = Conversation.objects.filter(
