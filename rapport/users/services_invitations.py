@@ -56,14 +56,16 @@ def _email_queue(invitation: Invitation, raw: str, actor: User) -> None:
     role = Role(invitation.role).label.lower()
     greeting = f"Hello {invitation.name}," if invitation.name else "Hello,"
     expires = invitation.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    # A header is one line: a name typed with line breaks must not break the subject.
+    inviter = " ".join(actor.display_name.split())
     outbox_add(
         "email.send",
         {
             "to": [invitation.email],
-            "subject": f"{actor.display_name} invited you to Rapport",
+            "subject": f"{inviter} invited you to Rapport",
             "body": (
                 f"{greeting}\n\n"
-                f"{actor.display_name} invited you to join their Rapport workspace as "
+                f"{inviter} invited you to join their Rapport workspace as "
                 f"{'an' if role[0] in 'aeiou' else 'a'} {role}.\n\n"
                 f"Choose your password and log in here:\n\n{invitation_url(raw)}\n\n"
                 f"The link works once, until {expires}. If you did not expect this "

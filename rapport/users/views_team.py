@@ -157,8 +157,15 @@ class MemberFieldView(HtmxLoginRequiredMixin):
                 status = exc.status
             else:
                 messages.success(request, _saved(self.spec, member))
-                return redirect("users:team")
+                return _after_change(actor, member)
         return _page(request, bound=form, status=status)
+
+
+def _after_change(actor: User, member: User) -> HttpResponse:
+    """Go back to the Team page, or to the Settings page for an admin who stepped down."""
+    if member.pk == actor.pk and not member.is_admin:
+        return redirect("settings")  # the Team page is for admins; a deactivated one logs in
+    return redirect("users:team")
 
 
 def _saved(spec: FieldSpec, member: User) -> str:
@@ -192,7 +199,7 @@ class MemberActiveView(HtmxLoginRequiredMixin):
                 f"Deactivated {member.display_name}: they can no longer log in, and their "
                 "API tokens stop working.",
             )
-        return redirect("users:team")
+        return _after_change(actor, member)
 
 
 class InvitationResendView(HtmxLoginRequiredMixin):

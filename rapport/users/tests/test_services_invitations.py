@@ -240,3 +240,16 @@ def test_an_email_that_got_a_login_meanwhile_cannot_join_twice(
         invitation_accept(raw=raw, name="Jane", password=NEW_PASSWORD)
     invitation.refresh_from_db()
     assert invitation.accepted_at is None
+
+
+def test_an_inviter_name_with_a_line_break_still_makes_a_one_line_subject(
+    admin_user: User,
+) -> None:
+    User.objects.filter(pk=admin_user.pk).update(name="Ada\r\nBcc: evil@example.test")
+    admin_user.refresh_from_db()
+    invitation_create(actor=admin_user, email="jane@example.test")
+    outbox_deliver_due()
+    [email] = mail.outbox
+    assert email.subject == "Ada Bcc: evil@example.test invited you to Rapport"
+    assert email.to == ["jane@example.test"] and not email.bcc
+    assert OutboxItem.objects.get().status == "sent"

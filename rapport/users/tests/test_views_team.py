@@ -249,3 +249,16 @@ def test_an_admin_resends_and_revokes_an_invitation(admin_client: Client, admin_
     response = admin_client.post(reverse("users:invitation_resend", args=[invitation.pk]))
     assert response.status_code == 409
     assert "was revoked" in _text(response)
+
+
+def test_an_admin_who_steps_down_lands_on_the_settings_page(
+    admin_client: Client, admin_user: User, make_user: Callable[..., User]
+) -> None:
+    make_user("boss@example.test", role=Role.ADMIN)
+    response = admin_client.post(
+        reverse("users:member_role", args=[admin_user.pk]), {f"m{admin_user.pk}-role": "member"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/settings/"
+    page = admin_client.get("/settings/").content.decode()
+    assert "Ada Admin is now a member." in page
+    assert admin_client.get(TEAM).status_code == 403
