@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 from django.contrib.auth import authenticate
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from conftest import PASSWORD
@@ -321,6 +322,13 @@ def test_a_slack_user_is_linked_to_one_member(admin_user: User, member_user: Use
     assert user_slack_link_by_email(email=member_user.email, slack_user_id="U0ADMIN01") is None
     member_user.refresh_from_db()
     assert member_user.slack_user_id == ""
+
+
+def test_the_database_links_a_slack_user_to_one_member(admin_user: User, member_user: User) -> None:
+    User.objects.filter(pk=admin_user.pk).update(slack_user_id="U0ADA0001")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.filter(pk=member_user.pk).update(slack_user_id="U0ADA0001")
+    User.objects.filter(pk=member_user.pk).update(slack_user_id="")  # many may be unlinked
 
 
 def test_a_bad_member_change_changes_nothing(admin_user: User, member_user: User) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import authenticate
 from django.core import mail
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from rapport.audit.models import AuditEntry
@@ -253,3 +254,14 @@ def test_an_inviter_name_with_a_line_break_still_makes_a_one_line_subject(
     assert email.subject == "Ada Bcc: evil@example.test invited you to Rapport"
     assert email.to == ["jane@example.test"] and not email.bcc
     assert OutboxItem.objects.get().status == "sent"
+
+
+def test_the_database_keeps_one_open_invitation_per_email(admin_user: User) -> None:
+    """Two admins inviting at once: the constraint, not a check in Python, closes the race."""
+    invitation, _ = invitation_create(actor=admin_user, email="jane@example.test")
+    now = timezone.now()
+    twin = {"email": "jane@example.test", "sent_at": now, "expires_at": now}
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Invitation.objects.create(digest="0" * 64, **twin)
+    invitation_revoke(actor=admin_user, invitation=invitation)
+    Invitation.objects.create(digest="1" * 64, **twin)  # a revoked one does not count
