@@ -110,8 +110,9 @@ def api_token_create(
 ) -> tuple[ApiToken, str]:
     """Create a personal API token and return it with its secret, shown only once.
 
-    A member creates their own tokens (*actor* is *user*); without an *actor* the
-    token is made on the member's behalf (`manage.py create_api_token`).
+    A member creates their own tokens (*actor* is *user*), which the audit log records;
+    without an *actor* the server's operator makes it on the member's behalf
+    (`manage.py create_api_token`, fixtures, benchmarks).
     """
     if actor is not None and actor.pk != user.pk:
         raise PermissionDenied("A member can only create API tokens for themselves.")
@@ -127,12 +128,13 @@ def api_token_create(
             digest=_token_digest(raw),
             expires_at=expires_at,
         )
-        audit_record(
-            actor=actor,
-            action="api_token.create",
-            obj=token,
-            changes={"name": {"before": None, "after": name or token.prefix}},
-        )
+        if actor is not None:  # a member's own action; the server's operator is not audited
+            audit_record(
+                actor=actor,
+                action="api_token.create",
+                obj=token,
+                changes={"name": {"before": None, "after": name or token.prefix}},
+            )
     return token, raw
 
 
