@@ -157,6 +157,7 @@ def _register_routers() -> None:
     from rapport.metrics.api import router as metrics_router
     from rapport.requests.api import router as requests_router
     from rapport.requests.api import settings_router as request_settings_router
+    from rapport.users.api import invitations_router, members_router, tokens_router
 
     directory_routes_add(accounts_router)
     api.add_router("/accounts", accounts_router)
@@ -169,6 +170,9 @@ def _register_routers() -> None:
     api.add_router("/requests", requests_router)
     api.add_router("/request-settings", request_settings_router)
     api.add_router("/metrics", metrics_router)
+    api.add_router("/tokens", tokens_router)
+    api.add_router("/members", members_router)
+    api.add_router("/invitations", invitations_router)
 
 
 _register_routers()

@@ -144,6 +144,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Days an invitation link to join the workspace works (Settings > Team).
+INVITATION_DAYS = env.int("INVITATION_DAYS", 7)
+if not 1 <= INVITATION_DAYS <= 90:
+    raise ImproperlyConfigured(f"INVITATION_DAYS={INVITATION_DAYS} must be from 1 to 90.")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", "UTC")

@@ -4,6 +4,7 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -53,6 +54,14 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ("name", "email")
+        constraints = [
+            # A Slack user is one member: Slack clicks and DMs find the member by this id.
+            models.UniqueConstraint(
+                fields=["slack_user_id"],
+                condition=~Q(slack_user_id=""),
+                name="users_user_slack_user_id_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name or self.email
@@ -97,3 +106,63 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Invited"
+    EXPIRED = "expired", "Expired"
+    ACCEPTED = "accepted", "Accepted"
+    REVOKED = "revoked", "Revoked"
+
+
+class Invitation(models.Model):
+    """An invitation to join the workspace, emailed as a link; only its token's digest is kept.
+
+    The link names this one invitation, works once, expires at `expires_at` and stops
+    working when an admin revokes it or sends it again (which makes a new link).
+    """
+
+    email = models.EmailField()
+    name = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(help_text="When the current link was made and emailed.")
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    user = models.OneToOneField(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitation",
+        help_text="The member who joined through it.",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = [
+            # One open invitation per email: two admins inviting at once make one.
+            models.UniqueConstraint(
+                fields=["email"],
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="users_invitation_one_open_per_email",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email}"
+
+    @property
+    def status(self) -> InvitationStatus:
+        if self.accepted_at is not None:
+            return InvitationStatus.ACCEPTED
+        if self.revoked_at is not None:
+            return InvitationStatus.REVOKED
+        if self.expires_at <= timezone.now():
+            return InvitationStatus.EXPIRED
+        return InvitationStatus.PENDING

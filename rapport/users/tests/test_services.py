@@ -2,21 +2,27 @@
 
 import datetime
 import hashlib
+from collections.abc import Callable
 
 import pytest
+from django.contrib.auth import authenticate
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from conftest import PASSWORD
-from rapport.core.errors import InvalidInput, PermissionDenied
+from rapport.audit.models import AuditEntry
+from rapport.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from rapport.users.models import ApiToken, Role, Team, User
 from rapport.users.services import (
     TOKEN_PREFIX,
     api_token_authenticate,
     api_token_create,
     api_token_revoke,
+    member_update,
     team_create,
     user_create,
     user_require_admin,
+    user_slack_link_by_email,
 )
 
 pytestmark = pytest.mark.django_db
@@ -172,3 +178,166 @@ def test_a_token_that_differs_in_one_character_is_refused(member_user: User) -> 
     _, raw = api_token_create(user=member_user)
     flipped = raw[:-1] + ("A" if raw[-1] != "A" else "B")
     assert api_token_authenticate(flipped) is None
+
+
+def test_a_token_name_is_bounded_and_a_deactivated_member_gets_no_token(
+    member_user: User,
+) -> None:
+    with pytest.raises(InvalidInput, match="at most 100 characters"):
+        api_token_create(user=member_user, name="x" * 101)
+    member_user.is_active = False
+    member_user.save()
+    with pytest.raises(PermissionDenied):
+        api_token_create(user=member_user, name="CI")
+    assert not ApiToken.objects.exists()
+
+
+def test_a_member_creates_tokens_only_for_themselves(admin_user: User, member_user: User) -> None:
+    with pytest.raises(PermissionDenied):
+        api_token_create(user=member_user, actor=admin_user, name="sneaky")
+    token, _ = api_token_create(user=member_user, actor=member_user, name="CI")
+    entry = AuditEntry.objects.get(action="api_token.create")
+    assert (entry.actor, entry.object_id) == (member_user, str(token.pk))
+
+
+def test_a_member_revokes_only_their_own_tokens(admin_user: User, member_user: User) -> None:
+    token, raw = api_token_create(user=admin_user, name="admin's")
+    with pytest.raises(NotFound):
+        api_token_revoke(token=token, actor=member_user)
+    assert api_token_authenticate(raw) == admin_user
+    api_token_revoke(token=token, actor=admin_user)
+    assert api_token_authenticate(raw) is None
+    assert AuditEntry.objects.filter(action="api_token.revoke", actor=admin_user).count() == 1
+
+
+# --- managing members ----------------------------------------------------------------------
+
+
+def test_an_admin_changes_a_members_role_and_it_is_audited(
+    admin_user: User, member_user: User
+) -> None:
+    member_update(actor=admin_user, member=member_user, role=Role.ADMIN)
+    member_user.refresh_from_db()
+    assert member_user.is_admin and member_user.is_staff
+    entry = AuditEntry.objects.get(action="user.update", object_id=str(member_user.pk))
+    assert entry.actor == admin_user
+    assert entry.changes == {"role": {"before": "member", "after": "admin"}}
+    member_update(actor=admin_user, member=member_user, role=Role.MEMBER)
+    member_user.refresh_from_db()
+    assert not member_user.is_admin and not member_user.is_staff
+
+
+def test_a_member_cannot_change_anyone(admin_user: User, member_user: User) -> None:
+    for values in ({"role": Role.ADMIN}, {"is_active": False}, {"slack_user_id": "U0123ABCD"}):
+        with pytest.raises(PermissionDenied, match="Only an admin can change members"):
+            member_update(actor=member_user, member=admin_user, **values)
+        with pytest.raises(PermissionDenied):
+            member_update(actor=member_user, member=member_user, **values)
+    admin_user.refresh_from_db()
+    member_user.refresh_from_db()
+    assert admin_user.is_admin and not member_user.is_admin
+    assert (admin_user.slack_user_id, member_user.slack_user_id) == ("", "")
+    assert not AuditEntry.objects.exists()
+
+
+def test_the_last_active_admin_can_neither_be_demoted_nor_deactivated(
+    admin_user: User, member_user: User
+) -> None:
+    with pytest.raises(Conflict, match="You are the last active admin"):
+        member_update(actor=admin_user, member=admin_user, role=Role.MEMBER)
+    with pytest.raises(Conflict, match="last active admin"):
+        member_update(actor=admin_user, member=admin_user, is_active=False)
+    admin_user.refresh_from_db()
+    assert admin_user.is_admin
+    # With a second admin, either may step down.
+    member_update(actor=admin_user, member=member_user, role=Role.ADMIN)
+    member_update(actor=admin_user, member=admin_user, role=Role.MEMBER)
+    admin_user.refresh_from_db()
+    assert not admin_user.is_admin
+    member_user.refresh_from_db()
+    with pytest.raises(Conflict, match="You are the last active admin"):
+        member_update(actor=member_user, member=member_user, is_active=False)
+
+
+def test_a_deactivated_admin_does_not_count_as_the_other_admin(
+    admin_user: User, make_user: Callable[..., User]
+) -> None:
+    other = make_user("other@example.test", role=Role.ADMIN)
+    member_update(actor=admin_user, member=other, is_active=False)
+    with pytest.raises(Conflict, match="last active admin"):
+        member_update(actor=admin_user, member=admin_user, role=Role.MEMBER)
+    # Reactivating the other admin lets this one step down.
+    member_update(actor=admin_user, member=other, is_active=True)
+    member_update(actor=admin_user, member=admin_user, role=Role.MEMBER)
+
+
+def test_a_deactivated_member_cannot_log_in_nor_use_their_tokens_until_reactivated(
+    admin_user: User, member_user: User
+) -> None:
+    _, raw = api_token_create(user=member_user)
+    member_update(actor=admin_user, member=member_user, is_active=False)
+    assert api_token_authenticate(raw) is None
+    assert authenticate(username=member_user.email, password=PASSWORD) is None
+    member_update(actor=admin_user, member=member_user, is_active=True)
+    assert api_token_authenticate(raw) == member_user
+    assert authenticate(username=member_user.email, password=PASSWORD) == member_user
+    updates = AuditEntry.objects.filter(action="user.update").order_by("id")
+    actions = list(updates.values_list("changes", flat=True))
+    assert actions == [
+        {"is_active": {"before": True, "after": False}},
+        {"is_active": {"before": False, "after": True}},
+    ]
+
+
+@pytest.mark.parametrize("slack_user_id", ["U012AB3CD", "W0123456789", "u012ab3cd"])
+def test_an_admin_links_a_member_to_a_slack_user(
+    admin_user: User, member_user: User, slack_user_id: str
+) -> None:
+    member_update(actor=admin_user, member=member_user, slack_user_id=f" {slack_user_id} ")
+    member_user.refresh_from_db()
+    assert member_user.slack_user_id == slack_user_id.upper()
+    member_update(actor=admin_user, member=member_user, slack_user_id="")
+    member_user.refresh_from_db()
+    assert member_user.slack_user_id == ""
+
+
+@pytest.mark.parametrize(
+    "slack_user_id", ["C012AB3CD", "U12", "U012 AB3CD", "@max", "U012AB3CD-", "U" + "1" * 40]
+)
+def test_a_value_that_is_no_slack_user_id_is_refused(
+    admin_user: User, member_user: User, slack_user_id: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        member_update(actor=admin_user, member=member_user, slack_user_id=slack_user_id)
+    assert refused.value.field == "slack_user_id"
+    member_user.refresh_from_db()
+    assert member_user.slack_user_id == ""
+
+
+def test_a_slack_user_is_linked_to_one_member(admin_user: User, member_user: User) -> None:
+    member_update(actor=admin_user, member=admin_user, slack_user_id="U0ADMIN01")
+    with pytest.raises(Conflict, match="already linked to Ada Admin"):
+        member_update(actor=admin_user, member=member_user, slack_user_id="U0ADMIN01")
+    # Slack's own email match leaves the id with the member an admin linked it to.
+    assert user_slack_link_by_email(email=member_user.email, slack_user_id="U0ADMIN01") is None
+    member_user.refresh_from_db()
+    assert member_user.slack_user_id == ""
+
+
+def test_the_database_links_a_slack_user_to_one_member(admin_user: User, member_user: User) -> None:
+    User.objects.filter(pk=admin_user.pk).update(slack_user_id="U0ADA0001")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.filter(pk=member_user.pk).update(slack_user_id="U0ADA0001")
+    User.objects.filter(pk=member_user.pk).update(slack_user_id="")  # many may be unlinked
+
+
+def test_a_bad_member_change_changes_nothing(admin_user: User, member_user: User) -> None:
+    with pytest.raises(InvalidInput, match="Role must be one of"):
+        member_update(actor=admin_user, member=member_user, role="owner")
+    with pytest.raises(InvalidInput, match="Unknown fields: email"):
+        member_update(actor=admin_user, member=member_user, email="x@example.test")
+    with pytest.raises(InvalidInput, match="Active is on or off"):
+        member_update(actor=admin_user, member=member_user, is_active=None)
+    member_user.refresh_from_db()
+    assert (member_user.role, member_user.is_active) == (Role.MEMBER, True)
+    assert not AuditEntry.objects.exists()
