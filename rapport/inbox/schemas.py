@@ -33,6 +33,12 @@ class RequesterOut(Schema):
     email: str
     name: str
     contact_id: int | None
+    identity: str = Field(
+        description="`unverified`: the email is only what the requester typed (a web chat "
+        "visitor the site did not sign), so it made no contact and no account; `verified`: "
+        "the site's backend signed it; empty where the channel itself vouches (Slack, email, "
+        "API)."
+    )
 
 
 class ConversationMappingOut(Schema):
@@ -220,6 +226,7 @@ def conversation_out(conversation: Any) -> dict[str, Any]:
             "email": conversation.requester_email,
             "name": conversation.requester_name,
             "contact_id": conversation.requester_id,
+            "identity": conversation.requester_identity,
         },
         "subject": conversation.subject,
         "first_line": getattr(conversation, "first_line", None) or "",
