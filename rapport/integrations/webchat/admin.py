@@ -104,11 +104,11 @@ class ChatSiteAdmin(RapportAdminsOnly, admin.ModelAdmin[ChatSite]):
 
 @admin.register(ChatVisitor)
 class ChatVisitorAdmin(RapportAdminsOnly, admin.ModelAdmin[ChatVisitor]):
-    list_display = ("email", "name", "site", "ip", "conversation", "created_at")
-    list_filter = ("site",)
+    list_display = ("email", "verified", "name", "site", "ip", "conversation", "created_at")
+    list_filter = ("site", "verified")
     search_fields = ("email", "name")
     list_select_related = ("site", "conversation")
-    readonly_fields = ("site", "email", "name", "ip", "conversation", "created_at")
+    readonly_fields = ("site", "email", "verified", "name", "ip", "conversation", "created_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # visitors start chats from the widget
