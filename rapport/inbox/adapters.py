@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 
 from django.core.exceptions import ImproperlyConfigured
 
-from rapport.inbox.models import Channel, InboundEvent, Message
+from rapport.inbox.models import Channel, InboundEvent, Message, RequesterIdentity
 
 
 class EventRejected(Exception):
@@ -50,6 +50,9 @@ class IncomingMessage:
     author_name: str = ""
     author_external_id: str = ""
     author_user_id: int | None = None
+    # A `RequesterIdentity` where the channel can tell ("" where the channel is the proof).
+    # An unverified author's email makes no contact and no account.
+    author_identity: str = ""
     subject: str = ""
     channel: Channel | None = None
     account_id: int | None = None
@@ -61,6 +64,10 @@ class IncomingMessage:
     @property
     def from_team(self) -> bool:
         return self.author_user_id is not None
+
+    @property
+    def author_unverified(self) -> bool:
+        return self.author_identity == RequesterIdentity.UNVERIFIED
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from rapport.inbox import selectors
 from rapport.inbox.filters import ConversationFilterSet
 from rapport.inbox.schemas import (
     ChannelAccountsIn,
+    ChannelPatchIn,
     ConversationAccountIn,
     ConversationDetailOut,
     ConversationListOut,
@@ -29,9 +30,11 @@ from rapport.inbox.schemas import (
     message_out,
     reply_out,
 )
-from rapport.inbox.services import channel_set_accounts, conversation_reply
+from rapport.inbox.services import channel_set_accounts, channel_set_csm, conversation_reply
 from rapport.mapping.services import mapping_override
+from rapport.users.models import User
 from rapport.users.selectors import actor_get
+from rapport.users.services import user_require_admin
 
 # --- conversations and Slack channels ------------------------------------------------------
 
@@ -159,4 +162,33 @@ def channel_accounts_set(
             f"No account with id {', '.join(str(i) for i in missing)}.", field="account_ids"
         )
     channel_set_accounts(actor=actor_get(request), channel=channel, accounts=accounts)
+    return channel_out(selectors.channel_get(channel_id))
+
+
+@channels_router.get("/{channel_id}", response=SlackChannelOut, summary="Get a Slack channel")
+def channel_read(request: HttpRequest, channel_id: int) -> dict[str, Any]:
+    return channel_out(selectors.channel_get(channel_id))
+
+
+@channels_router.patch(
+    "/{channel_id}",
+    response=SlackChannelOut,
+    summary="Change a Slack channel's CSM",
+    description="`csm`: an active member's id to look after the channel, or null to clear it. "
+    "New requests in the channel go to that member while the request setting "
+    '"assign to the channel\'s CSM" is on. Admins only.',
+)
+def channel_patch(request: HttpRequest, channel_id: int, payload: ChannelPatchIn) -> dict[str, Any]:
+    actor = actor_get(request)
+    channel = selectors.channel_get(channel_id)
+    changes = payload.model_dump(exclude_unset=True)
+    if "csm" in changes:
+        # A member is refused before their input is looked at; the service checks again.
+        user_require_admin(actor, "set a channel's CSM")
+        csm = None
+        if changes["csm"] is not None:
+            csm = User.objects.filter(pk=changes["csm"]).first()
+            if csm is None:
+                raise InvalidInput(f"No member with id {changes['csm']}.", field="csm")
+        channel_set_csm(actor=actor, channel=channel, csm=csm)
     return channel_out(selectors.channel_get(channel_id))

@@ -202,6 +202,7 @@ class MessageBatch:
                 subject=incoming.subject[:500],
                 requester_email="" if incoming.from_team else incoming.author_email,
                 requester_name="" if incoming.from_team else incoming.author_name,
+                requester_identity="" if incoming.from_team else incoming.author_identity,
                 last_message_at=incoming.sent_at,
             )
             self.threads[(incoming.source, incoming.thread_key)] = conversation
@@ -240,17 +241,30 @@ class MessageBatch:
             if not incoming.from_team and not conversation.requester_email:
                 conversation.requester_email = incoming.author_email
                 conversation.requester_name = incoming.author_name
+                conversation.requester_identity = incoming.author_identity
             self._map(conversation, mapping_resolve(_mapping_request(incoming), self.context))
             if conversation.pk is not None:
                 self.remapped.add(conversation.pk)
-            if conversation.account is not None and conversation.requester_email:
+            # An unverified email is only a claim: it may point the conversation at the
+            # account that owns its domain, but it never makes its author that
+            # account's contact.
+            if (
+                conversation.account is not None
+                and conversation.requester_email
+                and not incoming.author_unverified
+            ):
                 self._link(
                     conversation,
                     conversation.account,
                     conversation.requester_email,
                     conversation.requester_name,
                 )
-        elif conversation.account is not None and not incoming.from_team and incoming.author_email:
+        elif (
+            conversation.account is not None
+            and not incoming.from_team
+            and incoming.author_email
+            and not incoming.author_unverified
+        ):
             # A new customer voice in a linked conversation becomes a contact too.
             is_requester = incoming.author_email == conversation.requester_email
             self._link(
@@ -306,6 +320,7 @@ class MessageBatch:
                     "mapping_outcome": conversation.mapping_outcome,
                     "requester_email": conversation.requester_email,
                     "requester_name": conversation.requester_name,
+                    "requester_identity": conversation.requester_identity,
                 }
             values["requester"] = conversation.requester_id
             Conversation.objects.filter(pk=pk).update(**values)
@@ -324,6 +339,7 @@ def _mapping_request(incoming: IncomingMessage) -> MappingRequest:
         customer_ref=incoming.customer_ref,
         channel_id=incoming.channel.pk if incoming.channel else None,
         source=incoming.source,
+        may_create=not incoming.author_unverified,
     )
 
 

@@ -100,6 +100,19 @@ class InboundEvent(models.Model):
         return f"{self.source}:{self.external_id}"
 
 
+class RequesterIdentity(models.TextChoices):
+    """Whether anyone vouches for a requester's email, where the channel can tell.
+
+    Left blank where the channel itself is the proof (a Slack profile, a mailbox, an API
+    token). A web chat visitor's email is `verified` when the site's backend signed it,
+    and `unverified` when it is only what they typed: such a claim makes no contact and
+    no account.
+    """
+
+    VERIFIED = "verified", "Verified"
+    UNVERIFIED = "unverified", "Unverified"
+
+
 class Conversation(models.Model):
     """A thread with a customer: a Slack thread, an email thread, a chat or an API ticket."""
 
@@ -118,6 +131,9 @@ class Conversation(models.Model):
     )
     requester_email = models.CharField(max_length=254, blank=True)
     requester_name = models.CharField(max_length=200, blank=True)
+    requester_identity = models.CharField(
+        max_length=12, choices=RequesterIdentity.choices, blank=True
+    )
     subject = models.CharField(max_length=500, blank=True)
     mapping_method = models.CharField(max_length=16, blank=True)
     mapping_outcome = models.CharField(max_length=16, blank=True, db_index=True)

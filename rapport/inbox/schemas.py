@@ -33,6 +33,12 @@ class RequesterOut(Schema):
     email: str
     name: str
     contact_id: int | None
+    identity: str = Field(
+        description="`unverified`: the email is only what the requester typed (a web chat "
+        "visitor the site did not sign), so it made no contact and no account; `verified`: "
+        "the site's backend signed it; empty where the channel itself vouches (Slack, email, "
+        "API)."
+    )
 
 
 class ConversationMappingOut(Schema):
@@ -149,6 +155,10 @@ class SlackChannelOut(Schema):
     slack_channel_id: str
     is_private: bool
     accounts: list[AccountRefOut]
+    csm: ActorOut | None = Field(
+        description="The member who looks after the channel; new requests there go to them "
+        'while the "assign to the channel\'s CSM" automation is on.'
+    )
 
 
 class SlackChannelListOut(Schema):
@@ -160,8 +170,24 @@ class ChannelAccountsIn(Schema):
     account_ids: list[int] = Field(max_length=500, description="Exactly the accounts to link.")
 
 
+class ChannelPatchIn(Schema):
+    csm: int | None = Field(
+        None,
+        ge=1,
+        le=2**62,
+        strict=True,  # a JSON true is no member id
+        description="An active member's id to be the channel's CSM; null clears it.",
+    )
+
+
 def _account_ref(account: Any) -> dict[str, Any] | None:
     return {"id": account.pk, "name": account.name} if account is not None else None
+
+
+def _member_ref(member: Any) -> dict[str, Any] | None:
+    if member is None:
+        return None
+    return {"id": member.pk, "name": member.display_name, "email": member.email}
 
 
 def decision_out(decision: Any) -> dict[str, Any]:
@@ -181,9 +207,7 @@ def decision_out(decision: Any) -> dict[str, Any]:
         ],
         "reason": decision.reason,
         "requester_domain": decision.requester_domain,
-        "actor": {"id": actor.pk, "name": actor.display_name, "email": actor.email}
-        if actor is not None
-        else None,
+        "actor": _member_ref(actor),
         "overridden": decision.overridden,
         "resolved": decision.resolved,
         "created_at": decision.created_at,
@@ -202,6 +226,7 @@ def conversation_out(conversation: Any) -> dict[str, Any]:
             "email": conversation.requester_email,
             "name": conversation.requester_name,
             "contact_id": conversation.requester_id,
+            "identity": conversation.requester_identity,
         },
         "subject": conversation.subject,
         "first_line": getattr(conversation, "first_line", None) or "",
@@ -272,4 +297,5 @@ def channel_out(channel: Any) -> dict[str, Any]:
         "slack_channel_id": channel.slack_channel_id,
         "is_private": channel.is_private,
         "accounts": [_account_ref(a) for a in getattr(channel, "accounts_shown", [])],
+        "csm": _member_ref(channel.csm),
     }

@@ -103,14 +103,18 @@ def account_search(q: str, *, limit: int = ACCOUNT_CHOICES) -> list[Account]:
 
 
 def channel_queryset() -> QuerySet[Channel]:
-    """Return channels with their linked accounts, by name."""
-    return Channel.objects.prefetch_related(
-        Prefetch(
-            "accounts",
-            queryset=Account.objects.order_by(Lower("name"), "id"),
-            to_attr="accounts_shown",
+    """Return channels with their CSM and linked accounts, by name."""
+    return (
+        Channel.objects.select_related("csm")
+        .prefetch_related(
+            Prefetch(
+                "accounts",
+                queryset=Account.objects.order_by(Lower("name"), "id"),
+                to_attr="accounts_shown",
+            )
         )
-    ).order_by("name", "id")
+        .order_by("name", "id")
+    )
 
 
 def channel_page(*, limit: int, offset: int) -> Page:

@@ -72,7 +72,7 @@ def channel_set_csm(*, actor: User | None, channel: Channel, csm: User | None) -
         user_require_admin(actor, "set a channel's CSM")
     if csm is not None and not csm.is_active:
         raise InvalidInput("The CSM must be an active member.", field="csm")
-    before = channel.csm_id
+    before = Channel.objects.select_for_update().values_list("csm_id", flat=True).get(pk=channel.pk)
     channel.csm = csm
     channel.save(update_fields=["csm"])
     audit_record(

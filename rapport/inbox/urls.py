@@ -10,6 +10,7 @@ urlpatterns = [
     path(
         "channels/<int:pk>/accounts/", views.ChannelAccountsView.as_view(), name="channel_accounts"
     ),
+    path("channels/<int:pk>/csm/", views.ChannelCsmView.as_view(), name="channel_csm"),
     path("<int:pk>/", views.ConversationDetailView.as_view(), name="conversation"),
     path("<int:pk>/account/", views.ConversationAccountView.as_view(), name="conversation_account"),
     path("<int:pk>/reply/", views.ConversationReplyView.as_view(), name="conversation_reply"),

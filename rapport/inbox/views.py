@@ -30,13 +30,19 @@ from rapport.core.web import (
 from rapport.inbox import selectors
 from rapport.inbox.filters import ConversationFilterSet
 from rapport.inbox.models import Channel, DeliveryStatus, Message, Source
-from rapport.inbox.services import channel_set_accounts, conversation_reply, reply_retry
+from rapport.inbox.services import (
+    channel_set_accounts,
+    channel_set_csm,
+    conversation_reply,
+    reply_retry,
+)
 from rapport.mapping.models import MappingDecision, MappingOutcome
 from rapport.mapping.selectors import conflict_candidates
 from rapport.mapping.services import mapping_override
 from rapport.requests.services import message_assign
 from rapport.users.models import User
 from rapport.users.selectors import actor_get
+from rapport.users.services import user_require_admin
 
 PAGE_SIZE = 50
 CHANNELS_PAGE_SIZE = 50
@@ -290,6 +296,7 @@ def _channels_response(
         limit=CHANNELS_PAGE_SIZE, offset=(page_number - 1) * CHANNELS_PAGE_SIZE
     )
     base = reverse("inbox:channels")
+    is_admin = actor_get(request).is_admin
     # Without htmx, an admin's account search comes back as ?channel=<id>&account_q=...
     search_channel = params.get("channel", "")
     account_q = params.get("account_q", "")[:200]
@@ -300,7 +307,8 @@ def _channels_response(
         "search_options": [(a, "") for a in selectors.account_search(account_q)]
         if account_q and search_channel
         else [],
-        "is_admin": actor_get(request).is_admin,
+        "is_admin": is_admin,
+        "members": selectors.members_active() if is_admin else [],
         "error": error,
         "error_channel": error_channel,
         "previous_url": f"{base}?page={page_number - 1}" if page_number > 1 else "",
@@ -334,4 +342,33 @@ class ChannelAccountsView(HtmxLoginRequiredMixin):
             return _channels_response(request, error=exc, error_channel=channel.pk)
         names = ", ".join(a.name for a in accounts) or "no account"
         messages.success(request, f"Linked #{channel.name} to {names}.")
+        return redirect(f"{reverse('inbox:channels')}#channel-{channel.pk}")
+
+
+class ChannelCsmView(HtmxLoginRequiredMixin):
+    """Name the member who looks after a Slack channel, or clear it (admins only)."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        channel: Channel = selectors.channel_get(pk)
+        raw = request.POST.get("csm", "").strip()
+        csm: User | None = None
+        actor = actor_get(request)
+        try:
+            # A member is refused before their input is looked at; the service checks again.
+            user_require_admin(actor, "set a channel's CSM")
+            if raw:
+                csm_id = params_whole(raw)
+                csm = User.objects.filter(pk=csm_id).first() if csm_id is not None else None
+                if csm is None:
+                    raise InvalidInput(f"No member with id {raw}.", field="csm")
+            channel_set_csm(actor=actor, channel=channel, csm=csm)
+        except ServiceError as exc:
+            service_error_refuse(exc)
+            return _channels_response(request, error=exc, error_channel=channel.pk)
+        messages.success(
+            request,
+            f"{csm.display_name} is now the CSM of #{channel.name}."
+            if csm
+            else f"#{channel.name} has no CSM now.",
+        )
         return redirect(f"{reverse('inbox:channels')}#channel-{channel.pk}")

@@ -7,7 +7,9 @@
    to the email domain.
 4. Email domain (public mail domains skipped): primary domains first, then secondary
    domains; several matches leave the conversation unlinked as a conflict.
-5. Automatic creation, when the workspace allows it and the domain is not public.
+5. Automatic creation, when the workspace allows it, the domain is not public and the
+   requester's email is not an unverified claim (a web chat visitor the site did not
+   sign could name any company's domain).
 
 The engine only decides and never writes (its context only reads): a new account is an
 `AccountToCreate` on the result, and `mapping.services` creates it and stores the decision.
@@ -40,6 +42,9 @@ class MappingRequest:
     customer_ref: str = ""
     channel_id: int | None = None
     source: str = AccountSource.API
+    # False for an email nobody verified: it may link to an existing account, never
+    # create one.
+    may_create: bool = True
 
 
 @dataclass(frozen=True)
@@ -463,7 +468,7 @@ def _resolve_domain(
             f"Not linked: {domain} is a secondary domain of {_names(secondary)}.",
             candidates,
         )
-    if allow_create and context.auto_create:
+    if allow_create and context.auto_create and request.may_create:
         name = account_name_from_domain(domain)
         return MappingResult(
             MappingMethod.AUTO_CREATE,
@@ -472,16 +477,16 @@ def _resolve_domain(
             f"Create the account {name} for the new domain {domain}.",
             create=AccountToCreate(name, domain, request.source),
         )
+    ending = "."
+    if allow_create and not context.auto_create:
+        ending = ", and automatic account creation is off."
+    elif allow_create and not request.may_create:
+        ending = ", and an unverified email address never creates an account."
     return MappingResult(
         MappingMethod.EMAIL_DOMAIN,
         MappingOutcome.UNMATCHED,
         None,
-        f"Not linked: no account has the domain {domain}"
-        + (
-            "."
-            if not allow_create or context.auto_create
-            else ", and automatic account creation is off."
-        ),
+        f"Not linked: no account has the domain {domain}{ending}",
     )
 
 

@@ -10,7 +10,7 @@ from rapport.accounts.models import Account
 from rapport.accounts.services import account_create
 from rapport.audit.services import audit_record
 from rapport.core.errors import Conflict, InvalidInput
-from rapport.inbox.models import Conversation
+from rapport.inbox.models import Conversation, RequesterIdentity
 from rapport.mapping.engine import (
     AccountToCreate,
     MappingContext,
@@ -175,7 +175,13 @@ def mapping_override(
             }
         },
     )
-    if account is not None and conversation.requester_email:
+    # An unverified email (a web chat visitor the site did not sign) stays a claim: a
+    # person moving the conversation does not vouch for who wrote it.
+    if (
+        account is not None
+        and conversation.requester_email
+        and conversation.requester_identity != RequesterIdentity.UNVERIFIED
+    ):
         from rapport.accounts.services_contacts import contact_add_to_account
 
         with contextlib.suppress(InvalidInput):

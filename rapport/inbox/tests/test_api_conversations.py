@@ -359,3 +359,98 @@ def test_linking_an_unknown_channel_is_404(admin_api: Client, db: None) -> None:
     response = _put(admin_api, "/api/v1/channels/999999/accounts", {"account_ids": []})
     assert response.status_code == 404
     assert response.json() == {"error": "No Slack channel with id 999999."}
+
+
+# --- a channel's CSM -----------------------------------------------------------------------
+
+
+def _patch(api: Client, url: str, body: Any) -> Any:
+    return api.patch(url, body, content_type="application/json")
+
+
+def test_an_admin_sets_and_clears_a_channels_csm(
+    admin_api: Client, admin_user: User, member_user: User, db: None
+) -> None:
+    channel = make_channel("ext-acme")
+    url = f"/api/v1/channels/{channel.pk}"
+
+    assert admin_api.get(url).json()["csm"] is None
+    response = _patch(admin_api, url, {"csm": member_user.pk})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["csm"] == {
+        "id": member_user.pk,
+        "name": "Max Member",
+        "email": "member@example.test",
+    }
+    channel.refresh_from_db()
+    assert channel.csm == member_user
+    entry = audit_entries_for(channel).get()
+    assert (entry.action, entry.actor) == ("channel.set_csm", admin_user)
+    assert entry.changes == {"csm": {"before": None, "after": member_user.pk}}
+    listed = admin_api.get("/api/v1/channels").json()["items"]
+    assert listed[0]["csm"]["id"] == member_user.pk
+
+    cleared = _patch(admin_api, url, {"csm": None})
+    assert cleared.status_code == 200
+    assert cleared.json()["csm"] is None
+    channel.refresh_from_db()
+    assert channel.csm is None
+    # A body without `csm` leaves it as it is.
+    _patch(admin_api, url, {"csm": member_user.pk})
+    assert _patch(admin_api, url, {}).json()["csm"]["id"] == member_user.pk
+
+
+def test_a_member_cannot_set_a_channels_csm(
+    member_api: Client, member_user: User, db: None
+) -> None:
+    channel = make_channel("ext-acme")
+
+    for body in ({"csm": member_user.pk}, {"csm": 999999}, {"csm": None}):
+        response = _patch(member_api, f"/api/v1/channels/{channel.pk}", body)
+        assert response.status_code == 403
+        assert response.json() == {"error": "Only an admin can set a channel's CSM."}
+    channel.refresh_from_db()
+    assert channel.csm is None
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ({"csm": 999999}, 400, "No member with id 999999."),
+        ({"csm": "max"}, 422, "csm"),
+        ({"csm": 0}, 422, "csm"),
+        ({"csm": True}, 422, "csm"),
+    ],
+)
+def test_a_bad_csm_is_refused_and_changes_nothing(
+    admin_api: Client, member_user: User, body: Any, status: int, message: str
+) -> None:
+    channel = make_channel("ext-acme")
+    _patch(admin_api, f"/api/v1/channels/{channel.pk}", {"csm": member_user.pk})
+
+    response = _patch(admin_api, f"/api/v1/channels/{channel.pk}", body)
+
+    assert response.status_code == status
+    assert message in response.json()["error"]
+    channel.refresh_from_db()
+    assert channel.csm == member_user
+
+
+def test_a_deactivated_member_cannot_become_a_csm(
+    admin_api: Client, member_user: User, db: None
+) -> None:
+    channel = make_channel("ext-acme")
+    User.objects.filter(pk=member_user.pk).update(is_active=False)
+
+    response = _patch(admin_api, f"/api/v1/channels/{channel.pk}", {"csm": member_user.pk})
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "The CSM must be an active member."
+    channel.refresh_from_db()
+    assert channel.csm is None
+
+
+def test_setting_the_csm_of_an_unknown_channel_is_404(admin_api: Client, db: None) -> None:
+    assert _patch(admin_api, "/api/v1/channels/999999", {"csm": None}).status_code == 404
+    assert admin_api.get("/api/v1/channels/999999").status_code == 404

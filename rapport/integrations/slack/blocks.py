@@ -51,6 +51,9 @@ VIEW_ASSIGN_MESSAGE = "assign_message"
 SHORTCUT_ASSIGN_TO = "assign_to"
 BLOCK_ASSIGNEE = "assignee"
 ACTION_ASSIGNEE = "assignee"
+# The channel's CSM, a user picker on the channel settings modal.
+BLOCK_CSM = "csm"
+ACTION_CSM = "csm"
 
 # Slack refuses a view of more than 100 blocks.
 MAX_VIEW_BLOCKS = 100
@@ -428,13 +431,69 @@ def global_config_modal(settings: RequestSettings) -> Block:
     }
 
 
+def channel_csm_block(csm_slack_user_id: str, csm_name: str) -> Block:
+    """The channel's CSM as a user picker, showing the CSM when their Slack user is known.
+
+    A CSM whose Slack user id is not set in Rapport cannot be shown in the picker; the
+    hint names them, and leaving the picker empty then keeps them.
+    """
+    element: Block = {
+        "type": "users_select",
+        "action_id": ACTION_CSM,
+        "placeholder": _plain("Choose a team member"),
+    }
+    hint = (
+        "The member who looks after this channel. New requests here go to them while "
+        '"Assign to the channel\'s CSM" is on. Clear it to leave the channel without one.'
+    )
+    if csm_slack_user_id:
+        element["initial_user"] = csm_slack_user_id
+    elif csm_name:
+        hint = (
+            f"Now {csm_name}, whose Slack user id is not set in Rapport, so Slack cannot show "
+            "them here. Pick a member to replace them, or leave this empty to keep them."
+        )
+    return {
+        "type": "input",
+        "block_id": BLOCK_CSM,
+        "label": _plain("Channel CSM"),
+        "element": element,
+        "optional": True,
+        "hint": _plain(hint, 2000),
+    }
+
+
+def channel_csm_answer(view: Block) -> tuple[bool, str]:
+    """Read the CSM picker of a submitted channel modal: (changed, the Slack user picked).
+
+    The CSM changes only when the answer differs from what the modal showed, so a CSM
+    Slack could not show stays when the picker is left empty.
+    """
+    answer = (((view.get("state") or {}).get("values") or {}).get(BLOCK_CSM) or {}).get(ACTION_CSM)
+    if answer is None:
+        return False, ""
+    picked = str(answer.get("selected_user") or "")
+    shown = next(
+        (
+            str((block.get("element") or {}).get("initial_user") or "")
+            for block in view.get("blocks") or []
+            if isinstance(block, dict) and block.get("block_id") == BLOCK_CSM
+        ),
+        "",
+    )
+    return picked != shown, picked
+
+
 def channel_config_modal(
     channel_pk: int,
     channel_name: str,
     overrides: ChannelRequestSettings | None,
     workspace: RequestConfig,
+    *,
+    csm_slack_user_id: str = "",
+    csm_name: str = "",
 ) -> Block:
-    """One channel's overrides of the request settings, as a modal."""
+    """One channel's CSM and its overrides of the request settings, as a modal."""
     intro: Block = {
         "type": "section",
         "text": _mrkdwn(
@@ -442,7 +501,7 @@ def channel_config_modal(
             "Anything left at the workspace default follows the workspace's settings."
         ),
     }
-    blocks = [intro] + [
+    blocks = [intro, channel_csm_block(csm_slack_user_id, csm_name)] + [
         input_block(
             spec,
             getattr(overrides, spec.name) if overrides else None,

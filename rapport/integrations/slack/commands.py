@@ -1,7 +1,7 @@
 """The `/rapport` slash command and the request settings modals it opens.
 
 `/rapport config` (or `global config`) edits the workspace's request settings,
-`/rapport channel config` the overrides of the channel it is typed in, and
+`/rapport channel config` the CSM and the overrides of the channel it is typed in, and
 `/rapport help` says so. Only admins may change settings; the services enforce it too.
 """
 
@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from rapport.core.errors import ServiceError
 from rapport.core.query_params import params_whole
 from rapport.inbox.models import Channel
+from rapport.inbox.services import channel_set_csm
 from rapport.integrations.slack import blocks
 from rapport.integrations.slack.replies import NOT_A_MEMBER, slack_reply_call
 from rapport.integrations.slack.selectors import member_for_slack_user
@@ -29,13 +30,17 @@ HELP = (
     "*Rapport* keeps track of customer requests.\n"
     "• `/rapport config` (or `/rapport global config`): the workspace's request settings "
     "(admins).\n"
-    "• `/rapport channel config`: this channel's request settings (admins).\n"
+    "• `/rapport channel config`: this channel's CSM and request settings (admins).\n"
     "• *Assign to* in a message's ⋮ menu: make a customer message a request and assign it.\n"
     "• The app's *Home* tab lists your requests and the incoming ones."
 )
 GLOBAL = {"config", "global config", "settings", "global settings"}
 CHANNEL = {"channel config", "channel settings"}
 ONLY_ADMINS = "Only Rapport admins can change the request settings."
+CSM_NOT_A_MEMBER = (
+    "This Slack user is not an active Rapport member. A member's Slack user id is set on "
+    "their member profile in Rapport; set it first, then pick them again."
+)
 # A settings refusal without a field of its own shows on the first input.
 FIRST_FIELD = blocks.MODAL_SPECS[0].name
 
@@ -81,8 +86,14 @@ def _rapport_command(ack: Ack, command: dict[str, Any], client: WebClient) -> No
             _ephemeral(ack, "Type `/rapport channel config` in the customer channel to configure.")
             return
         overrides = ChannelRequestSettings.objects.filter(channel=channel).first()
+        csm = channel.csm
         view = blocks.channel_config_modal(
-            channel.pk, channel.name, overrides, request_config_for(None)
+            channel.pk,
+            channel.name,
+            overrides,
+            request_config_for(None),
+            csm_slack_user_id=csm.slack_user_id if csm is not None else "",
+            csm_name=csm.display_name if csm is not None else "",
         )
     ack()
     slack_reply_call(client, "views.open", trigger_id=command.get("trigger_id"), view=view)
@@ -93,6 +104,10 @@ def _settings_submit(
 ) -> None:
     state = (view.get("state") or {}).get("values") or {}
     values, errors = blocks.settings_from_state(state, channel=channel)
+    csm_changed, csm_slack_user = blocks.channel_csm_answer(view) if channel else (False, "")
+    csm = member_for_slack_user(csm_slack_user) if csm_slack_user else None
+    if csm_changed and csm_slack_user and csm is None:
+        errors[blocks.BLOCK_CSM] = CSM_NOT_A_MEMBER
     member = member_for_slack_user(str((body.get("user") or {}).get("id") or ""))
     if member is None or not member.is_admin:
         errors = {FIRST_FIELD: NOT_A_MEMBER if member is None else ONLY_ADMINS}
@@ -110,6 +125,8 @@ def _settings_submit(
                 ack(response_action="errors", errors={FIRST_FIELD: "This channel is gone."})
                 return
             channel_request_settings_update(actor=member, channel=target, values=values)
+            if csm_changed:
+                channel_set_csm(actor=member, channel=target, csm=csm)
         else:
             request_settings_update(actor=member, values=values)
     except ServiceError as exc:

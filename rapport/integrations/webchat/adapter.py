@@ -1,7 +1,8 @@
 """The web chat channel: the embeddable widget's messages in, team replies shown in it.
 
-- verify: the site's public key, its allowed origins, the visitor's token (and the
-  signed `user_hash` of an identified visitor), rate limits (`views`);
+- verify: the site's public key, its allowed origins, the visitor's token, rate limits
+  (`views`); when the chat starts, the `user_hash` the site's backend signed the email
+  with (`services.chat_visitor_start`);
 - store: `services.chat_message_receive`, unique on site, visitor and the widget's own id;
 - enrich: the visitor behind the message;
 - normalize: `WebChatChannel.normalize`, pure;
@@ -12,7 +13,7 @@
 from django.utils import timezone
 
 from rapport.inbox.adapters import ConversationChannel, Delivery, EventRejected, IncomingMessage
-from rapport.inbox.models import InboundEvent, Message, Source
+from rapport.inbox.models import InboundEvent, Message, RequesterIdentity, Source
 from rapport.integrations.webchat.models import ChatVisitor
 
 SUBJECT_MAX_CHARS = 120
@@ -37,7 +38,11 @@ class WebChatChannel(ConversationChannel):
         return visitor
 
     def normalize(self, event: InboundEvent, extra: ChatVisitor) -> IncomingMessage:
-        """Make the visitor's message: one conversation per visitor, authored by their email."""
+        """Make the visitor's message: one conversation per visitor, authored by their email.
+
+        An email the site did not sign is marked unverified, so the shared ingest links
+        no contact and creates no account for it.
+        """
         text = event.payload.get("text") or ""
         return IncomingMessage(
             source=Source.WEB_CHAT,
@@ -48,6 +53,9 @@ class WebChatChannel(ConversationChannel):
             sent_at=event.received_at or timezone.now(),
             author_email=extra.email,
             author_name=extra.name,
+            author_identity=(
+                RequesterIdentity.VERIFIED if extra.verified else RequesterIdentity.UNVERIFIED
+            ),
         )
 
     def deliver(self, message: Message) -> Delivery:

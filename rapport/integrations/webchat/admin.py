@@ -1,25 +1,21 @@
-"""Web chat in the Django admin: add a site, allow its origins, copy the one-line snippet."""
+"""Web chat in the Django admin: add a site, allow its origins, copy the one-line snippet.
+
+The Settings menu's web chat sites page (`pages.py`) does all of this and more; the
+admin stays for those used to it, through the same services.
+"""
 
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils.html import format_html
 
-from rapport.core.errors import ServiceError
+from rapport.integrations.webchat.forms import OriginsField
 from rapport.integrations.webchat.models import ChatSite, ChatVisitor
-from rapport.integrations.webchat.origins import origins_normalize
 from rapport.integrations.webchat.services import chat_site_create, chat_site_update
-
-
-def chat_site_snippet(site: ChatSite, base_url: str) -> str:
-    """Return the line a site pastes into its pages to show the widget."""
-    path = reverse("webchat:widget", args=[site.public_key])
-    return f'<script src="{base_url.rstrip("/")}{path}" async></script>'
+from rapport.integrations.webchat.snippets import chat_site_snippet
 
 
 def _is_admin(request: HttpRequest) -> bool:
@@ -51,39 +47,20 @@ class RapportAdminsOnly:
         return False
 
 
-class ChatSiteForm(forms.ModelForm[ChatSite]):
+class ChatSiteAdminForm(forms.ModelForm[ChatSite]):
     """Allowed origins as one per line instead of raw JSON."""
 
-    allowed_origins = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
-        required=False,
-        help_text=(
-            "One origin per line, exactly as the browser shows it: scheme and host, and a "
-            "port when it is not the default, such as https://www.acme-shop.example. Pages "
-            "from any other origin cannot use the chat."
-        ),
-    )
+    allowed_origins = OriginsField()
 
     class Meta:
         model = ChatSite
-        fields = ("name", "allowed_origins", "is_active")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.initial["allowed_origins"] = "\n".join(self.instance.allowed_origins)
-
-    def clean_allowed_origins(self) -> list[str]:
-        try:
-            return origins_normalize(self.cleaned_data["allowed_origins"].splitlines())
-        except ServiceError as exc:
-            raise ValidationError(exc.message) from None
+        fields = ("name", "allowed_origins", "is_active", "require_verified")
 
 
 @admin.register(ChatSite)
 class ChatSiteAdmin(RapportAdminsOnly, admin.ModelAdmin[ChatSite]):
-    form = ChatSiteForm
-    list_display = ("name", "public_key", "origins", "is_active", "created_at")
+    form = ChatSiteAdminForm
+    list_display = ("name", "public_key", "origins", "is_active", "require_verified", "created_at")
     list_filter = ("is_active",)
     search_fields = ("name", "public_key")
     readonly_fields = ("public_key", "snippet", "created_at")
@@ -112,6 +89,7 @@ class ChatSiteAdmin(RapportAdminsOnly, admin.ModelAdmin[ChatSite]):
                 name=data["name"],
                 allowed_origins=data["allowed_origins"],
                 is_active=data["is_active"],
+                require_verified=data["require_verified"],
             )
         else:
             saved = chat_site_create(
@@ -119,17 +97,18 @@ class ChatSiteAdmin(RapportAdminsOnly, admin.ModelAdmin[ChatSite]):
                 name=data["name"],
                 allowed_origins=data["allowed_origins"],
                 is_active=data["is_active"],
+                require_verified=data["require_verified"],
             )
         obj.pk, obj.public_key, obj.created_at = saved.pk, saved.public_key, saved.created_at
 
 
 @admin.register(ChatVisitor)
 class ChatVisitorAdmin(RapportAdminsOnly, admin.ModelAdmin[ChatVisitor]):
-    list_display = ("email", "name", "site", "ip", "conversation", "created_at")
-    list_filter = ("site",)
+    list_display = ("email", "verified", "name", "site", "ip", "conversation", "created_at")
+    list_filter = ("site", "verified")
     search_fields = ("email", "name")
     list_select_related = ("site", "conversation")
-    readonly_fields = ("site", "email", "name", "ip", "conversation", "created_at")
+    readonly_fields = ("site", "email", "verified", "name", "ip", "conversation", "created_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # visitors start chats from the widget

@@ -1,7 +1,8 @@
-"""Reads for the chat widget: its site, its visitor and the messages of its conversation."""
+"""Reads for the chat widget (its site, visitor and messages) and for the sites page."""
 
 import datetime
 
+from rapport.core.errors import NotFound
 from rapport.inbox.models import Message
 from rapport.integrations.webchat.models import ChatSite, ChatVisitor
 from rapport.integrations.webchat.services import VISITOR_TOKEN_PREFIX, visitor_token_digest
@@ -12,6 +13,19 @@ POLL_LIMIT = 200
 def chat_site_by_key(public_key: str) -> ChatSite | None:
     """Return the active site with *public_key*, or None."""
     return ChatSite.objects.filter(public_key=public_key, is_active=True).first()
+
+
+def chat_sites() -> list[ChatSite]:
+    """Return every site, active or not, by name."""
+    return list(ChatSite.objects.order_by("name", "id"))
+
+
+def chat_site_get(site_id: int) -> ChatSite:
+    """Return the site with *site_id*, active or not, or raise NotFound."""
+    site = ChatSite.objects.filter(pk=site_id).first()
+    if site is None:
+        raise NotFound(f"No web chat site with id {site_id}.")
+    return site
 
 
 def chat_visitor_by_token(site: ChatSite, token: str) -> ChatVisitor | None:

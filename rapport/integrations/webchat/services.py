@@ -1,6 +1,7 @@
 """Writes for web chat: sites, visitors and the messages they send."""
 
 import hashlib
+import hmac
 import re
 import secrets
 from ipaddress import ip_address
@@ -8,13 +9,14 @@ from ipaddress import ip_address
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
 
 from rapport.audit.services import audit_changes, audit_record
-from rapport.core.errors import InvalidInput
+from rapport.core.errors import InvalidInput, ServiceError
 from rapport.inbox.models import Conversation, InboundEvent, Source
 from rapport.inbox.services import inbound_event_store
 from rapport.integrations.webchat.ids import ChatMessageRef
-from rapport.integrations.webchat.models import ChatSite, ChatVisitor
+from rapport.integrations.webchat.models import ChatSite, ChatVisitor, identity_secret_generate
 from rapport.integrations.webchat.origins import origins_normalize
 from rapport.users.models import User
 from rapport.users.services import user_require_admin
@@ -23,6 +25,13 @@ VISITOR_TOKEN_PREFIX = "wcv_"  # noqa: S105 (a public prefix, not a secret)
 MESSAGE_MAX_CHARS = 4000
 NAME_MAX_CHARS = 200
 _CLIENT_MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_USER_HASH = re.compile(r"^[0-9a-f]{64}$")
+
+
+class IdentityNotVerified(ServiceError):
+    """A visitor's identity was required or claimed, and the site's signature does not hold."""
+
+    status = 403
 
 
 def visitor_token_digest(raw: str) -> str:
@@ -47,26 +56,41 @@ def chat_site_create(
     name: str,
     allowed_origins: list[str],
     is_active: bool = True,
+    require_verified: bool = False,
 ) -> ChatSite:
-    """Register a website that embeds the chat widget; a new public key is drawn for it."""
+    """Register a website that embeds the chat widget.
+
+    A new public key and a new identity secret are drawn for it.
+    """
     if actor is not None:
         user_require_admin(actor, "add a web chat site")
     name = name.strip()
     if not name:
         raise InvalidInput("Give the site a name.", field="name")
     site = ChatSite.objects.create(
-        name=name[:100], allowed_origins=origins_normalize(allowed_origins), is_active=is_active
+        name=name[:100],
+        allowed_origins=origins_normalize(allowed_origins),
+        is_active=is_active,
+        require_verified=require_verified,
+        identity_secret_rotated_at=timezone.now(),
     )
     audit_record(
         actor=actor,
         action="webchat.site_create",
         obj=site,
-        changes=audit_changes(
-            {},
-            {"name": site.name, "allowed_origins": site.allowed_origins, "active": site.is_active},
-        ),
+        changes=audit_changes({}, _site_audit_values(site)),
     )
     return site
+
+
+def _site_audit_values(site: ChatSite) -> dict[str, object]:
+    # The identity secret never goes into the audit trail.
+    return {
+        "name": site.name,
+        "allowed_origins": site.allowed_origins,
+        "active": site.is_active,
+        "require_verified": site.require_verified,
+    }
 
 
 @transaction.atomic
@@ -77,12 +101,13 @@ def chat_site_update(
     name: str | None = None,
     allowed_origins: list[str] | None = None,
     is_active: bool | None = None,
+    require_verified: bool | None = None,
 ) -> ChatSite:
-    """Rename a site, change its allowed origins, or switch its widget on or off."""
+    """Rename a site, change its origins, switch it on or off, or require verified visitors."""
     if actor is not None:
         user_require_admin(actor, "change a web chat site")
     site = ChatSite.objects.select_for_update().get(pk=site.pk)
-    before = {"name": site.name, "allowed_origins": site.allowed_origins, "active": site.is_active}
+    before = _site_audit_values(site)
     if name is not None:
         if not name.strip():
             raise InvalidInput("Give the site a name.", field="name")
@@ -91,26 +116,84 @@ def chat_site_update(
         site.allowed_origins = origins_normalize(allowed_origins)
     if is_active is not None:
         site.is_active = is_active
-    site.save(update_fields=["name", "allowed_origins", "is_active"])
-    after = {"name": site.name, "allowed_origins": site.allowed_origins, "active": site.is_active}
+    if require_verified is not None:
+        site.require_verified = require_verified
+    site.save(update_fields=["name", "allowed_origins", "is_active", "require_verified"])
     audit_record(
-        actor=actor, action="webchat.site_update", obj=site, changes=audit_changes(before, after)
+        actor=actor,
+        action="webchat.site_update",
+        obj=site,
+        changes=audit_changes(before, _site_audit_values(site)),
     )
     return site
+
+
+@transaction.atomic
+def chat_site_identity_secret_rotate(*, actor: User | None, site: ChatSite) -> ChatSite:
+    """Draw a new identity secret for *site*; hashes made with the old one fail from now on.
+
+    The new secret is on the returned site, for the page to show once.
+    """
+    if actor is not None:
+        user_require_admin(actor, "rotate a web chat site's identity secret")
+    site = ChatSite.objects.select_for_update().get(pk=site.pk)
+    site.identity_secret = identity_secret_generate()
+    site.identity_secret_rotated_at = timezone.now()
+    site.save(update_fields=["identity_secret", "identity_secret_rotated_at"])
+    audit_record(
+        actor=actor,
+        action="webchat.site_rotate_secret",
+        obj=site,
+        changes={"identity_secret": {"before": "(previous)", "after": "(new)"}},
+    )
+    return site
+
+
+def chat_identity_hash(secret: str, email: str) -> str:
+    """Return the `user_hash` a site's backend sends for *email*: hex(HMAC-SHA256(secret, email)).
+
+    The key is the secret and the message the email, both as UTF-8.
+    """
+    return hmac.new(secret.encode(), email.encode(), hashlib.sha256).hexdigest()
+
+
+def chat_identity_verify(site: ChatSite, email: str, user_hash: str) -> bool:
+    """Return whether *user_hash* is the site's signature of *email*.
+
+    The email as the site sent it is checked, then its lower-case form (Rapport keeps
+    emails in lower case), each in constant time.
+    """
+    given = user_hash.encode()
+    verified = False
+    for candidate in dict.fromkeys((email, email.lower())):
+        expected = chat_identity_hash(site.identity_secret, candidate).encode()
+        verified |= hmac.compare_digest(expected, given)
+    return verified
 
 
 # --- visitors and their messages -------------------------------------------------------------
 
 
 def chat_visitor_start(
-    *, site: ChatSite, email: str, name: str = "", ip: str | None = None
+    *,
+    site: ChatSite,
+    email: str,
+    name: str = "",
+    ip: str | None = None,
+    user_hash: str = "",
 ) -> tuple[ChatVisitor, str]:
     """Start a chat for the person who left *email*; return the visitor and its token.
 
-    The token is shown only here: the browser keeps it, Rapport keeps its digest.
+    With *user_hash*, the site's backend vouches for the email: a hash that does not
+    match refuses the chat (a forged or stale signature is never taken as a plain
+    claim). Without one the email is only what the visitor typed, and a site that
+    requires verified visitors refuses the chat. The token is shown only here: the
+    browser keeps it, Rapport keeps its digest.
     """
-    email = (email or "").strip().lower()
+    sent = (email or "").strip()
+    email = sent.lower()
     name = " ".join((name or "").split())
+    user_hash = (user_hash or "").strip().lower()
     _refuse_nul(email, "email")
     _refuse_nul(name, "name")
     try:
@@ -119,13 +202,34 @@ def chat_visitor_start(
         raise InvalidInput("Enter a valid email address.", field="email") from None
     if len(name) > NAME_MAX_CHARS:
         raise InvalidInput(f"The name is longer than {NAME_MAX_CHARS} characters.", field="name")
+    if user_hash and not _USER_HASH.match(user_hash):
+        raise InvalidInput(
+            "user_hash must be the 64 hex digits of HMAC-SHA256(site secret, email).",
+            field="user_hash",
+        )
+    if user_hash and not chat_identity_verify(site, sent, user_hash):
+        raise IdentityNotVerified(
+            "The visitor's identity could not be verified: user_hash does not match the "
+            "email. Sign the email with the site's current identity secret.",
+            field="user_hash",
+        )
+    if not user_hash and site.require_verified:
+        raise IdentityNotVerified(
+            "This chat is for signed-in customers: sign in on the site to start a chat.",
+            field="user_hash",
+        )
     try:
         ip = str(ip_address(ip)) if ip else None
     except ValueError:
         ip = None
     raw = VISITOR_TOKEN_PREFIX + secrets.token_urlsafe(32)
     visitor = ChatVisitor.objects.create(
-        site=site, token_digest=visitor_token_digest(raw), email=email, name=name, ip=ip
+        site=site,
+        token_digest=visitor_token_digest(raw),
+        email=email,
+        name=name,
+        verified=bool(user_hash),
+        ip=ip,
     )
     return visitor, raw
 

@@ -202,15 +202,20 @@ def _visitor(site: ChatSite, token: str) -> ChatVisitor:
 
 @chat_endpoint("POST")
 def visitor_start(request: HttpRequest, site: ChatSite) -> HttpResponse:
-    """`POST {email, name}`: start a chat; answer 201 with the visitor's token."""
+    """`POST {email, name, user_hash}`: start a chat; answer 201 with the visitor's token.
+
+    `user_hash` is the site backend's signature of the email; whether it verified the
+    visitor is in the answer's `verified`.
+    """
     data = _json_body(request)
-    _visitor_new, token = chat_visitor_start(
+    visitor, token = chat_visitor_start(
         site=site,
         email=_text_field(data, "email"),
         name=_text_field(data, "name"),
         ip=client_ip(request),
+        user_hash=_text_field(data, "user_hash"),
     )
-    return JsonResponse({"token": token}, status=201)
+    return JsonResponse({"token": token, "verified": visitor.verified}, status=201)
 
 
 @chat_endpoint("GET", "POST")

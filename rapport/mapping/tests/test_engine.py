@@ -200,6 +200,28 @@ def test_a_new_domain_is_a_decision_to_create_an_account_and_the_engine_writes_n
 
 
 @pytest.mark.django_db
+def test_an_unverified_email_from_a_new_domain_is_no_decision_to_create() -> None:
+    make_account("Acme", domain="acme.example")
+    claim = MappingRequest(requester_email="kim@newco.example", may_create=False)
+    known = MappingRequest(requester_email="jo@acme.example", may_create=False)
+
+    result = mapping_resolve(claim, on())
+    linked = mapping_resolve(known, on())
+
+    assert (result.outcome, result.account, result.create) == (
+        MappingOutcome.UNMATCHED,
+        None,
+        None,
+    )
+    assert result.reason.endswith("an unverified email address never creates an account.")
+    # An existing account's domain still links: the claim only points the way.
+    assert (linked.outcome, linked.account.name if linked.account else None) == (
+        MappingOutcome.LINKED,
+        "Acme",
+    )
+
+
+@pytest.mark.django_db
 def test_a_new_domain_seen_through_a_shared_channel_is_no_decision_to_create(
     django_assert_num_queries: Any,
 ) -> None:

@@ -275,9 +275,23 @@ def test_web_chat_visitors_keep_their_site_and_conversation(upgraded: dict[str, 
         "site": "Acme shop",
         "name": "Walk In",
         "ip": "203.0.113.7",
+        "verified": False,
         "conversation": "webchat:1",
     }
     assert visitors["silent@example.org"]["conversation"] is None
+
+
+def test_web_chat_from_before_identity_is_unverified_and_sites_get_a_secret(
+    upgraded: dict[str, Any],
+) -> None:
+    """No site could sign an email before: every chat so far was an unverified claim."""
+    facts = upgraded["facts"]
+    assert facts["site_identity"] == {
+        "Acme shop": {"secret_drawn": True, "require_verified": False}
+    }
+    identities = {key: c["requester_identity"] for key, c in facts["conversations"].items()}
+    assert identities["web_chat webchat:1"] == "unverified"
+    assert {i for key, i in identities.items() if not key.startswith("web_chat ")} == {""}
 
 
 def test_outbox_settings_and_tokens_survive(upgraded: dict[str, Any]) -> None:

@@ -133,14 +133,24 @@ def _facts(models: dict[str, Any]) -> dict[str, Any]:
                 .order_by("id")
                 .values_list("method", "outcome")
             ),
+            "requester_identity": conversation["requester_identity"],
         }
 
     sites = dict(table("webchat_chatsite").values_list("pk", "name"))
+    site_identity = {
+        site["name"]: {
+            "secret_drawn": site["identity_secret"].startswith("wcs_")
+            and len(site["identity_secret"]) == 68,
+            "require_verified": site["require_verified"],
+        }
+        for site in table("webchat_chatsite").values()
+    }
     visitors = {
         v["email"]: {
             "site": sites[v["site_id"]],
             "name": v["name"],
             "ip": v["ip"],
+            "verified": v["verified"],
             "conversation": table("inbox_conversation")
             .filter(pk=v["conversation_id"])
             .values_list("thread_key", flat=True)
@@ -158,6 +168,7 @@ def _facts(models: dict[str, Any]) -> dict[str, Any]:
         "channels": channels,
         "conversations": conversations,
         "visitors": visitors,
+        "site_identity": site_identity,
         "outbox": outbox,
         "outbox_reaction": reaction["payload"] if reaction else None,
         "slack_users": sorted(table("slack_slackuser").values_list("user_id", "email")),

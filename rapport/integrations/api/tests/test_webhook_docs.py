@@ -12,7 +12,9 @@ DOCS = Path(__file__).resolve().parents[4] / "docs" / "integrations.md"
 
 
 def _documented_verify() -> Callable[[str, dict[str, str], bytes], bool]:
-    found = re.search(r"```python\n(.*?def rapport_webhook_verify.*?)```", DOCS.read_text(), re.S)
+    # The block that defines the function, not the first Python block of the page.
+    block = r"```python\n((?:(?!```).)*?def rapport_webhook_verify.*?)```"
+    found = re.search(block, DOCS.read_text(), re.S)
     assert found, "docs/integrations.md shows how to verify a webhook call"
     namespace: dict[str, Any] = {}
     exec(compile(found.group(1), str(DOCS), "exec"), namespace)  # noqa: S102 - our own docs

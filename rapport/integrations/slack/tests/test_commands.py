@@ -5,6 +5,8 @@ from typing import Any
 
 import pytest
 
+from rapport.audit.models import AuditEntry
+from rapport.inbox.services import channel_set_csm
 from rapport.integrations.slack.tests.conftest import (
     ADMIN_SLACK,
     MEMBER_SLACK,
@@ -38,6 +40,8 @@ def answer(block: dict[str, Any]) -> dict[str, Any]:
         return {"type": kind, "selected_option": element.get("initial_option")}
     if kind == "conversations_select":
         return {"type": kind, "selected_conversation": element.get("initial_conversation")}
+    if kind == "users_select":
+        return {"type": kind, "selected_user": element.get("initial_user")}
     return {"type": kind, "value": element.get("initial_value")}
 
 
@@ -58,6 +62,8 @@ def submission(
                 state["selected_option"] = next(o for o in options if o["value"] == change)
             elif state["type"] == "conversations_select":
                 state["selected_conversation"] = change
+            elif state["type"] == "users_select":
+                state["selected_user"] = change
             else:
                 state["value"] = change
         values[name] = {block["element"]["action_id"]: state}
@@ -258,3 +264,97 @@ def test_channel_config_in_a_direct_message_is_refused(
     text = slash("channel config", user=ADMIN_SLACK, channel="D0222ADA").json()["text"]
     assert "in the customer channel" in text
     assert slack.asked("views.open") == []
+
+
+# --- the channel's CSM -------------------------------------------------------------------------
+
+
+def _csm_picker(modal: dict[str, Any]) -> dict[str, Any]:
+    [block] = [b for b in modal["blocks"] if b.get("block_id") == "csm"]
+    return block
+
+
+def test_an_admin_picks_the_channels_csm_in_the_channel_modal(
+    slack: FakeSlackApi, workspace: Workspace, slash: Slash, interact: Interact
+) -> None:
+    slash("channel config", user=ADMIN_SLACK)
+    modal = opened_modal(slack)
+    picker = _csm_picker(modal)
+    assert picker["element"]["type"] == "users_select"
+    assert "initial_user" not in picker["element"]  # no CSM yet
+    assert picker["optional"] is True
+
+    response = interact(submission(modal, {"csm": MEMBER_SLACK}))
+
+    assert response.status_code == 200
+    assert response.content in (b"", b"{}")
+    workspace.channel.refresh_from_db()
+    assert workspace.channel.csm == workspace.member
+    entry = AuditEntry.objects.get(action="channel.set_csm")
+    assert entry.actor == workspace.admin
+    # Opened again, the modal shows the CSM; saving it as shown keeps them.
+    slack.calls.clear()
+    slash("channel config", user=ADMIN_SLACK)
+    modal = opened_modal(slack)
+    assert _csm_picker(modal)["element"]["initial_user"] == MEMBER_SLACK
+    interact(submission(modal, {"emoji_enabled": "off"}))
+    workspace.channel.refresh_from_db()
+    assert workspace.channel.csm == workspace.member
+    assert AuditEntry.objects.filter(action="channel.set_csm").count() == 1
+
+
+def test_clearing_the_csm_picker_leaves_the_channel_without_one(
+    slack: FakeSlackApi, workspace: Workspace, slash: Slash, interact: Interact
+) -> None:
+    channel_set_csm(actor=workspace.admin, channel=workspace.channel, csm=workspace.member)
+    slash("channel config", user=ADMIN_SLACK)
+
+    interact(submission(opened_modal(slack), {"csm": None}))
+
+    workspace.channel.refresh_from_db()
+    assert workspace.channel.csm is None
+
+
+def test_a_slack_user_who_is_no_member_cannot_be_the_csm(
+    slack: FakeSlackApi, workspace: Workspace, slash: Slash, interact: Interact
+) -> None:
+    slash("channel config", user=ADMIN_SLACK)
+    body = submission(opened_modal(slack), {"csm": "U0999EVE", "emoji_enabled": "off"})
+
+    answer = interact(body).json()
+
+    assert answer["response_action"] == "errors"
+    assert "not an active Rapport member" in answer["errors"]["csm"]
+    workspace.channel.refresh_from_db()
+    assert workspace.channel.csm is None
+    assert not ChannelRequestSettings.objects.exists()  # nothing else was saved either
+
+
+def test_a_csm_slack_cannot_show_stays_when_the_picker_is_left_empty(
+    slack: FakeSlackApi, workspace: Workspace, slash: Slash, interact: Interact, make_user: Any
+) -> None:
+    kim = make_user("kim@rapport.example", name="Kim Unlinked")
+    channel_set_csm(actor=workspace.admin, channel=workspace.channel, csm=kim)
+    slash("channel config", user=ADMIN_SLACK)
+    modal = opened_modal(slack)
+    picker = _csm_picker(modal)
+    assert "initial_user" not in picker["element"]
+    assert "Kim Unlinked" in picker["hint"]["text"]
+
+    interact(submission(modal, {"emoji_enabled": "off"}))
+
+    workspace.channel.refresh_from_db()
+    assert workspace.channel.csm == kim
+
+
+def test_a_member_who_is_not_admin_cannot_change_the_csm(
+    slack: FakeSlackApi, workspace: Workspace, slash: Slash, interact: Interact
+) -> None:
+    slash("channel config", user=ADMIN_SLACK)
+    body = submission(opened_modal(slack), {"csm": MEMBER_SLACK}, user=MEMBER_SLACK)
+
+    answer = interact(body).json()
+
+    assert "Only Rapport admins" in answer["errors"]["detection_enabled"]
+    workspace.channel.refresh_from_db()
+    assert workspace.channel.csm is None

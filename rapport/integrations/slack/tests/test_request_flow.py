@@ -8,8 +8,10 @@ from django.test import Client
 
 from rapport.accounts.models import Account
 from rapport.accounts.tests.factories import make_account
+from rapport.inbox.models import Channel
 from rapport.inbox.services import channel_create, channel_set_accounts
 from rapport.integrations.slack.tests.conftest import CHANNEL, TEAM, FakeSlackApi, Response, payload
+from rapport.outbox.models import OutboxItem
 from rapport.requests.models import Request, RequestStatus
 from rapport.users.models import User
 
@@ -72,3 +74,21 @@ def test_a_member_who_writes_in_slack_is_recognised_by_email_and_linked(
     assert kim.slack_user_id == "U0222KIM"
     # The team's own message is never a request.
     assert not Request.objects.exists()
+
+
+def test_a_new_request_goes_to_the_csm_an_admin_set_for_the_channel(
+    slack: FakeSlackApi, deliver: Deliver, acme: Account, agent: User, admin_api: Client
+) -> None:
+    channel = Channel.objects.get(slack_channel_id=CHANNEL)
+    response = admin_api.patch(
+        f"/api/v1/channels/{channel.pk}", {"csm": agent.pk}, content_type="application/json"
+    )
+    assert response.status_code == 200
+
+    assert deliver("message").status_code == 200
+
+    # "Assign to the channel's CSM" is on by default.
+    request = Request.objects.get()
+    assert request.channel == channel
+    assert request.assignee == agent
+    assert OutboxItem.objects.filter(action="slack.dm", payload__user="U0111MAX").exists()

@@ -7,7 +7,11 @@ from django.test import Client
 from django.urls import reverse
 
 from rapport.integrations.webchat.models import ChatSite, ChatVisitor
-from rapport.integrations.webchat.services import chat_site_create, chat_visitor_start
+from rapport.integrations.webchat.services import (
+    chat_identity_hash,
+    chat_site_create,
+    chat_visitor_start,
+)
 
 ORIGIN = "https://www.acme-shop.example"
 
@@ -17,9 +21,17 @@ def make_site(name: str = "Acme Shop", *, origins: list[str] | None = None) -> C
 
 
 def make_visitor(
-    site: ChatSite, email: str = "jo@acme.example", name: str = "Jo Buyer"
+    site: ChatSite,
+    email: str = "jo@acme.example",
+    name: str = "Jo Buyer",
+    *,
+    verified: bool = False,
 ) -> tuple[ChatVisitor, str]:
-    return chat_visitor_start(site=site, email=email, name=name, ip="203.0.113.7")
+    """Start a chat; *verified* signs the email as the site's backend would."""
+    user_hash = chat_identity_hash(site.identity_secret, email) if verified else ""
+    return chat_visitor_start(
+        site=site, email=email, name=name, ip="203.0.113.7", user_hash=user_hash
+    )
 
 
 class Widget:
@@ -33,10 +45,19 @@ class Widget:
     def url(self, name: str) -> str:
         return reverse(f"webchat:{name}", args=[self.site.public_key])
 
-    def start(self, email: str = "jo@acme.example", name: str = "Jo Buyer", **extra: Any) -> Any:
+    def start(
+        self,
+        email: str = "jo@acme.example",
+        name: str = "Jo Buyer",
+        user_hash: str | None = None,
+        **extra: Any,
+    ) -> Any:
+        body = {"email": email, "name": name}
+        if user_hash is not None:
+            body["user_hash"] = user_hash
         return self.client.post(
             self.url("visitors"),
-            {"email": email, "name": name},
+            body,
             content_type="application/json",
             headers={"Origin": self.origin},
             **extra,

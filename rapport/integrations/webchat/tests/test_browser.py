@@ -24,8 +24,9 @@ from playwright.sync_api import Browser, Page, Route, expect
 from rapport.accounts.tests.factories import make_account
 from rapport.inbox.models import Conversation, InboundEvent, Message
 from rapport.inbox.services import conversation_reply
-from rapport.integrations.webchat.admin import chat_site_snippet
 from rapport.integrations.webchat.models import ChatSite, ChatVisitor
+from rapport.integrations.webchat.services import chat_identity_hash, chat_site_update
+from rapport.integrations.webchat.snippets import chat_site_snippet
 from rapport.integrations.webchat.tests.factories import make_site
 from rapport.users.services import user_create
 
@@ -267,3 +268,93 @@ def test_a_site_not_on_the_allow_list_cannot_start_a_chat(
         assert not ChatVisitor.objects.exists()
     # The browser itself refused to hand the answer to the page.
     assert any("CORS policy" in p for p in problems)
+
+
+def _embed_signed_in(
+    shop: CustomerSite, site: ChatSite, live_server: Any, email: str, name: str
+) -> None:
+    """Paste the line as a site's backend writes it for a signed-in customer."""
+    user_hash = chat_identity_hash(site.identity_secret, email)
+    shop.snippet = chat_site_snippet(site, live_server.url).replace(
+        " async>", f' data-email="{email}" data-name="{name}" data-user-hash="{user_hash}" async>'
+    )
+
+
+def test_a_signed_in_customer_chats_as_themselves_and_the_next_person_starts_afresh(
+    page: tuple[Page, list[str]],
+    customer_site: CustomerSite,
+    live_server: Any,
+    db_lock: threading.RLock,
+) -> None:
+    browser_page, problems = page
+    acme = make_account("Acme", domain="acme.example")
+    site = make_site("Acme Shop", origins=[customer_site.origin])
+    _embed_signed_in(customer_site, site, live_server, "Jo@Acme.example", "Jo Buyer")
+    browser_page.goto(customer_site.origin + "/")
+
+    # Opening the chat starts it as the signed-in customer: no email to type.
+    browser_page.get_by_role("button", name="Chat with us").click()
+    dialog = browser_page.get_by_role("dialog", name="Chat")
+    message = dialog.get_by_label("Message", exact=True)
+    expect(message).to_be_visible()
+    message.fill("Can I add a seat?")
+    message.press("Enter")
+    expect(dialog.get_by_text("Can I add a seat?")).to_be_visible()
+
+    conversation = _eventually(
+        db_lock,
+        lambda: Conversation.objects.filter(source="web_chat").select_related("requester").first(),
+    )
+    assert conversation.requester_identity == "verified"
+    assert conversation.account == acme
+    assert conversation.requester is not None
+    assert conversation.requester.email == "jo@acme.example"
+    with db_lock:
+        assert ChatVisitor.objects.get().verified is True
+
+    # Someone else signs in on the same browser: Jo's chat is not theirs to see.
+    _embed_signed_in(customer_site, site, live_server, "max@acme.example", "Max Buyer")
+    browser_page.reload()
+    browser_page.get_by_role("button", name="Chat with us").click()
+    expect(dialog.get_by_label("Message", exact=True)).to_be_visible()
+    expect(dialog.get_by_text("Can I add a seat?")).to_have_count(0)
+    with db_lock:
+        assert list(ChatVisitor.objects.order_by("pk").values_list("email", "verified")) == [
+            ("jo@acme.example", True),
+            ("max@acme.example", True),
+        ]
+
+    # Signed out: an anonymous visitor is asked for an email, and sees no one's chat.
+    _embed(customer_site, site, live_server)
+    browser_page.reload()
+    browser_page.get_by_role("button", name="Chat with us").click()
+    expect(dialog.get_by_label("Email")).to_have_value("")
+    expect(dialog.get_by_text("Can I add a seat?")).to_have_count(0)
+
+    assert [p for p in problems if not _expected(p)] == []
+
+
+def test_a_site_that_requires_verified_visitors_tells_an_anonymous_one_to_sign_in(
+    page: tuple[Page, list[str]],
+    customer_site: CustomerSite,
+    live_server: Any,
+    db_lock: threading.RLock,
+) -> None:
+    browser_page, problems = page
+    site = make_site("Acme Shop", origins=[customer_site.origin])
+    with db_lock:
+        chat_site_update(actor=None, site=site, require_verified=True)
+    _embed(customer_site, site, live_server)
+    browser_page.goto(customer_site.origin + "/")
+
+    browser_page.get_by_role("button", name="Chat with us").click()
+    dialog = browser_page.get_by_role("dialog", name="Chat")
+    dialog.get_by_label("Email").fill("jo@acme.example")
+    dialog.get_by_role("button", name="Start chat").click()
+
+    expect(dialog.get_by_role("alert")).to_have_text(
+        "This chat is for signed-in customers: sign in on the site to start a chat."
+    )
+    with db_lock:
+        assert not ChatVisitor.objects.exists()
+    assert [p for p in problems if not _expected(p)] == []

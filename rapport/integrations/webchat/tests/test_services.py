@@ -128,7 +128,7 @@ def test_a_message_becomes_a_conversation_linked_by_the_visitors_email_domain(
     site: ChatSite, django_capture_on_commit_callbacks: Capture
 ) -> None:
     acme = make_account("Acme", domain="acme.example")
-    visitor, _ = make_visitor(site, email="jo@acme.example", name="Jo Buyer")
+    visitor, _ = make_visitor(site, email="jo@acme.example", name="Jo Buyer", verified=True)
     event = _say(django_capture_on_commit_callbacks, site, visitor, "My order is late\nOrder 42")
 
     assert event.status == "done"
@@ -140,6 +140,7 @@ def test_a_message_becomes_a_conversation_linked_by_the_visitors_email_domain(
     assert conversation.mapping_method == "email_domain"
     assert conversation.mapping_outcome == "linked"
     assert conversation.requester_email == "jo@acme.example"
+    assert conversation.requester_identity == "verified"
     assert conversation.requester is not None and conversation.requester.email == "jo@acme.example"
     message = Message.objects.get()
     assert (message.author_email, message.author_name) == ("jo@acme.example", "Jo Buyer")

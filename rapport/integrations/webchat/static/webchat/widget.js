@@ -1,5 +1,9 @@
 // Rapport web chat widget. A site shows it with one line:
 //   <script src="https://rapport.example.com/webchat/pk_xxx/widget.js" async></script>
+// For a signed-in customer, the site's backend adds who they are to that line:
+//   data-email="jo@acme.example" data-name="Jo Buyer" data-user-hash="<hex HMAC-SHA256
+//   of the email under the site's identity secret>"
+// and the chat starts as them, verified, without asking for an email.
 // It runs on the customer's page, so it depends on nothing there: no libraries, no
 // globals besides one guard, no inline script or style attributes (a strict CSP on the
 // host page stays intact), and all its markup and CSS live in a Shadow DOM, so the
@@ -35,6 +39,21 @@
   const API = src.origin + match[1] + "/webchat/api/" + encodeURIComponent(KEY);
   const STORE = "rapport-chat:" + KEY;
 
+  // The signed-in customer the host page names, or null for an anonymous visitor. Both
+  // the email and its signature are needed: an email alone would be only a claim.
+  function identity() {
+    const email = (script.getAttribute("data-email") || "").trim();
+    const userHash = (script.getAttribute("data-user-hash") || "").trim();
+    if (!email || !userHash) return null;
+    const name = (script.getAttribute("data-name") || "").trim();
+    return { email: email, name: name, userHash: userHash };
+  }
+  const IDENTITY = identity();
+  const WHO = IDENTITY ? IDENTITY.email.toLowerCase() : "";
+  const EXPIRED = IDENTITY
+    ? "Your chat has expired; start it again."
+    : "Your chat has expired. Leave your email to start again.";
+
   // Pasted twice, or loaded by a single-page app on every route: show one widget.
   const loaded = (window.__rapportChat = window.__rapportChat || {});
   if (loaded[KEY]) return;
@@ -42,17 +61,26 @@
 
   // --- state kept across page loads ----------------------------------------------------------
   // token: the visitor's secret; outbox: messages not yet accepted by Rapport, so a
-  // reload or a dropped connection resends them with the same id (stored once).
+  // reload or a dropped connection resends them with the same id (stored once); who: the
+  // signed-in customer the chat was started for ("" for an anonymous visitor).
+  function blank() {
+    return { token: "", seenId: 0, outbox: [], who: WHO };
+  }
+
   function load() {
     try {
       const raw = JSON.parse(window.localStorage.getItem(STORE) || "{}");
+      const who = typeof raw.who === "string" ? raw.who : "";
+      // Someone else is signed in now, or nobody is: the chat kept here is not theirs.
+      if (who !== WHO) return blank();
       return {
         token: typeof raw.token === "string" ? raw.token : "",
         seenId: Number(raw.seenId) || 0,
         outbox: Array.isArray(raw.outbox) ? raw.outbox : [],
+        who: who,
       };
     } catch (error) {
-      return { token: "", seenId: 0, outbox: [] }; // storage blocked: keep state in memory
+      return blank(); // storage blocked: keep state in memory
     }
   }
 
@@ -65,6 +93,7 @@
   }
 
   let state = load();
+  if (!state.token) save(); // forget a chat the page's visitor may not see
   const messages = new Map(); // "m<id>" or "c<client id>" -> message
   let lastId = 0;
   let isOpen = false;
@@ -259,12 +288,22 @@
       type: "email", name: "email", required: true, autocomplete: "email", maxlength: 254,
     });
     ui.name = el("input", { type: "text", name: "name", autocomplete: "name", maxlength: 200 });
+    if (IDENTITY) {
+      // The site vouches for the email: the visitor cannot change it here.
+      ui.email.value = IDENTITY.email;
+      ui.email.readOnly = true;
+      ui.name.value = IDENTITY.name;
+    }
     ui.startError = el("p", { class: "error", role: "alert" });
     ui.startButton = el("button", { class: "primary", type: "submit", text: "Start chat" });
     ui.start = el(
       "form",
       { class: "start", novalidate: true },
-      el("p", { text: "Leave your email so the team can answer you, even after you leave." }),
+      el("p", {
+        text: IDENTITY
+          ? "You are signed in: the team will know it is you."
+          : "Leave your email so the team can answer you, even after you leave.",
+      }),
       el("label", {}, "Email", ui.email),
       el("label", {}, "Name (optional)", ui.name),
       ui.startError,
@@ -333,8 +372,9 @@
     showView();
     if (open) {
       markSeen();
-      (state.token ? ui.text : ui.email).focus();
+      (state.token ? ui.text : IDENTITY ? ui.startButton : ui.email).focus();
       if (state.token) poll(true);
+      else if (IDENTITY && !ui.startError.textContent) startChat();
     } else {
       ui.launcher.focus();
     }
@@ -400,8 +440,13 @@
   }
 
   // --- starting a chat ----------------------------------------------------------------------
-  async function onStart(event) {
+  function onStart(event) {
     event.preventDefault();
+    startChat();
+  }
+
+  async function startChat() {
+    if (ui.startButton.disabled) return; // already starting
     const email = ui.email.value.trim();
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
       ui.startError.textContent = "Enter a valid email address.";
@@ -410,10 +455,12 @@
     }
     ui.startError.textContent = "";
     ui.startButton.disabled = true;
+    const body = { email: email, name: ui.name.value.trim() };
+    if (IDENTITY) body.user_hash = IDENTITY.userHash;
     try {
-      const answer = await call("POST", "/visitors", { email: email, name: ui.name.value.trim() });
+      const answer = await call("POST", "/visitors", body);
       if (answer.status === 201 && answer.data.token) {
-        state = { token: answer.data.token, seenId: 0, outbox: [] };
+        state = { token: answer.data.token, seenId: 0, outbox: [], who: WHO };
         save();
         messages.clear();
         lastId = 0;
@@ -432,7 +479,7 @@
   }
 
   function restart(reason) {
-    state = { token: "", seenId: 0, outbox: [] };
+    state = blank();
     save();
     messages.clear();
     lastId = 0;
@@ -515,7 +562,7 @@
           continue;
         }
         if (answer.status === 401) {
-          restart("Your chat has expired. Leave your email to start again.");
+          restart(EXPIRED);
           return;
         }
         if (answer.status === 429 || answer.status >= 500) {
@@ -555,7 +602,7 @@
       if (answer.status === 200 && Array.isArray(answer.data.items)) {
         merge(answer.data.items);
       } else if (answer.status === 401) {
-        restart("Your chat has expired. Leave your email to start again.");
+        restart(EXPIRED);
       }
     } catch (error) {
       // Offline for a moment: the next poll tries again.
