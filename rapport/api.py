@@ -21,18 +21,20 @@ from rapport.users.services_throttle import login_failure_record, login_throttle
 class ApiTokenAuth(HttpBearer):
     """`Authorization: Bearer <personal API token>`.
 
-    A bad token counts as a failed sign-in of the caller's IP; an IP with too many gets
-    429 for a while (`rapport.users.services_throttle`).
+    A bad token counts as a failed sign-in of the caller's IP, and an IP with too many
+    gets 429 for a while (`rapport.users.services_throttle`). A valid token still
+    works from such an IP: 256 random bits cannot be guessed, so it is no guess to
+    slow down, and a good client behind the same network keeps working.
     """
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        ip = client_ip_key(client_ip(request))
-        login_throttle_check(ip=ip)
         user = api_token_authenticate(token)
         if user is None:
+            ip = client_ip_key(client_ip(request))
+            login_throttle_check(ip=ip)
             login_failure_record(ip=ip)
-        else:
-            request.user = user
+            return None
+        request.user = user
         return user
 
 
