@@ -35,6 +35,7 @@ AUDIT_LABELS = {
     "website": "Website",
     "notes": "Notes",
     "contacts": "Contacts",
+    "domain_takeover": "Domain takeover",
 }
 AUDIT_ACTIONS = {
     "account.create": "created the account",
@@ -45,6 +46,7 @@ AUDIT_ACTIONS = {
     "account.contact_add": "added a contact",
     "account.contact_remove": "removed a contact",
     "account.delete": "deleted the account",
+    "account.domain_takeover": "moved a domain between accounts",
 }
 _DOMAIN_KEYS = {"primary_domain", "secondary_domains"}
 
