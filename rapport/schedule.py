@@ -42,7 +42,7 @@ JOBS: list[tuple[str, datetime.timedelta, Task]] = [
         metrics_tasks.metrics_refresh_changed_run,
     ),
     # Daily: a full recompute corrects what the incremental run cannot see (requests
-    # deleted or moved to another account).
+    # deleted, or moved to another account other than by a conversation's move).
     ("metrics_refresh_all", datetime.timedelta(days=1), metrics_tasks.metrics_refresh_all_run),
     # Every 15 minutes, the sign-in throttle's window: failed sign-ins stop counting after
     # it, so the table holds at most about one window of them.
