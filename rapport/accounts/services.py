@@ -203,6 +203,7 @@ def _metadata_snapshot(account: Account) -> dict[str, Any]:
         "arr": str(account.arr) if account.arr is not None else None,
         "close_date": account.close_date.isoformat() if account.close_date else None,
         "website": account.website,
+        "tier": account.tier,
         "notes": account.notes,
     }
 
@@ -324,14 +325,18 @@ def account_create(
             AccountDomain.objects.bulk_create(
                 [AccountDomain(account=account, domain=d) for d in secondaries]
             )
-            if fields:
+            field_changes = (
                 account_field_values_write(actor, account, fields, allow_crm=actor is None)
+                if fields
+                else {}
+            )
             account_refresh_denormalized([account.pk])
+            created = _identity_snapshot(account) | _metadata_snapshot(account)
             audit_record(
                 actor=actor,
                 action="account.create",
                 obj=account,
-                changes=audit_changes({}, _identity_snapshot(account)),
+                changes=audit_changes({}, created) | field_changes,
             )
             _domain_holds_carry_out(actor, account, holds)
     except IntegrityError:
@@ -434,7 +439,11 @@ def account_set_crm_mapping(
     external_id: str,
     company_name: str = "",
 ) -> Account:
-    """Map an account to a CRM company by hand, or unmap it with an empty external id."""
+    """Map an account to a CRM company by hand, or unmap it with an empty external id.
+
+    A company id entered by hand is "mapped, not synced yet" until
+    `account_record_crm_sync` records a sync; a new company id starts over.
+    """
     if actor is not None:
         user_require_admin(actor, "change an account's CRM mapping")
     account = Account.objects.select_for_update().get(pk=account.pk)
@@ -452,11 +461,14 @@ def account_set_crm_mapping(
             )
         if conflict := _crm_link_conflict(provider, external_id, exclude=account.pk):
             raise conflict
+        if (account.crm_provider, account.crm_external_id) != (provider, external_id):
+            # A new company: nothing is synced from it until a sync has run.
+            account.crm_sync_status = CrmSyncStatus.MAPPED
+            account.crm_sync_error = ""
+            account.crm_last_synced_at = None
         account.crm_provider = provider
         account.crm_external_id = external_id
         account.crm_company_name = company_name[: CRM_COMPANY_NAME.max_length]
-        account.crm_sync_status = CrmSyncStatus.SYNCED
-        account.crm_sync_error = ""
     else:
         account.crm_provider = ""
         account.crm_external_id = ""
