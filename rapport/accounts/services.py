@@ -388,13 +388,14 @@ def account_update(*, actor: User, account: Account, **changes: Any) -> Account:
             raise conflict
         account.primary_domain = domain
     wanted: list[str] | None = None
+    existing: set[str] = set()
     if "secondary_domains" in changes:
         wanted = [
             d
             for d in _clean_domains(changes["secondary_domains"] or [], field="secondary_domains")
             if d != account.primary_domain
         ]
-    existing = set(account.domains.values_list("domain", flat=True))
+        existing = set(account.domains.values_list("domain", flat=True))
     holds = _domain_holds(
         new_primary, [d for d in wanted or [] if d not in existing], exclude=account.pk
     )
