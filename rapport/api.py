@@ -7,23 +7,36 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 from ninja.utils import check_csrf
 
-from rapport.core.errors import InvalidInput, ServiceError
+from rapport.core.client_ip import client_ip, client_ip_key
+from rapport.core.errors import InvalidInput, ServiceError, TooManyRequests
 from rapport.ops.middleware import outage_response
 from rapport.users.models import User
 from rapport.users.services import api_token_authenticate
+from rapport.users.services_throttle import login_failure_record, login_throttle_check
 
 
 class ApiTokenAuth(HttpBearer):
-    """`Authorization: Bearer <personal API token>`."""
+    """`Authorization: Bearer <personal API token>`.
+
+    A bad token counts as a failed sign-in of the caller's IP, and an IP with too many
+    gets 429 for a while (`rapport.users.services_throttle`). A valid token still
+    works from such an IP: 256 random bits cannot be guessed, so it is no guess to
+    slow down, and a good client behind the same network keeps working.
+    """
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
         user = api_token_authenticate(token)
-        if user is not None:
-            request.user = user
+        if user is None:
+            ip = client_ip_key(client_ip(request))
+            login_throttle_check(ip=ip)
+            login_failure_record(ip=ip)
+            return None
+        request.user = user
         return user
 
 
@@ -79,7 +92,45 @@ class RapportParser(Parser):
         return super().parse_querydict(data, list_fields, request)
 
 
-api = NinjaAPI(
+# Any operation that takes a token may answer this, before its own answers.
+THROTTLED_RESPONSE = {
+    "description": (
+        "Too many failed sign-ins (bad API tokens or passwords) from the caller's IP: "
+        "sign-ins from it are paused for 15 minutes."
+    ),
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds until the IP may try again.",
+            "schema": {"type": "integer"},
+        }
+    },
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"error": {"type": "string"}},
+                "required": ["error"],
+            }
+        }
+    },
+}
+
+
+class RapportApi(NinjaAPI):
+    """The API; its OpenAPI document adds the 429 of a throttled IP to every secured call."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                if isinstance(operation, dict) and operation.get("security"):
+                    operation["responses"].setdefault(429, THROTTLED_RESPONSE)
+        return schema
+
+
+api = RapportApi(
     title="Rapport API",
     version="1",
     description=(
@@ -99,7 +150,10 @@ def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
     body: dict[str, Any] = {"error": exc.message}
     if exc.field:
         body["field"] = exc.field
-    return api.create_response(request, body, status=exc.status)
+    response = api.create_response(request, body, status=exc.status)
+    if isinstance(exc, TooManyRequests):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(ValidationError)

@@ -13,6 +13,7 @@ from rapport.metrics import tasks as metrics_tasks
 from rapport.ops import tasks as ops_tasks
 from rapport.outbox import tasks as outbox_tasks
 from rapport.requests import tasks as request_tasks
+from rapport.users import tasks as user_tasks
 
 JOBS: list[tuple[str, datetime.timedelta, Task]] = [
     # Each minute, so /healthz notices a stopped worker within a few minutes.
@@ -41,8 +42,11 @@ JOBS: list[tuple[str, datetime.timedelta, Task]] = [
         metrics_tasks.metrics_refresh_changed_run,
     ),
     # Daily: a full recompute corrects what the incremental run cannot see (requests
-    # deleted or moved to another account).
+    # deleted, or moved to another account other than by a conversation's move).
     ("metrics_refresh_all", datetime.timedelta(days=1), metrics_tasks.metrics_refresh_all_run),
+    # Every 15 minutes, the sign-in throttle's window: failed sign-ins stop counting after
+    # it, so the table holds at most about one window of them.
+    ("login_throttle_prune", datetime.timedelta(minutes=15), user_tasks.login_throttle_prune_run),
     # Daily: finished task rows are only useful for a few days of debugging.
     ("task_results_prune", datetime.timedelta(days=1), ops_tasks.task_results_prune),
 ]

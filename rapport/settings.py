@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "rapport.users.middleware.LoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -135,7 +136,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "users.User"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# Email and password, throttled per client IP (rapport.users.services_throttle).
+AUTHENTICATION_BACKENDS = ["rapport.users.backends.ThrottledModelBackend"]
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
@@ -282,6 +284,12 @@ WEBCHAT_VISITOR_MESSAGES_PER_MINUTE = env.int("WEBCHAT_VISITOR_MESSAGES_PER_MINU
 # Every chat API call counts (an open widget polls about 15 times a minute), so leave
 # room for a few visitors behind one office network.
 WEBCHAT_IP_REQUESTS_PER_MINUTE = env.int("WEBCHAT_IP_REQUESTS_PER_MINUTE", 120)
-# Take the client IP from the first X-Forwarded-For hop; only behind a proxy that sets it.
+# The web chat's name for TRUST_X_FORWARDED_FOR (below), still read for older installs.
 WEBCHAT_TRUST_X_FORWARDED_FOR = env.bool("WEBCHAT_TRUST_X_FORWARDED_FOR", False)
 # --- end of web chat ----------------------------------------------------------------------
+
+# --- Client IPs and sign-in throttling (rapport.users.services_throttle) ------------------
+# Take the client IP from the first X-Forwarded-For hop; only behind a proxy that sets it.
+# Sign-in throttling and the web chat's limits count by that IP.
+TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", WEBCHAT_TRUST_X_FORWARDED_FOR)
+WEBCHAT_TRUST_X_FORWARDED_FOR = TRUST_X_FORWARDED_FOR

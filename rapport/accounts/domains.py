@@ -1,6 +1,13 @@
-"""Normalize domain names the one way Rapport stores and compares them."""
+"""Normalize domain names the one way Rapport stores and compares them, and vet primary domains.
+
+An app that knows why a domain cannot identify a company (the mapping app knows the
+public mail domains) registers a check with `primary_domain_check_register` from its
+AppConfig.ready(); the account services ask `primary_domain_refusal` before a domain
+becomes an account's primary domain. The accounts app so needs no import of that app.
+"""
 
 import re
+from collections.abc import Callable
 
 import idna
 
@@ -57,3 +64,22 @@ def domain_display(domain: str) -> str:
         return idna.decode(domain)
     except (idna.IDNAError, UnicodeError):
         return domain
+
+
+# Each returns why a (normalized) domain cannot be a primary domain, or None.
+PrimaryDomainCheck = Callable[[str], str | None]
+_primary_domain_checks: list[PrimaryDomainCheck] = []
+
+
+def primary_domain_check_register(check: PrimaryDomainCheck) -> None:
+    """Have *check* vet every domain that is about to become an account's primary domain."""
+    if check not in _primary_domain_checks:
+        _primary_domain_checks.append(check)
+
+
+def primary_domain_refusal(domain: str) -> str | None:
+    """Return why *domain* (normalized) cannot be a primary domain, or None when it can."""
+    for check in _primary_domain_checks:
+        if (reason := check(domain)) is not None:
+            return reason
+    return None

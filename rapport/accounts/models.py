@@ -32,7 +32,10 @@ class CrmProvider(models.TextChoices):
 
 
 class CrmSyncStatus(models.TextChoices):
+    """Where an account's CRM link stands: a hand-entered id is only mapped until a sync ran."""
+
     NOT_MAPPED = "not_mapped", "Not mapped"
+    MAPPED = "mapped", "Mapped, not synced yet"
     SYNCED = "synced", "Synced"
     FAILING = "failing", "Sync failing"
 

@@ -14,7 +14,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from rapport.accounts.domains import domain_normalize
+from rapport.accounts.domains import domain_normalize, primary_domain_refusal
 from rapport.accounts.models import (
     Account,
     AccountContact,
@@ -34,7 +34,7 @@ from rapport.accounts.specs import (
     account_metadata_clean,
 )
 from rapport.audit.services import audit_changes, audit_record
-from rapport.core.errors import Conflict, InvalidInput
+from rapport.core.errors import Conflict, InvalidInput, PermissionDenied
 from rapport.users.models import User
 from rapport.users.services import user_require_admin
 
@@ -71,6 +71,108 @@ def _primary_domain_conflict(domain: str, *, exclude: int | None = None) -> Conf
     )
 
 
+def _primary_domain_vet(domain: str) -> None:
+    """Refuse a domain that cannot identify a company, such as a public mail domain."""
+    if (reason := primary_domain_refusal(domain)) is not None:
+        raise InvalidInput(reason, field="primary_domain")
+
+
+@dataclass(frozen=True)
+class DomainHold:
+    """A domain an account is about to get that another account already holds.
+
+    *taken*: the other account has it as a secondary domain and this one takes it as
+    its primary domain (mail from it then comes here). Otherwise the other account has
+    it as its primary domain and this one adds it as a secondary domain.
+    """
+
+    domain: str
+    holder: Account
+    taken: bool
+
+    def refusal(self) -> PermissionDenied:
+        """The answer to a member, who may not take another account's mail."""
+        holder = f"the account “{self.holder.name}” (id {self.holder.pk})"
+        if self.taken:
+            return PermissionDenied(
+                f"{self.domain} is a secondary domain of {holder}: only an admin can make "
+                "it another account's primary domain.",
+                field="primary_domain",
+            )
+        return PermissionDenied(
+            f"{self.domain} is the primary domain of {holder}: only an admin can add it "
+            "to another account.",
+            field="secondary_domains",
+        )
+
+
+def _domain_holds(
+    primary: str | None, secondaries: Iterable[str], *, exclude: int | None = None
+) -> list[DomainHold]:
+    """Return the other accounts that hold *primary* as a secondary domain, or a domain of
+    *secondaries* as their primary domain."""
+    holds = []
+    if primary:
+        rows = AccountDomain.objects.filter(domain=primary).select_related("account")
+        if exclude is not None:
+            rows = rows.exclude(account_id=exclude)
+        holds += [DomainHold(primary, row.account, taken=True) for row in rows.order_by("pk")]
+    secondaries = list(secondaries)
+    if secondaries:
+        others = Account.objects.filter(primary_domain__in=secondaries).order_by("pk")
+        if exclude is not None:
+            others = others.exclude(pk=exclude)
+        holds += [DomainHold(a.primary_domain or "", a, taken=False) for a in others]
+    return holds
+
+
+def _domain_holds_authorize(actor: User | None, holds: list[DomainHold]) -> None:
+    """Refuse a member a domain another account holds; an admin (or Rapport) may take it."""
+    if holds and actor is not None and not actor.is_admin:
+        raise holds[0].refusal()
+
+
+def _domain_holds_carry_out(actor: User | None, account: Account, holds: list[DomainHold]) -> None:
+    """Take the held domains for *account*, and audit it on both accounts.
+
+    A secondary domain that becomes *account*'s primary domain leaves the other account
+    (a domain's mail goes to one account); a primary domain that *account* adds as a
+    secondary domain stays the other account's primary domain, which mapping prefers.
+    """
+    if not holds:
+        return
+    here = f"the account “{account.name}” (id {account.pk})"
+    for hold in holds:
+        holder = hold.holder
+        before = sorted(holder.domains.values_list("domain", flat=True))
+        if hold.taken:
+            AccountDomain.objects.filter(account=holder, domain=hold.domain).delete()
+            note = f"{hold.domain}: now the primary domain of {here}"
+        else:
+            note = f"{hold.domain}: now also a secondary domain of {here}"
+        after = sorted(holder.domains.values_list("domain", flat=True))
+        audit_record(
+            actor=actor,
+            action="account.domain_takeover",
+            obj=holder,
+            changes=audit_changes({"secondary_domains": before}, {"secondary_domains": after})
+            | {"domain_takeover": {"before": None, "after": note}},
+        )
+    taken = [
+        f"{hold.domain}: "
+        + ("was a secondary domain of" if hold.taken else "stays the primary domain of")
+        + f" the account “{hold.holder.name}” (id {hold.holder.pk})"
+        for hold in holds
+    ]
+    audit_record(
+        actor=actor,
+        action="account.domain_takeover",
+        obj=account,
+        changes={"domain_takeover": {"before": None, "after": "; ".join(taken)}},
+    )
+    account_refresh_denormalized(hold.holder.pk for hold in holds)
+
+
 def _identity_snapshot(account: Account) -> dict[str, Any]:
     return {
         "name": account.name,
@@ -101,6 +203,7 @@ def _metadata_snapshot(account: Account) -> dict[str, Any]:
         "arr": str(account.arr) if account.arr is not None else None,
         "close_date": account.close_date.isoformat() if account.close_date else None,
         "website": account.website,
+        "tier": account.tier,
         "notes": account.notes,
     }
 
@@ -202,8 +305,12 @@ def account_create(
         raise InvalidInput(f"Unknown account fields: {', '.join(sorted(unknown))}.")
     status = STATUS.validate(status)
     metadata = _clean_metadata(metadata)
+    if domain:
+        _primary_domain_vet(domain)
     if domain and (conflict := _primary_domain_conflict(domain)):
         raise conflict
+    holds = _domain_holds(domain, secondaries)
+    _domain_holds_authorize(actor, holds)
     try:
         with transaction.atomic():
             account = Account(
@@ -218,15 +325,20 @@ def account_create(
             AccountDomain.objects.bulk_create(
                 [AccountDomain(account=account, domain=d) for d in secondaries]
             )
-            if fields:
+            field_changes = (
                 account_field_values_write(actor, account, fields, allow_crm=actor is None)
+                if fields
+                else {}
+            )
             account_refresh_denormalized([account.pk])
+            created = _identity_snapshot(account) | _metadata_snapshot(account)
             audit_record(
                 actor=actor,
                 action="account.create",
                 obj=account,
-                changes=audit_changes({}, _identity_snapshot(account)),
+                changes=audit_changes({}, created) | field_changes,
             )
+            _domain_holds_carry_out(actor, account, holds)
     except IntegrityError:
         if domain and (conflict := _primary_domain_conflict(domain)):
             raise conflict from None
@@ -265,12 +377,29 @@ def account_update(*, actor: User, account: Account, **changes: Any) -> Account:
 
     if "name" in changes:
         account.name = NAME.validate(changes["name"])
+    new_primary: str | None = None
     if "primary_domain" in changes:
         primary = _clean_domains([changes["primary_domain"] or ""], field="primary_domain")
         domain = primary[0] if primary else None
+        if domain and domain != account.primary_domain:
+            _primary_domain_vet(domain)
+            new_primary = domain
         if domain and (conflict := _primary_domain_conflict(domain, exclude=account.pk)):
             raise conflict
         account.primary_domain = domain
+    wanted: list[str] | None = None
+    existing: set[str] = set()
+    if "secondary_domains" in changes:
+        wanted = [
+            d
+            for d in _clean_domains(changes["secondary_domains"] or [], field="secondary_domains")
+            if d != account.primary_domain
+        ]
+        existing = set(account.domains.values_list("domain", flat=True))
+    holds = _domain_holds(
+        new_primary, [d for d in wanted or [] if d not in existing], exclude=account.pk
+    )
+    _domain_holds_authorize(actor, holds)
     for key, value in _clean_metadata(
         {k: v for k, v in changes.items() if k in METADATA_FIELDS}
     ).items():
@@ -284,14 +413,8 @@ def account_update(*, actor: User, account: Account, **changes: Any) -> Account:
         ):
             raise conflict from None
         raise
-    if "secondary_domains" in changes:
-        wanted = [
-            d
-            for d in _clean_domains(changes["secondary_domains"] or [], field="secondary_domains")
-            if d != account.primary_domain
-        ]
+    if wanted is not None:
         AccountDomain.objects.filter(account=account).exclude(domain__in=wanted).delete()
-        existing = set(account.domains.values_list("domain", flat=True))
         AccountDomain.objects.bulk_create(
             [AccountDomain(account=account, domain=d) for d in wanted if d not in existing]
         )
@@ -304,6 +427,7 @@ def account_update(*, actor: User, account: Account, **changes: Any) -> Account:
     audit_record(
         actor=actor, action="account.update", obj=account, changes=audit_changes(before, after)
     )
+    _domain_holds_carry_out(actor, account, holds)
     return account
 
 
@@ -316,7 +440,11 @@ def account_set_crm_mapping(
     external_id: str,
     company_name: str = "",
 ) -> Account:
-    """Map an account to a CRM company by hand, or unmap it with an empty external id."""
+    """Map an account to a CRM company by hand, or unmap it with an empty external id.
+
+    A company id entered by hand is "mapped, not synced yet" until
+    `account_record_crm_sync` records a sync; a new company id starts over.
+    """
     if actor is not None:
         user_require_admin(actor, "change an account's CRM mapping")
     account = Account.objects.select_for_update().get(pk=account.pk)
@@ -334,11 +462,14 @@ def account_set_crm_mapping(
             )
         if conflict := _crm_link_conflict(provider, external_id, exclude=account.pk):
             raise conflict
+        if (account.crm_provider, account.crm_external_id) != (provider, external_id):
+            # A new company: nothing is synced from it until a sync has run.
+            account.crm_sync_status = CrmSyncStatus.MAPPED
+            account.crm_sync_error = ""
+            account.crm_last_synced_at = None
         account.crm_provider = provider
         account.crm_external_id = external_id
         account.crm_company_name = company_name[: CRM_COMPANY_NAME.max_length]
-        account.crm_sync_status = CrmSyncStatus.SYNCED
-        account.crm_sync_error = ""
     else:
         account.crm_provider = ""
         account.crm_external_id = ""

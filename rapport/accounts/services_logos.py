@@ -12,7 +12,7 @@ from PIL import Image, UnidentifiedImageError
 from rapport.accounts.models import (
     Account,
 )
-from rapport.audit.services import audit_record
+from rapport.audit.services import audit_changes, audit_record
 from rapport.core.errors import InvalidInput
 from rapport.users.models import User
 from rapport.users.services import user_require_admin
@@ -79,7 +79,7 @@ def account_set_logo(*, actor: User, account: Account, upload: UploadedFile | No
             actor=actor,
             action="account.logo",
             obj=account,
-            changes={"logo": {"before": old, "after": account.logo.name or None}},
+            changes=audit_changes({"logo": old}, {"logo": account.logo.name or None}),
         )
     if old:
         storage = account.logo.storage

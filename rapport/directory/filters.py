@@ -4,7 +4,7 @@ Parameters (all optional, repeatable where it makes sense):
   q                        words matched against name, domains, contact emails, CRM company
   owner                    user id, or "none" for accounts without an owner
   status, source, industry Rapport metadata
-  crm_status               not_mapped | synced | failing
+  crm_status               not_mapped | mapped | synced | failing
   has_channel              yes | no
   arr_min, arr_max         annual revenue range
   field.<key>              value of an extra field (CRM or Rapport); exact match
@@ -154,7 +154,7 @@ class AccountFilterSet(FilterSet):
             "crm_statuses",
             params_choices(CrmSyncStatus.values),
             many=True,
-            description="not_mapped, synced or failing.",
+            description="not_mapped, mapped (not synced yet), synced or failing.",
         ),
         FilterParam("has_channel", "has_channel", params_yes_no, description="yes or no."),
         FilterParam("arr_min", "arr_min", params_decimal, description="Annual revenue from."),

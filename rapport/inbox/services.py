@@ -51,10 +51,11 @@ def channel_create(
 
 @transaction.atomic
 def channel_set_accounts(*, actor: User | None, channel: Channel, accounts: list[Account]) -> None:
-    """Link *channel* to exactly *accounts*."""
+    """Link *channel* to exactly *accounts*; each account linked or unlinked records it too."""
     if actor is not None:
         user_require_admin(actor, "link Slack channels to accounts")
-    before = sorted(channel.accounts.values_list("pk", flat=True))
+    linked = {a.pk: a for a in channel.accounts.all()}
+    before = sorted(linked)
     channel.accounts.set(accounts)
     after = sorted(a.pk for a in accounts)
     audit_record(
@@ -63,6 +64,22 @@ def channel_set_accounts(*, actor: User | None, channel: Channel, accounts: list
         obj=channel,
         changes={"accounts": {"before": before, "after": after}} if before != after else {},
     )
+    name = f"#{channel.name}"
+    for account in accounts:
+        if account.pk not in linked:
+            audit_record(
+                actor=actor,
+                action="account.channel_link",
+                obj=account,
+                changes={"slack_channels": {"before": None, "after": name}},
+            )
+    for pk in set(before) - set(after):
+        audit_record(
+            actor=actor,
+            action="account.channel_unlink",
+            obj=linked[pk],
+            changes={"slack_channels": {"before": name, "after": None}},
+        )
 
 
 @transaction.atomic

@@ -7,7 +7,11 @@ class MappingConfig(AppConfig):
     verbose_name = "Account mapping"
 
     def ready(self) -> None:
+        from rapport.accounts.domains import primary_domain_check_register
         from rapport.core.settings_menu import settings_page_register
+        from rapport.mapping.selectors import public_domain_refusal
+
+        primary_domain_check_register(public_domain_refusal)
 
         settings_page_register(
             "mapping",

@@ -45,6 +45,11 @@ class MappingDecision(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The requester this (manual) decision made a contact of its account, when they were
+    # not one before: moving the conversation away again undoes that link, and only that.
+    linked_contact = models.ForeignKey(
+        "accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # True once a later manual decision replaced this automatic one.
     overridden = models.BooleanField(default=False)
     # A conflict stays open until someone resolves it.

@@ -359,6 +359,21 @@ def public_domain_check(value: str) -> PublicDomainAnswer:
     )
 
 
+def public_domain_refusal(domain: str) -> str | None:
+    """Say why a public mail domain cannot be an account's primary domain; None for others.
+
+    Mail from gmail.com says nothing about the sender's company, so an account with it
+    as its primary domain would collect every stranger who writes from there.
+    """
+    answer = public_domain_check(domain)
+    if not answer.public:
+        return None
+    return (
+        f"{domain} is a public mail domain, so it cannot be an account's primary domain: "
+        f"anyone can have an address there. {answer.why} Use the company's own domain."
+    )
+
+
 def public_domains_count() -> int:
     """Return how many domains the maintained list holds."""
     return len(public_domains_base())

@@ -6,10 +6,15 @@ from collections.abc import Sequence
 
 from django.db import connection, transaction
 
-from rapport.accounts.models import Account
+from rapport.accounts.models import Account, AccountContact, Contact
 from rapport.accounts.services import account_create
+from rapport.accounts.services_contacts import (
+    contact_add_to_account,
+    contact_normalize_email,
+    contact_remove_from_account,
+)
 from rapport.audit.services import audit_record
-from rapport.core.errors import Conflict, InvalidInput
+from rapport.core.errors import Conflict, InvalidInput, NotFound
 from rapport.inbox.models import Conversation, RequesterIdentity
 from rapport.mapping.engine import (
     AccountToCreate,
@@ -19,6 +24,8 @@ from rapport.mapping.engine import (
     mapping_resolve,
 )
 from rapport.mapping.models import MappingDecision, MappingMethod, MappingOutcome, MappingSettings
+from rapport.metrics.services import account_request_metrics_refresh
+from rapport.requests.services import requests_move_to_account
 from rapport.users.models import User
 from rapport.users.services import user_require_admin
 
@@ -126,7 +133,10 @@ def mapping_override(
     """Move *conversation* to *account* by hand (None unlinks it), keeping the history.
 
     The automatic decisions before it are marked overridden, and open conflicts of the
-    conversation count as resolved.
+    conversation count as resolved. The conversation's requests move with it, and the
+    request figures of both accounts are refreshed at once. The requester becomes a
+    contact of *account*; a contact link the previous move created is undone, so a
+    conversation moved by mistake and back leaves no trace among the contacts.
     """
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
     previous = conversation.account
@@ -136,6 +146,14 @@ def mapping_override(
             if account
             else "The conversation is already unlinked."
         )
+    in_force = (
+        MappingDecision.objects.filter(conversation=conversation)
+        .select_related("linked_contact")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if previous is not None and in_force is not None and in_force.account_id == previous.pk:
+        _contact_link_undo(actor, previous, in_force.linked_contact)
     MappingDecision.objects.filter(conversation=conversation).update(overridden=True, resolved=True)
     if account is not None:
         reason = f"Moved to {account.name} by {actor.display_name}" + (
@@ -182,18 +200,40 @@ def mapping_override(
         and conversation.requester_email
         and conversation.requester_identity != RequesterIdentity.UNVERIFIED
     ):
-        from rapport.accounts.services_contacts import contact_add_to_account
-
         with contextlib.suppress(InvalidInput):
-            contact = contact_add_to_account(
-                account=account,
-                email=conversation.requester_email,
-                name=conversation.requester_name,
-            )
+            contact, linked = _contact_link(actor, account, conversation)
+            if linked:
+                decision.linked_contact = contact
+                decision.save(update_fields=["linked_contact"])
             if conversation.requester_id != contact.pk:
                 Conversation.objects.filter(pk=conversation.pk).update(requester=contact)
                 conversation.requester = contact
+    left = requests_move_to_account(
+        conversation_id=conversation.pk, account_id=account.pk if account else None
+    )
+    refresh = left | {a.pk for a in (previous, account) if a is not None}
+    account_request_metrics_refresh(sorted(refresh))
     return decision
+
+
+def _contact_link(
+    actor: User, account: Account, conversation: Conversation
+) -> tuple[Contact, bool]:
+    """Make the requester a contact of *account*; say whether this linked them."""
+    email = contact_normalize_email(conversation.requester_email)
+    known = AccountContact.objects.filter(account=account, contact__email=email).exists()
+    contact = contact_add_to_account(
+        account=account, email=email, name=conversation.requester_name, actor=actor
+    )
+    return contact, not known
+
+
+def _contact_link_undo(actor: User, account: Account, contact: Contact | None) -> None:
+    """Remove the contact link a move to *account* created, if it is still there."""
+    if contact is None:
+        return
+    with contextlib.suppress(NotFound):  # removed by hand since
+        contact_remove_from_account(actor=actor, account=account, contact=contact)
 
 
 @transaction.atomic

@@ -137,6 +137,22 @@ def message_assign(
     return request
 
 
+def requests_move_to_account(*, conversation_id: int, account_id: int | None) -> set[int]:
+    """Move every request of a conversation to the account it moved to (None: no account).
+
+    Return the ids of the accounts the requests left, whose request figures changed too.
+    The caller (the conversation's move) refreshes those figures.
+    """
+    moving = Request.objects.filter(conversation_id=conversation_id)
+    if account_id is None:
+        moving = moving.exclude(account__isnull=True)
+    else:
+        moving = moving.exclude(account_id=account_id)
+    left = {pk for pk in moving.values_list("account_id", flat=True).distinct() if pk is not None}
+    moving.update(account_id=account_id, updated_at=timezone.now())
+    return left
+
+
 def request_message_add(*, request_id: int, message: Message, grouped: bool = False) -> None:
     """Join a customer's *message* to a request: its thread, or a grouped follow-up.
 

@@ -166,3 +166,42 @@ class Invitation(models.Model):
         if self.expires_at <= timezone.now():
             return InvitationStatus.EXPIRED
         return InvitationStatus.PENDING
+
+
+class LoginFailure(models.Model):
+    """One failed sign-in (a wrong password or API token) from one client IP.
+
+    Kept in the database so every server process counts the same failures; the
+    scheduler deletes rows once they are older than the counting window.
+    `email` is the normalized email tried, empty for a bad API token.
+    """
+
+    ip = models.CharField(max_length=64, help_text="The client IP (an IPv6 caller by its /64).")
+    email = models.CharField(max_length=254, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["ip", "email", "created_at"], name="login_failure_pair_idx"),
+            models.Index(fields=["ip", "created_at"], name="login_failure_ip_idx"),
+            models.Index(fields=["created_at"], name="login_failure_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email or '(token)'} from {self.ip} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class LoginBlock(models.Model):
+    """Sign-ins refused from one IP, for one email or (email empty) any, until a time."""
+
+    ip = models.CharField(max_length=64)
+    email = models.CharField(max_length=254, blank=True, help_text="Empty: every sign-in.")
+    until = models.DateTimeField()
+    failures = models.PositiveIntegerField(help_text="The failures that led to it.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["ip", "email", "until"], name="login_block_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.email or 'every sign-in'} from {self.ip} until {self.until:%H:%M}"

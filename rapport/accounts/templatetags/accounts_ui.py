@@ -33,8 +33,11 @@ AUDIT_LABELS = {
     "arr": "ARR",
     "close_date": "Close date",
     "website": "Website",
+    "tier": "SLA tier",
     "notes": "Notes",
     "contacts": "Contacts",
+    "domain_takeover": "Domain takeover",
+    "slack_channels": "Slack channels",
 }
 AUDIT_ACTIONS = {
     "account.create": "created the account",
@@ -45,6 +48,9 @@ AUDIT_ACTIONS = {
     "account.contact_add": "added a contact",
     "account.contact_remove": "removed a contact",
     "account.delete": "deleted the account",
+    "account.domain_takeover": "moved a domain between accounts",
+    "account.channel_link": "linked a Slack channel",
+    "account.channel_unlink": "unlinked a Slack channel",
 }
 _DOMAIN_KEYS = {"primary_domain", "secondary_domains"}
 
@@ -71,6 +77,8 @@ def crm_title(account: Account) -> str:
     """The hover text of an account's CRM sync badge: when it last synced, or why it fails."""
     if account.crm_sync_status == CrmSyncStatus.NOT_MAPPED:
         return "Not mapped to a CRM company"
+    if account.crm_sync_status == CrmSyncStatus.MAPPED:
+        return "Mapped by hand; no sync has run yet, so nothing comes from the CRM so far"
     last = when(account.crm_last_synced_at) or "never"
     if account.crm_sync_status == CrmSyncStatus.FAILING:
         error = account.crm_sync_error or "unknown error"

@@ -10,7 +10,11 @@ from typing import Any
 from PIL import Image
 
 from rapport.accounts.models import Account, FieldDefinition
-from rapport.accounts.services import account_create, account_set_crm_mapping
+from rapport.accounts.services import (
+    account_create,
+    account_record_crm_sync,
+    account_set_crm_mapping,
+)
 from rapport.accounts.services_contacts import contact_add_to_account
 from rapport.accounts.services_fields import field_definition_create
 from rapport.inbox.models import Channel
@@ -39,6 +43,9 @@ def make_account(
         account = account_set_crm_mapping(
             actor=None, account=account, provider="hubspot", external_id=crm_id, company_name=name
         )
+        # As the CRM sync that links such accounts would; a hand mapping stays "mapped".
+        account_record_crm_sync(account=account, ok=True)
+        account.refresh_from_db()
     return account
 
 

@@ -113,7 +113,7 @@ def test_admin_filters_picks_a_column_edits_inline_and_sees_it_in_history(
     expect(acme_row.get_by_role("alert")).to_contain_text("already mapped to the account “Globex”")
     crm_id.fill("HS-42")
     acme_row.get_by_role("button", name="Save").click()
-    expect(badge).to_have_text("Synced")
+    expect(badge).to_have_text("Mapped, not synced yet")
     expect(acme_row.get_by_text("Acme Inc")).to_be_visible()
     expect(acme_row.locator("form")).to_have_count(0)
 

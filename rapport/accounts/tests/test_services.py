@@ -346,7 +346,7 @@ def test_admin_maps_an_account_to_a_crm_company(admin_user: User) -> None:
     assert account.crm_provider == "hubspot"
     assert account.crm_external_id == "4242"
     assert account.crm_company_name == "Acme Corporation"
-    assert account.crm_sync_status == CrmSyncStatus.SYNCED
+    assert account.crm_sync_status == CrmSyncStatus.MAPPED  # never "synced" before a sync
     [entry] = audit_of(account, "account.crm_mapping")
     assert entry.changes == {
         "crm": {"before": None, "after": "HubSpot 4242 (Acme Corporation)"},

@@ -169,7 +169,7 @@ def test_admin_maps_an_account_to_the_crm_inline_and_unmaps_it(admin_client: Cli
     assert response["HX-Retarget"] == "closest tr" and response["HX-Reswap"] == "outerHTML"
     row = page_text(response)
     assert row.startswith('<tr class="saved">') and row.endswith("</tr>")
-    assert 'class="badge crm-synced"' in row and ">Synced<" in row
+    assert 'class="badge crm-mapped"' in row and ">Mapped, not synced yet<" in row
     assert f'id="cell-{account.pk}-crm_company"' in row and ">Acme<" in row
     saved = Account.objects.get(pk=account.pk)
     assert (saved.crm_provider, saved.crm_external_id) == ("salesforce", "SF-9")

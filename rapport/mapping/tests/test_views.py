@@ -300,8 +300,9 @@ def test_a_public_domain_added_by_an_admin_stops_linking_and_creation(
 def test_a_public_domain_removed_by_an_admin_is_no_longer_public(
     admin_client: Client, admin_api: Client, db: None
 ) -> None:
-    yahoo = make_account("Yahoo", domain="yahoo.com")
+    # A public domain cannot be a primary domain until an admin says it is no longer public.
     admin_client.post(SETTINGS, {"public_domains_removed": "yahoo.com"})
+    yahoo = make_account("Yahoo", domain="yahoo.com")
 
     conversation = ticket(admin_api, "jo@yahoo.com")
     lookup = _text(admin_client.get(SETTINGS, {"domain": "yahoo.com"}))
