@@ -12,3 +12,8 @@ TASKS = {
     "default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"},
     "database": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]},
 }
+
+if DATABASES["default"]["ENGINE"] == "rapport.core.sqlite":  # noqa: F405
+    # An in-memory test database per xdist worker, as for Django's own SQLite engine
+    # (pytest-django recognises only that engine's name).
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = ":memory:"  # noqa: F405
