@@ -54,7 +54,7 @@ class InvitationAcceptView(View):
                 return _closed(request, exc)
             form.add_error(_FORM_FIELDS[exc.field], exc.message)
             return self._page(request, invitation, form, status=exc.status)
-        login(request, member, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, member, backend=settings.AUTHENTICATION_BACKENDS[0])
         messages.success(request, f"Welcome to Rapport, {member.display_name}.")
         return redirect(settings.LOGIN_REDIRECT_URL)
 
