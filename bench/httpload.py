@@ -10,6 +10,9 @@ import time
 from dataclasses import dataclass, field
 
 
+IDLE_REOPEN = 1.5
+
+
 class Dropped(Exception):
     """The connection broke before a whole answer arrived."""
 
@@ -57,6 +60,7 @@ class Connection:
         self.timeout = timeout
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.last_used = 0.0
 
     async def _open(self) -> None:
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
@@ -74,7 +78,13 @@ class Connection:
         body: bytes = b"",
         headers: dict[str, str] | None = None,
     ) -> Answer:
-        """Send one request and read its answer; raise Dropped if the connection broke."""
+        """Send one request and read its answer; raise Dropped if the connection broke.
+
+        A connection idle for longer than the server keeps one open (gunicorn: 2 s) is
+        opened afresh first, as HTTP client libraries do before reusing one.
+        """
+        if self.writer is not None and time.perf_counter() - self.last_used > IDLE_REOPEN:
+            self.close()
         if self.writer is None:
             try:
                 await self._open()
@@ -94,6 +104,7 @@ class Connection:
             self.close()
             raise Dropped(f"{type(exc).__name__}: {exc}") from exc
         answer.seconds = time.perf_counter() - start
+        self.last_used = time.perf_counter()
         if answer.headers.get("connection", "").lower() == "close":
             self.close()
         return answer
