@@ -9,7 +9,6 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
-
 IDLE_REOPEN = 1.5
 
 
