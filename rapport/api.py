@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -67,6 +68,12 @@ class RapportParser(Parser):
         data = super().parse_body(request)
         if _contains_nul(data):
             raise InvalidInput(_NUL_MESSAGE)
+        # Every JSON body the API takes is an object. Ninja would read a list, a string or
+        # null as an object without fields, so a PATCH of `[]` changed nothing and said 200.
+        # (Ninja also parses each JSON part of a multipart form here, on a stand-in request
+        # without META; such a part may be any JSON value.)
+        if request.META and not isinstance(data, dict):
+            raise InvalidInput("The request body must be a JSON object.")
         return data
 
     def parse_querydict(
@@ -121,6 +128,15 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if message == "Cannot parse request body":
         message = "The request body is not valid JSON."
     return api.create_response(request, {"error": message}, status=exc.status_code)
+
+
+@api.exception_handler(MultiPartParserError)
+def multipart_error(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    return api.create_response(
+        request,
+        {"error": f"The multipart/form-data body cannot be read: {exc}."},
+        status=400,
+    )
 
 
 @api.exception_handler(Http404)

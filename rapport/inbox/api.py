@@ -8,6 +8,7 @@ from ninja.responses import Status
 
 from rapport.accounts.models import Account
 from rapport.accounts.selectors import accounts_by_ids
+from rapport.core.api_errors import ErrorOut
 from rapport.core.errors import InvalidInput
 from rapport.core.filters import PageQuery
 from rapport.inbox import selectors
@@ -17,7 +18,6 @@ from rapport.inbox.schemas import (
     ConversationAccountIn,
     ConversationDetailOut,
     ConversationListOut,
-    ErrorOut,
     MessageListOut,
     ReplyIn,
     ReplyOut,

@@ -6,10 +6,10 @@ from django.http import HttpRequest
 from ninja import Header, Router
 from ninja.responses import Status
 
+from rapport.core.api_errors import ErrorOut
 from rapport.core.errors import InvalidInput
 from rapport.inbox.ingest import inbound_event_process_now
 from rapport.inbox.models import Conversation, Source
-from rapport.inbox.schemas import ErrorOut
 from rapport.inbox.services import ticket_store
 from rapport.integrations.api.schemas import TicketIn, TicketOut
 from rapport.mapping.selectors import mapping_latest
