@@ -7,10 +7,12 @@ from django.http.multipartparser import MultiPartParserError
 from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 from ninja.utils import check_csrf
 
+from rapport.core.api_errors import openapi_errors_add
 from rapport.core.errors import InvalidInput, ServiceError
 from rapport.users.models import User
 from rapport.users.services import api_token_authenticate
@@ -84,7 +86,18 @@ class RapportParser(Parser):
         return super().parse_querydict(data, list_fields, request)
 
 
-api = NinjaAPI(
+class RapportApi(NinjaAPI):
+    """The API, whose OpenAPI document also names the errors the framework answers."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        openapi_errors_add(schema)
+        return schema
+
+
+api = RapportApi(
     title="Rapport API",
     version="1",
     description=(
