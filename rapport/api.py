@@ -7,6 +7,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.docs import Swagger
 from ninja.openapi.schema import OpenAPISchema
 from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
@@ -107,6 +108,9 @@ api = RapportApi(
         "and `offset`."
     ),
     auth=[ApiTokenAuth(), BrowserSessionAuth()],
+    # The viewer's files come from django-ninja's static files (no CDN); no validator
+    # badge, which Swagger UI would fetch from a public validator for any host but localhost.
+    docs=Swagger(settings={"validatorUrl": None}),
     parser=RapportParser(),
     urls_namespace="api",
 )

@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_tasks_db",
+    # Serves the API docs viewer's own scripts and styles from Rapport (no CDN).
+    "ninja",
     "rapport.core",
     "rapport.users",
     "rapport.audit",
