@@ -48,7 +48,9 @@ def body_limit_for(path: str) -> int:
 
 
 def _wants_html(request: HttpRequest) -> bool:
-    return not request.path.startswith("/api/") and "text/html" in request.headers.get("Accept", "")
+    return not request.path_info.startswith("/api/") and "text/html" in request.headers.get(
+        "Accept", ""
+    )
 
 
 def _refusal(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
