@@ -4,14 +4,17 @@ from typing import Any
 
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.docs import Swagger
 from ninja.openapi.schema import OpenAPISchema
 from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 from ninja.utils import check_csrf
 
+from rapport.core.api_errors import openapi_errors_add
 from rapport.core.client_ip import client_ip, client_ip_key
 from rapport.core.errors import InvalidInput, ServiceError, TooManyRequests
 from rapport.ops.middleware import outage_response
@@ -82,6 +85,12 @@ class RapportParser(Parser):
         data = super().parse_body(request)
         if _contains_nul(data):
             raise InvalidInput(_NUL_MESSAGE)
+        # Every JSON body the API takes is an object. Ninja would read a list, a string or
+        # null as an object without fields, so a PATCH of `[]` changed nothing and said 200.
+        # (Ninja also parses each JSON part of a multipart form here, on a stand-in request
+        # without META; such a part may be any JSON value.)
+        if request.META and not isinstance(data, dict):
+            raise InvalidInput("The request body must be a JSON object.")
         return data
 
     def parse_querydict(
@@ -117,12 +126,17 @@ THROTTLED_RESPONSE = {
 
 
 class RapportApi(NinjaAPI):
-    """The API; its OpenAPI document adds the 429 of a throttled IP to every secured call."""
+    """The API, whose OpenAPI document also names the errors the framework answers.
+
+    It adds 401, 422, 400, 413 and 503 where they can happen, and the 429 of a throttled
+    IP to every secured call.
+    """
 
     def get_openapi_schema(
         self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
     ) -> OpenAPISchema:
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        openapi_errors_add(schema)
         for operations in schema["paths"].values():
             for operation in operations.values():
                 if isinstance(operation, dict) and operation.get("security"):
@@ -140,6 +154,9 @@ api = RapportApi(
         "and `offset`."
     ),
     auth=[ApiTokenAuth(), BrowserSessionAuth()],
+    # The viewer's files come from django-ninja's static files (no CDN); no validator
+    # badge, which Swagger UI would fetch from a public validator for any host but localhost.
+    docs=Swagger(settings={"validatorUrl": None}),
     parser=RapportParser(),
     urls_namespace="api",
 )
@@ -177,6 +194,15 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if message == "Cannot parse request body":
         message = "The request body is not valid JSON."
     return api.create_response(request, {"error": message}, status=exc.status_code)
+
+
+@api.exception_handler(MultiPartParserError)
+def multipart_error(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    return api.create_response(
+        request,
+        {"error": f"The multipart/form-data body cannot be read: {exc}."},
+        status=400,
+    )
 
 
 @api.exception_handler(Http404)

@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_tasks_db",
+    # Serves the API docs viewer's own scripts and styles from Rapport (no CDN).
+    "ninja",
     "rapport.core",
     "rapport.users",
     "rapport.audit",
@@ -66,6 +68,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "rapport.core.limits.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -187,7 +190,20 @@ STORAGES = {
 }
 # Uploaded logos: small raster images only (SVG can carry script).
 LOGO_MAX_BYTES = env.int("LOGO_MAX_BYTES", 1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Request bodies (rapport.core.limits): a body over its address's limit answers 413
+# before anything reads it. The first pattern that matches the path sets the limit, in
+# bytes or as the name of the setting that holds it; any other path takes
+# REQUEST_BODY_MAX_BYTES (the JSON API, forms, Slack, web chat).
+_MB = 1024 * 1024
+REQUEST_BODY_MAX_BYTES = 5 * _MB
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", 50 * _MB)
+REQUEST_BODY_LIMITS: list[tuple[str, int | str]] = [
+    (r"^/api/v1/inbound/email$", 25 * _MB),  # raw RFC 822, as the SMTP listener takes
+    (r"^/api/v1/imports$", "UPLOAD_MAX_BYTES"),
+    (r"^/api/v1/accounts/\d+/(logo|documents)$", "UPLOAD_MAX_BYTES"),
+    (r"^/accounts/\d+/logo/edit/$", "UPLOAD_MAX_BYTES"),
+]
 
 TASKS = {
     "default": {

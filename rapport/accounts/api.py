@@ -26,6 +26,7 @@ from rapport.accounts.schemas import (
     account_out,
 )
 from rapport.audit.selectors import audit_entries_for
+from rapport.core.api_errors import error_responses
 from rapport.core.errors import InvalidInput, NotFound
 from rapport.users.models import User
 from rapport.users.selectors import actor_get
@@ -54,7 +55,9 @@ def _detail(account_id: int) -> dict[str, Any]:
     return account_out(selectors.account_queryset().get(pk=account_id))
 
 
-@router.post("", response={201: AccountOut}, summary="Create an account")
+@router.post(
+    "", response={201: AccountOut, **error_responses(400, 403, 409)}, summary="Create an account"
+)
 def account_create_api(request: HttpRequest, payload: AccountCreateIn) -> Status[dict[str, Any]]:
     metadata = payload.model_dump(
         include={"industry", "employee_count", "arr", "close_date", "website", "notes", "tier"}
@@ -73,12 +76,18 @@ def account_create_api(request: HttpRequest, payload: AccountCreateIn) -> Status
     return Status(201, _detail(account.pk))
 
 
-@router.get("/{account_id}", response=AccountOut, summary="Get an account")
+@router.get(
+    "/{account_id}", response={200: AccountOut, **error_responses(404)}, summary="Get an account"
+)
 def account_get_api(request: HttpRequest, account_id: int) -> dict[str, Any]:
     return _detail(_account(account_id).pk)
 
 
-@router.patch("/{account_id}", response=AccountOut, summary="Change an account")
+@router.patch(
+    "/{account_id}",
+    response={200: AccountOut, **error_responses(400, 403, 404, 409)},
+    summary="Change an account",
+)
 def account_patch(request: HttpRequest, account_id: int, payload: AccountPatchIn) -> dict[str, Any]:
     account = _account(account_id)
     changes = payload.model_dump(exclude_unset=True)
@@ -106,13 +115,19 @@ def _crm(crm: CrmIn | None) -> services.CrmLink | None:
     return services.CrmLink(crm.provider, crm.external_id, crm.company_name)
 
 
-@router.delete("/{account_id}", response={204: None}, summary="Delete an account")
+@router.delete(
+    "/{account_id}", response={204: None, **error_responses(403, 404)}, summary="Delete an account"
+)
 def account_delete_api(request: HttpRequest, account_id: int) -> Status[None]:
     services.account_delete(actor=actor_get(request), account=_account(account_id))
     return Status(204, None)
 
 
-@router.post("/{account_id}/logo", response=AccountOut, summary="Upload an account's logo")
+@router.post(
+    "/{account_id}/logo",
+    response={200: AccountOut, **error_responses(400, 403, 404)},
+    summary="Upload an account's logo",
+)
 def account_logo_upload(
     request: HttpRequest, account_id: int, logo: File[UploadedFile]
 ) -> dict[str, Any]:
@@ -122,7 +137,11 @@ def account_logo_upload(
     return _detail(account_id)
 
 
-@router.delete("/{account_id}/logo", response=AccountOut, summary="Remove an account's logo")
+@router.delete(
+    "/{account_id}/logo",
+    response={200: AccountOut, **error_responses(403, 404)},
+    summary="Remove an account's logo",
+)
 def account_logo_delete(request: HttpRequest, account_id: int) -> dict[str, Any]:
     services_logos.account_set_logo(
         actor=actor_get(request), account=_account(account_id), upload=None
@@ -130,13 +149,19 @@ def account_logo_delete(request: HttpRequest, account_id: int) -> dict[str, Any]
     return _detail(account_id)
 
 
-@router.get("/{account_id}/contacts", response=list[ContactOut], summary="An account's contacts")
+@router.get(
+    "/{account_id}/contacts",
+    response={200: list[ContactOut], **error_responses(404)},
+    summary="An account's contacts",
+)
 def account_contacts(request: HttpRequest, account_id: int) -> list[Contact]:
     return list(_account(account_id).contacts.order_by("name", "email"))
 
 
 @router.post(
-    "/{account_id}/contacts", response={201: ContactOut}, summary="Add a contact to an account"
+    "/{account_id}/contacts",
+    response={201: ContactOut, **error_responses(400, 404)},
+    summary="Add a contact to an account",
 )
 def account_contact_add(
     request: HttpRequest, account_id: int, payload: ContactIn
@@ -150,7 +175,11 @@ def account_contact_add(
     return Status(201, contact)
 
 
-@router.get("/{account_id}/audit", response=AuditListOut, summary="An account's audit history")
+@router.get(
+    "/{account_id}/audit",
+    response={200: AuditListOut, **error_responses(404)},
+    summary="An account's audit history",
+)
 def account_audit(request: HttpRequest, account_id: int) -> dict[str, Any]:
     entries = list(audit_entries_for(_account(account_id)))
     return {
@@ -174,7 +203,11 @@ def field_list(request: HttpRequest) -> dict[str, Any]:
     return {"items": fields, "count": len(fields)}
 
 
-@fields_router.post("", response={201: FieldDefinitionOut}, summary="Define a Rapport field")
+@fields_router.post(
+    "",
+    response={201: FieldDefinitionOut, **error_responses(400, 403, 409)},
+    summary="Define a Rapport field",
+)
 def field_create(request: HttpRequest, payload: FieldDefinitionIn) -> Status[Any]:
     field = services_fields.field_definition_create(
         actor=actor_get(request),

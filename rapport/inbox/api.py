@@ -8,6 +8,7 @@ from ninja.responses import Status
 
 from rapport.accounts.models import Account
 from rapport.accounts.selectors import accounts_by_ids
+from rapport.core.api_errors import error_responses
 from rapport.core.errors import InvalidInput
 from rapport.core.filters import PageQuery
 from rapport.inbox import selectors
@@ -18,7 +19,6 @@ from rapport.inbox.schemas import (
     ConversationAccountIn,
     ConversationDetailOut,
     ConversationListOut,
-    ErrorOut,
     MessageListOut,
     ReplyIn,
     ReplyOut,
@@ -64,7 +64,7 @@ def conversation_list(request: HttpRequest, query: Query[ConversationListQuery])
 
 @conversations_router.get(
     "/{conversation_id}",
-    response=ConversationDetailOut,
+    response={200: ConversationDetailOut, **error_responses(404)},
     summary="Get a conversation with its messages and mapping decisions",
 )
 def conversation_get_api(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
@@ -78,7 +78,7 @@ class MessageListQuery(Schema):
 
 @conversations_router.get(
     "/{conversation_id}/messages",
-    response=MessageListOut,
+    response={200: MessageListOut, **error_responses(404)},
     summary="List a conversation's messages, with the team replies' delivery status",
     description=(
         "Messages oldest first. A team reply carries `status`: `queued` until its channel "
@@ -96,7 +96,7 @@ def conversation_messages(
 
 @conversations_router.post(
     "/{conversation_id}/replies",
-    response={201: ReplyOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    response={201: ReplyOut, **error_responses(400, 403, 404)},
     summary="Reply to a conversation through its channel",
     description=(
         "Store the reply and send it through the conversation's channel: an email to the "
@@ -117,7 +117,7 @@ def conversation_reply_create(
 
 @conversations_router.post(
     "/{conversation_id}/account",
-    response=ConversationDetailOut,
+    response={200: ConversationDetailOut, **error_responses(400, 403, 404)},
     summary="Move a conversation to another account",
     description=(
         "Override the mapping by hand: `account_id` moves the conversation to that account, "
@@ -145,7 +145,7 @@ def channel_list(request: HttpRequest, query: Query[ChannelListQuery]) -> dict[s
 
 @channels_router.put(
     "/{channel_id}/accounts",
-    response=SlackChannelOut,
+    response={200: SlackChannelOut, **error_responses(400, 403, 404)},
     summary="Link a Slack channel to accounts",
     description="Link the channel to exactly the given accounts (an empty list unlinks all). "
     "Admins only.",

@@ -5,10 +5,7 @@ from typing import Any
 
 from ninja import Field, Schema
 
-
-class ErrorOut(Schema):
-    error: str
-
+from rapport.core.api_errors import RowId
 
 # --- conversations, channels and mapping decisions ----------------------------------------
 
@@ -167,7 +164,7 @@ class SlackChannelListOut(Schema):
 
 
 class ChannelAccountsIn(Schema):
-    account_ids: list[int] = Field(max_length=500, description="Exactly the accounts to link.")
+    account_ids: list[RowId] = Field(max_length=500, description="Exactly the accounts to link.")
 
 
 class ChannelPatchIn(Schema):

@@ -6,6 +6,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from rapport.core.api_errors import error_responses
 from rapport.core.filters import PageQuery
 from rapport.inbox.schemas import MappingDecisionListOut, decision_out
 from rapport.mapping import selectors, services
@@ -72,7 +73,7 @@ def settings_get(request: HttpRequest) -> dict[str, Any]:
 
 @router.patch(
     "/settings",
-    response=MappingSettingsOut,
+    response={200: MappingSettingsOut, **error_responses(400, 403)},
     summary="Change the mapping settings",
     description="Admins only. A list replaces the admins' whole list of additions or removals.",
 )
@@ -89,7 +90,7 @@ def settings_patch(request: HttpRequest, payload: MappingSettingsPatchIn) -> dic
 
 @router.get(
     "/public-domains/{domain}",
-    response=PublicDomainOut,
+    response={200: PublicDomainOut, **error_responses(400)},
     summary="Say whether a domain is a public mail domain",
 )
 def public_domain_get(request: HttpRequest, domain: str) -> dict[str, Any]:

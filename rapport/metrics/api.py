@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from rapport.accounts.models import Account
+from rapport.core.api_errors import error_responses
 from rapport.core.errors import InvalidInput, NotFound
 from rapport.metrics import selectors, services
 from rapport.metrics.schemas import (
@@ -24,7 +25,7 @@ router = Router(tags=["metrics"])
 
 @router.get(
     "/accounts/{account_id}/requests",
-    response=RequestMetricsOut,
+    response={200: RequestMetricsOut, **error_responses(404)},
     summary="An account's request figures",
 )
 def account_request_metrics(request: HttpRequest, account_id: int) -> dict[str, Any]:
@@ -40,18 +41,30 @@ def sla_policy_list(request: HttpRequest) -> dict[str, Any]:
     return {"items": policies, "count": len(policies)}
 
 
-@router.post("/sla-policies", response={201: SlaPolicyOut}, summary="Create an SLA policy")
+@router.post(
+    "/sla-policies",
+    response={201: SlaPolicyOut, **error_responses(400, 403, 409)},
+    summary="Create an SLA policy",
+)
 def sla_policy_create_api(request: HttpRequest, payload: SlaPolicyIn) -> Status[dict[str, Any]]:
     policy = services.sla_policy_create(actor=actor_get(request), **payload.model_dump())
     return Status(201, sla_policy_out(policy))
 
 
-@router.get("/sla-policies/{policy_id}", response=SlaPolicyOut, summary="Get an SLA policy")
+@router.get(
+    "/sla-policies/{policy_id}",
+    response={200: SlaPolicyOut, **error_responses(404)},
+    summary="Get an SLA policy",
+)
 def sla_policy_get(request: HttpRequest, policy_id: int) -> dict[str, Any]:
     return sla_policy_out(selectors.sla_policy_get(policy_id))
 
 
-@router.patch("/sla-policies/{policy_id}", response=SlaPolicyOut, summary="Change an SLA policy")
+@router.patch(
+    "/sla-policies/{policy_id}",
+    response={200: SlaPolicyOut, **error_responses(400, 403, 404, 409)},
+    summary="Change an SLA policy",
+)
 def sla_policy_patch(
     request: HttpRequest, policy_id: int, payload: SlaPolicyPatchIn
 ) -> dict[str, Any]:
@@ -65,7 +78,11 @@ def sla_policy_patch(
     return sla_policy_out(policy)
 
 
-@router.delete("/sla-policies/{policy_id}", response={204: None}, summary="Delete an SLA policy")
+@router.delete(
+    "/sla-policies/{policy_id}",
+    response={204: None, **error_responses(403, 404)},
+    summary="Delete an SLA policy",
+)
 def sla_policy_delete_api(request: HttpRequest, policy_id: int) -> Status[None]:
     services.sla_policy_delete(actor=actor_get(request), policy=selectors.sla_policy_get(policy_id))
     return Status(204, None)

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from ninja import Query, Router
 
+from rapport.core.api_errors import error_responses
 from rapport.core.errors import InvalidInput
 from rapport.core.filters import PageQuery
 from rapport.requests import selectors
@@ -62,12 +63,18 @@ def request_list(request: HttpRequest, query: Query[RequestListQuery]) -> dict[s
     return {"items": [request_out(r) for r in page.items], "count": page.count}
 
 
-@router.get("/{request_id}", response=RequestOut, summary="Get a request")
+@router.get(
+    "/{request_id}", response={200: RequestOut, **error_responses(404)}, summary="Get a request"
+)
 def request_get_api(request: HttpRequest, request_id: int) -> dict[str, Any]:
     return _detail(request_id)
 
 
-@router.post("/{request_id}/actions", response=RequestOut, summary="Act on a request")
+@router.post(
+    "/{request_id}/actions",
+    response={200: RequestOut, **error_responses(400, 403, 404)},
+    summary="Act on a request",
+)
 @transaction.atomic
 def request_act(request: HttpRequest, request_id: int, payload: RequestActionIn) -> dict[str, Any]:
     """Take, assign (`assignee_id`, null unassigns), hold, wait, close, reopen, or ticket."""
@@ -82,7 +89,11 @@ def request_act(request: HttpRequest, request_id: int, payload: RequestActionIn)
     return _detail(request_id)
 
 
-@router.patch("/{request_id}", response=RequestOut, summary="Change a request's state or assignee")
+@router.patch(
+    "/{request_id}",
+    response={200: RequestOut, **error_responses(400, 403, 404)},
+    summary="Change a request's state or assignee",
+)
 @transaction.atomic
 def request_patch(request: HttpRequest, request_id: int, payload: RequestPatchIn) -> dict[str, Any]:
     """Set `status` and/or `assignee_id`; a bad value changes nothing."""
@@ -108,7 +119,11 @@ def request_settings_read(request: HttpRequest) -> dict[str, Any]:
     return request_settings_out(request_settings_get())
 
 
-@settings_router.patch("", response=RequestSettingsOut, summary="Change the request settings")
+@settings_router.patch(
+    "",
+    response={200: RequestSettingsOut, **error_responses(400, 403)},
+    summary="Change the request settings",
+)
 def request_settings_patch(request: HttpRequest, payload: RequestSettingsPatchIn) -> dict[str, Any]:
     """Change any subset of the settings (admins only; members get 403)."""
     values = payload.model_dump(exclude_unset=True)
@@ -130,14 +145,18 @@ def _channel_overrides(channel_id: int) -> dict[str, Any]:
 
 
 @settings_router.get(
-    "/channels/{channel_id}", response=ChannelOverridesOut, summary="A channel's overrides"
+    "/channels/{channel_id}",
+    response={200: ChannelOverridesOut, **error_responses(404)},
+    summary="A channel's overrides",
 )
 def channel_overrides_read(request: HttpRequest, channel_id: int) -> dict[str, Any]:
     return _channel_overrides(channel_id)
 
 
 @settings_router.patch(
-    "/channels/{channel_id}", response=ChannelOverridesOut, summary="Change a channel's overrides"
+    "/channels/{channel_id}",
+    response={200: ChannelOverridesOut, **error_responses(400, 403, 404)},
+    summary="Change a channel's overrides",
 )
 def channel_overrides_patch(
     request: HttpRequest, channel_id: int, payload: ChannelOverridesPatchIn

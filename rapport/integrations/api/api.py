@@ -7,10 +7,10 @@ from django.http import HttpRequest
 from ninja import Header, Router
 from ninja.responses import Status
 
+from rapport.core.api_errors import error_responses
 from rapport.core.errors import InvalidInput
 from rapport.inbox.ingest import inbound_event_process_now
 from rapport.inbox.models import Conversation, InboundEventStatus, Source
-from rapport.inbox.schemas import ErrorOut
 from rapport.inbox.services import inbound_event_enqueue, ticket_store
 from rapport.integrations.api.schemas import TicketIn, TicketOut
 from rapport.mapping.selectors import mapping_latest
@@ -33,7 +33,7 @@ def _ticket_answer(conversation: Conversation) -> dict[str, Any]:
 
 @router.post(
     "/tickets",
-    response={200: TicketOut, 201: TicketOut, 409: ErrorOut, 422: ErrorOut},
+    response={200: TicketOut, 201: TicketOut, **error_responses(400, 409)},
     summary="Create a ticket",
     description=(
         "Create a conversation from a customer request and link it to an account. Send an "

@@ -7,8 +7,8 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.responses import Status
 
+from rapport.core.api_errors import ErrorOut
 from rapport.inbox.models import InboundEventStatus
-from rapport.inbox.schemas import ErrorOut
 from rapport.integrations.email.parse import MAX_RAW_BYTES
 from rapport.integrations.email.receive import email_receive_now
 

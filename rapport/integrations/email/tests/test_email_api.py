@@ -113,7 +113,9 @@ def test_a_message_over_the_size_limit_is_refused_and_nothing_is_stored(
 ) -> None:
     response = post(admin_api, oversized_message())
     assert response.status_code == 413
-    assert response.json() == {"error": "The email is larger than 25 MB."}
+    assert response.json() == {
+        "error": "The request body is over the limit of 25 MB for this address."
+    }
     assert not InboundEvent.objects.exists()
 
 
