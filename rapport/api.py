@@ -113,15 +113,7 @@ THROTTLED_RESPONSE = {
             "schema": {"type": "integer"},
         }
     },
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "properties": {"error": {"type": "string"}},
-                "required": ["error"],
-            }
-        }
-    },
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
 }
 
 

@@ -165,14 +165,18 @@ def channel_accounts_set(
     return channel_out(selectors.channel_get(channel_id))
 
 
-@channels_router.get("/{channel_id}", response=SlackChannelOut, summary="Get a Slack channel")
+@channels_router.get(
+    "/{channel_id}",
+    response={200: SlackChannelOut, **error_responses(404)},
+    summary="Get a Slack channel",
+)
 def channel_read(request: HttpRequest, channel_id: int) -> dict[str, Any]:
     return channel_out(selectors.channel_get(channel_id))
 
 
 @channels_router.patch(
     "/{channel_id}",
-    response=SlackChannelOut,
+    response={200: SlackChannelOut, **error_responses(400, 403, 404)},
     summary="Change a Slack channel's CSM",
     description="`csm`: an active member's id to look after the channel, or null to clear it. "
     "New requests in the channel go to that member while the request setting "

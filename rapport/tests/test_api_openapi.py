@@ -26,8 +26,8 @@ def test_every_operation_documents_the_errors_the_framework_answers(client: Clie
 def test_the_account_endpoints_document_their_services_errors(client: Client) -> None:
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     assert set(paths["/api/v1/accounts"]["post"]["responses"]) == {
-        "201", "400", "401", "403", "409", "413", "422",
+        "201", "400", "401", "403", "409", "413", "422", "429", "503",
     }  # fmt: skip
     assert set(paths["/api/v1/accounts/{account_id}"]["delete"]["responses"]) == {
-        "204", "401", "403", "404", "422",
+        "204", "401", "403", "404", "422", "429", "503",
     }  # fmt: skip

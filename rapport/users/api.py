@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Status
 
+from rapport.core.api_errors import error_responses
 from rapport.core.errors import InvalidInput
 from rapport.core.filters import PageQuery
 from rapport.users import selectors
@@ -55,7 +56,9 @@ def api_token_list(request: HttpRequest) -> dict[str, Any]:
 
 
 @tokens_router.post(
-    "", response={201: ApiTokenCreatedOut}, summary="Create an API token for yourself"
+    "",
+    response={201: ApiTokenCreatedOut, **error_responses(400, 403)},
+    summary="Create an API token for yourself",
 )
 def api_token_create_api(request: HttpRequest, payload: ApiTokenIn) -> Status[dict[str, Any]]:
     """Answer the new token with its secret in `token`, which no later call shows."""
@@ -70,7 +73,11 @@ def api_token_create_api(request: HttpRequest, payload: ApiTokenIn) -> Status[di
     return Status(201, api_token_out(token) | {"token": raw})
 
 
-@tokens_router.delete("/{token_id}", response={204: None}, summary="Revoke one of your API tokens")
+@tokens_router.delete(
+    "/{token_id}",
+    response={204: None, **error_responses(403, 404)},
+    summary="Revoke one of your API tokens",
+)
 def api_token_revoke_api(request: HttpRequest, token_id: int) -> Status[None]:
     """The token stops working at once; another member's token answers 404."""
     actor = selectors.actor_get(request)
@@ -81,7 +88,9 @@ def api_token_revoke_api(request: HttpRequest, token_id: int) -> Status[None]:
 # --- the team (admins) ---------------------------------------------------------------------
 
 
-@members_router.get("", response=MemberListOut, summary="List members (admins)")
+@members_router.get(
+    "", response={200: MemberListOut, **error_responses(403)}, summary="List members (admins)"
+)
 def member_list(request: HttpRequest, query: Query[PageQuery]) -> dict[str, Any]:
     user_require_admin(selectors.actor_get(request), "list members")
     members = selectors.members_list()
@@ -89,7 +98,11 @@ def member_list(request: HttpRequest, query: Query[PageQuery]) -> dict[str, Any]
     return {"items": [member_out(m) for m in page], "count": members.count()}
 
 
-@members_router.get("/{member_id}", response=MemberOut, summary="Get a member (admins)")
+@members_router.get(
+    "/{member_id}",
+    response={200: MemberOut, **error_responses(403, 404)},
+    summary="Get a member (admins)",
+)
 def member_get_api(request: HttpRequest, member_id: int) -> dict[str, Any]:
     user_require_admin(selectors.actor_get(request), "see members")
     return member_out(selectors.member_get(member_id))
@@ -97,7 +110,7 @@ def member_get_api(request: HttpRequest, member_id: int) -> dict[str, Any]:
 
 @members_router.patch(
     "/{member_id}",
-    response=MemberOut,
+    response={200: MemberOut, **error_responses(400, 403, 404, 409)},
     summary="Change a member's role, active state or Slack user id (admins)",
     description="The last active admin can be neither demoted nor deactivated (409). A "
     "deactivated member cannot log in and their API tokens stop working.",
@@ -113,7 +126,11 @@ def member_patch(request: HttpRequest, member_id: int, payload: MemberPatchIn) -
     return member_out(member)
 
 
-@invitations_router.get("", response=InvitationListOut, summary="List open invitations (admins)")
+@invitations_router.get(
+    "",
+    response={200: InvitationListOut, **error_responses(403)},
+    summary="List open invitations (admins)",
+)
 def invitation_list(request: HttpRequest) -> dict[str, Any]:
     """Invitations not yet accepted nor revoked, expired ones included, newest first."""
     user_require_admin(selectors.actor_get(request), "list invitations")
@@ -123,7 +140,7 @@ def invitation_list(request: HttpRequest) -> dict[str, Any]:
 
 @invitations_router.post(
     "",
-    response={201: InvitationOut},
+    response={201: InvitationOut, **error_responses(400, 403, 409)},
     summary="Invite someone by email (admins)",
     description="Emails a link that works once, for `INVITATION_DAYS` days. An email that "
     "belongs to a member, or that has an invitation open, answers 409.",
@@ -135,7 +152,7 @@ def invitation_create_api(request: HttpRequest, payload: InvitationIn) -> Status
 
 @invitations_router.post(
     "/{invitation_id}/resend",
-    response=InvitationOut,
+    response={200: InvitationOut, **error_responses(403, 404, 409)},
     summary="Email a new link for an invitation (admins); the previous link stops working",
 )
 def invitation_resend_api(request: HttpRequest, invitation_id: int) -> dict[str, Any]:
@@ -148,7 +165,9 @@ def invitation_resend_api(request: HttpRequest, invitation_id: int) -> dict[str,
 
 
 @invitations_router.delete(
-    "/{invitation_id}", response={204: None}, summary="Revoke an invitation (admins)"
+    "/{invitation_id}",
+    response={204: None, **error_responses(403, 404, 409)},
+    summary="Revoke an invitation (admins)",
 )
 def invitation_revoke_api(request: HttpRequest, invitation_id: int) -> Status[None]:
     actor = selectors.actor_get(request)
