@@ -187,3 +187,11 @@ def conversation_reply_context(reply: Message) -> ReplyContext:
         answered_id=latest[0] if latest else "",
         earlier_ids=[row[0] for row in earlier],
     )
+
+
+def reply_conversations(message_ids: list[int]) -> dict[int, Conversation]:
+    """Return the conversation of each reply in *message_ids*, by message id, in one query."""
+    if not message_ids:
+        return {}
+    rows = Message.objects.filter(pk__in=message_ids).select_related("conversation")
+    return {message.pk: message.conversation for message in rows.only("id", "conversation")}
