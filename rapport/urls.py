@@ -26,6 +26,7 @@ urlpatterns = [
     path("integrations/slack/", include("rapport.integrations.slack.urls")),
     path("integrations/api/", include("rapport.integrations.api.urls")),
     path("integrations/deliveries/", include("rapport.outbox.urls")),
+    path("integrations/", include("rapport.integrations.urls")),
     path("webchat/", include("rapport.integrations.webchat.urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
