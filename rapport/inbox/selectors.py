@@ -5,6 +5,7 @@ Every function here issues a fixed number of queries, whatever the page size.
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import (
     BigIntegerField,
@@ -251,8 +252,9 @@ def replies_waiting_by_source() -> dict[str, ActionWaiting]:
     }
 
 
-# --- inbound events waiting: the integrations page --------------------------
+# --- inbound events waiting: the integrations page and /healthz --------------------------
 
+STUCK_SHOWN = 5
 # How far back the last processed event of a source is looked for.
 LAST_DONE_WINDOW = datetime.timedelta(days=30)
 
@@ -325,4 +327,36 @@ def inbound_last_processed_at(source: str) -> datetime.datetime | None:
         .order_by("-received_at", "-id")
         .values_list("processed_at", flat=True)
         .first()
+    )
+
+
+@dataclass(frozen=True)
+class StuckEvents:
+    """Events waiting longer than the limit: the worker or an outside service is failing."""
+
+    count: int
+    oldest: list[dict[str, Any]]
+
+
+def inbound_events_stuck(*, after: datetime.timedelta, shown: int = STUCK_SHOWN) -> StuckEvents:
+    """Return the events received more than *after* ago and not processed, the oldest first."""
+    now = timezone.now()
+    stuck = InboundEvent.objects.filter(
+        status=InboundEventStatus.PENDING, received_at__lt=now - after
+    )
+    rows = stuck.order_by("received_at", "id").values(
+        "id", "source", "received_at", "attempts", "error"
+    )[:shown]
+    return StuckEvents(
+        count=stuck.count(),
+        oldest=[
+            {
+                "id": row["id"],
+                "source": row["source"],
+                "age_seconds": int((now - row["received_at"]).total_seconds()),
+                "attempts": row["attempts"],
+                "error": row["error"][:300],
+            }
+            for row in rows
+        ],
     )

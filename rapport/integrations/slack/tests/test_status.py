@@ -1,4 +1,4 @@
-"""Slack on the Integrations page: never silent when it cannot be reached.
+"""Slack on the Integrations page and on /healthz: never silent when it cannot be reached.
 
 Slack's Web API is the local fake (`slack` fixture), or an address nobody listens on.
 """
@@ -57,7 +57,7 @@ def _configure(settings: Any, api_url: str) -> None:
     settings.SLACK_API_URL = api_url
 
 
-def test_a_stuck_event_while_slack_is_unreachable_shows_slack_as_failing(
+def test_a_stuck_event_while_slack_is_unreachable_shows_on_healthz_and_as_failing(
     settings: Any, admin_client: Client
 ) -> None:
     _configure(settings, NOBODY_LISTENS)
@@ -69,6 +69,16 @@ def test_a_stuck_event_while_slack_is_unreachable_shows_slack_as_failing(
     event.refresh_from_db()
     assert event.status == InboundEventStatus.PENDING and event.attempts == 1
     assert "could not be reached for users.info" in event.error
+
+    health = Client().get("/healthz")
+    assert health.status_code == 200
+    body = health.json()
+    assert body["status"] == "ok"
+    assert body["inbound"]["stuck"] == 1
+    [stuck] = body["inbound"]["oldest"]
+    assert (stuck["id"], stuck["source"], stuck["attempts"]) == (event.pk, "slack", 1)
+    assert 12 * 60 <= stuck["age_seconds"] < 13 * 60
+    assert "could not be reached for users.info" in stuck["error"]
 
     response = admin_client.get(PAGE)
     assert response.status_code == 200
