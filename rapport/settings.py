@@ -213,6 +213,8 @@ TASKS = {
 }
 # How stale the worker heartbeat may be before /healthz reports the worker as down.
 WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", 180)
+# /healthz lists inbound events and outside calls waiting longer than this (never a 503).
+HEALTH_STUCK_AFTER_SECONDS = env.int("HEALTH_STUCK_AFTER_SECONDS", 300)
 
 # Security. Production settings pass `manage.py check --deploy`.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -25,6 +25,8 @@ urlpatterns = [
     path("metrics/", include("rapport.metrics.urls")),
     path("integrations/slack/", include("rapport.integrations.slack.urls")),
     path("integrations/api/", include("rapport.integrations.api.urls")),
+    path("integrations/deliveries/", include("rapport.outbox.urls")),
+    path("integrations/", include("rapport.integrations.urls")),
     path("webchat/", include("rapport.integrations.webchat.urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

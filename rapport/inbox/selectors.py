@@ -3,17 +3,41 @@
 Every function here issues a fixed number of queries, whatever the page size.
 """
 
+import datetime
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
-from django.db.models.functions import Lower, Substr
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Lower, Substr
+from django.utils import timezone
 
 from rapport.accounts.models import Account
 from rapport.core.errors import NotFound
 from rapport.core.pagination import Page
 from rapport.inbox.filters import ConversationFilterSet
-from rapport.inbox.models import Channel, Conversation, DeliveryStatus, Message, MessageDirection
+from rapport.inbox.models import (
+    Channel,
+    Conversation,
+    DeliveryStatus,
+    InboundEvent,
+    InboundEventStatus,
+    Message,
+    MessageDirection,
+)
+from rapport.inbox.services import DELIVER_ACTION
 from rapport.mapping.models import MappingDecision
+from rapport.outbox.models import OutboxItem, OutboxStatus
+from rapport.outbox.selectors import ActionWaiting
 from rapport.users.models import User
 
 FIRST_LINE_CHARS = 200
@@ -186,4 +210,153 @@ def conversation_reply_context(reply: Message) -> ReplyContext:
         customer_name=conversation.requester_name or (latest[3] if latest else ""),
         answered_id=latest[0] if latest else "",
         earlier_ids=[row[0] for row in earlier],
+    )
+
+
+def reply_conversations(message_ids: list[int]) -> dict[int, Conversation]:
+    """Return the conversation of each reply in *message_ids*, by message id, in one query."""
+    if not message_ids:
+        return {}
+    rows = Message.objects.filter(pk__in=message_ids).select_related("conversation")
+    return {message.pk: message.conversation for message in rows.only("id", "conversation")}
+
+
+def replies_waiting_by_source() -> dict[str, ActionWaiting]:
+    """Return, by channel, the team replies whose outside call is queued, retrying or failed.
+
+    One query: the outbox items of `message.deliver` joined to their reply's channel.
+    """
+    message_id = Cast(KeyTextTransform("message_id", "payload"), BigIntegerField())
+    source = Subquery(Message.objects.filter(pk=OuterRef("message_pk")).values("source")[:1])
+    rows = (
+        OutboxItem.objects.filter(
+            action=DELIVER_ACTION, status__in=[OutboxStatus.PENDING, OutboxStatus.FAILED]
+        )
+        .annotate(message_pk=message_id)
+        .annotate(source=source)
+        .values("source")
+        .annotate(
+            queued=Count("id", filter=Q(status=OutboxStatus.PENDING, attempts=0)),
+            retrying=Count("id", filter=Q(status=OutboxStatus.PENDING, attempts__gt=0)),
+            failed=Count("id", filter=Q(status=OutboxStatus.FAILED)),
+            next_try_at=Min("available_at", filter=Q(status=OutboxStatus.PENDING)),
+        )
+        .order_by()
+    )
+    return {
+        row["source"]: ActionWaiting(
+            row["queued"], row["retrying"], row["failed"], row["next_try_at"]
+        )
+        for row in rows
+        if row["source"]
+    }
+
+
+# --- inbound events waiting: the integrations page and /healthz --------------------------
+
+STUCK_SHOWN = 5
+# How far back the last processed event of a source is looked for.
+LAST_DONE_WINDOW = datetime.timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class InboundWaiting:
+    """The events of one source not processed yet, and the last try's error of the latest."""
+
+    waiting: int = 0
+    failing: int = 0  # waiting, with an error from their last try
+    failed: int = 0  # gave up on, in the last day
+    oldest_at: datetime.datetime | None = None
+    last_error: str = ""
+    last_error_received_at: datetime.datetime | None = None
+
+
+def inbound_waiting_by_source() -> dict[str, InboundWaiting]:
+    """Return, by source, the events waiting (and failing) and those given up on in a day.
+
+    One query for the counts, and one for the latest error of each source that has one.
+    """
+    since = timezone.now() - datetime.timedelta(days=1)
+    unfinished = Q(status=InboundEventStatus.PENDING) | Q(
+        status=InboundEventStatus.FAILED, processed_at__gte=since
+    )
+    rows = (
+        InboundEvent.objects.filter(unfinished)
+        .values("source")
+        .annotate(
+            waiting=Count("id", filter=Q(status=InboundEventStatus.PENDING)),
+            failing=Count("id", filter=Q(status=InboundEventStatus.PENDING) & ~Q(error="")),
+            failed=Count("id", filter=Q(status=InboundEventStatus.FAILED)),
+            oldest_at=Min("received_at", filter=Q(status=InboundEventStatus.PENDING)),
+        )
+        .order_by()
+    )
+    counts = {row["source"]: row for row in rows}
+    errors: dict[str, tuple[str, datetime.datetime]] = {}
+    for source, row in counts.items():
+        if row["failing"] or row["failed"]:
+            latest = (
+                InboundEvent.objects.filter(unfinished, source=source)
+                .exclude(error="")
+                .order_by("-received_at", "-id")
+                .values_list("error", "received_at")
+                .first()
+            )
+            if latest is not None:
+                errors[source] = latest
+    return {
+        source: InboundWaiting(
+            waiting=row["waiting"],
+            failing=row["failing"],
+            failed=row["failed"],
+            oldest_at=row["oldest_at"],
+            last_error=errors.get(source, ("", None))[0],
+            last_error_received_at=errors.get(source, ("", None))[1],
+        )
+        for source, row in counts.items()
+    }
+
+
+def inbound_last_processed_at(source: str) -> datetime.datetime | None:
+    """Return when the latest event of *source* received in the last 30 days was processed."""
+    since = timezone.now() - LAST_DONE_WINDOW
+    return (
+        InboundEvent.objects.filter(
+            status=InboundEventStatus.DONE, received_at__gte=since, source=source
+        )
+        .order_by("-received_at", "-id")
+        .values_list("processed_at", flat=True)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class StuckEvents:
+    """Events waiting longer than the limit: the worker or an outside service is failing."""
+
+    count: int
+    oldest: list[dict[str, Any]]
+
+
+def inbound_events_stuck(*, after: datetime.timedelta, shown: int = STUCK_SHOWN) -> StuckEvents:
+    """Return the events received more than *after* ago and not processed, the oldest first."""
+    now = timezone.now()
+    stuck = InboundEvent.objects.filter(
+        status=InboundEventStatus.PENDING, received_at__lt=now - after
+    )
+    rows = stuck.order_by("received_at", "id").values(
+        "id", "source", "received_at", "attempts", "error"
+    )[:shown]
+    return StuckEvents(
+        count=stuck.count(),
+        oldest=[
+            {
+                "id": row["id"],
+                "source": row["source"],
+                "age_seconds": int((now - row["received_at"]).total_seconds()),
+                "attempts": row["attempts"],
+                "error": row["error"][:300],
+            }
+            for row in rows
+        ],
     )

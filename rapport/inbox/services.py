@@ -26,7 +26,7 @@ from rapport.inbox.models import (
     MessageDirection,
     Source,
 )
-from rapport.outbox.services import outbox_add
+from rapport.outbox.services import outbox_add, outbox_failed_requeue
 from rapport.users.models import User
 from rapport.users.services import user_require_admin
 
@@ -311,7 +311,9 @@ def reply_retry(*, actor: User, message: Message) -> Message:
     locked.delivery_status = DeliveryStatus.QUEUED
     locked.delivery_error = ""
     locked.save(update_fields=["delivery_status", "delivery_error"])
-    outbox_add(DELIVER_ACTION, {"message_id": locked.pk})
+    # The call that failed is made again, so it no longer shows as failed on its own.
+    if not outbox_failed_requeue(DELIVER_ACTION, message_id=locked.pk):
+        outbox_add(DELIVER_ACTION, {"message_id": locked.pk})
     return locked
 
 
@@ -339,6 +341,13 @@ def reply_delivered(
         Conversation.objects.filter(pk=message.conversation_id).update(last_message_at=now)
         messages_stored([message])
     return message
+
+
+def reply_requeue(*, message_id: int) -> None:
+    """Show a failed reply as queued again: an admin made its outside call due once more."""
+    Message.objects.filter(pk=message_id, delivery_status=DeliveryStatus.FAILED).update(
+        delivery_status=DeliveryStatus.QUEUED, delivery_error=""
+    )
 
 
 def reply_delivery_failed(*, message_id: int, error: str, final: bool) -> None:

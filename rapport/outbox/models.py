@@ -9,6 +9,15 @@ class OutboxStatus(models.TextChoices):
     FAILED = "failed", "Failed for good"
 
 
+class DeliveryState(models.TextChoices):
+    """How a person reads an item's status: a pending item not tried yet is queued."""
+
+    QUEUED = "queued", "Queued"
+    RETRYING = "retrying", "Retrying"
+    FAILED = "failed", "Failed"
+    SENT = "sent", "Sent"
+
+
 class OutboxItem(models.Model):
     """One call to make to an outside service, stored in the transaction that asks for it.
 
@@ -31,6 +40,9 @@ class OutboxItem(models.Model):
     available_at = models.DateTimeField()
     leased_until = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    last_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the last try ended, whatever came of it."
+    )
     result = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -41,3 +53,12 @@ class OutboxItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} #{self.pk} ({self.status})"
+
+    @property
+    def delivery_state(self) -> DeliveryState:
+        """Return queued, retrying, failed or sent."""
+        if self.status == OutboxStatus.SENT:
+            return DeliveryState.SENT
+        if self.status == OutboxStatus.FAILED:
+            return DeliveryState.FAILED
+        return DeliveryState.RETRYING if self.attempts else DeliveryState.QUEUED

@@ -8,9 +8,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from rapport.audit.services import audit_record
+from rapport.core.errors import Conflict, NotFound
 from rapport.core.outside import OutsideRefused, OutsideUnavailable
 from rapport.outbox.handlers import HANDLERS
-from rapport.outbox.models import OutboxItem, OutboxStatus
+from rapport.outbox.models import DeliveryState, OutboxItem, OutboxStatus
+from rapport.users.models import User
+from rapport.users.services import user_require_admin
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +45,22 @@ def outbox_add(
         return None
     transaction.on_commit(_enqueue_delivery)
     return item
+
+
+def outbox_failed_requeue(action: str, **payload: Any) -> int:
+    """Make the failed calls of *action* whose payload holds these values due again.
+
+    In the current transaction, with a fresh set of tries; return how many. A caller
+    that retries a change (a failed reply) uses the call already there, so the failed
+    one does not stay listed as failed once the retry went out.
+    """
+    lookups = {f"payload__{key}": value for key, value in payload.items()}
+    count = OutboxItem.objects.filter(action=action, status=OutboxStatus.FAILED, **lookups).update(
+        status=OutboxStatus.PENDING, attempts=0, available_at=timezone.now(), leased_until=None
+    )
+    if count:
+        transaction.on_commit(_enqueue_delivery)
+    return count
 
 
 def _enqueue_delivery() -> None:
@@ -90,6 +110,7 @@ def outbox_item_send(item: OutboxItem) -> str:
     now = timezone.now()
     item.attempts += 1
     item.leased_until = None
+    item.last_attempt_at = now
     registered = HANDLERS.get(item.action)
     try:
         if registered is None:
@@ -130,6 +151,7 @@ def outbox_item_send(item: OutboxItem) -> str:
             "status",
             "available_at",
             "last_error",
+            "last_attempt_at",
             "result",
             "sent_at",
         ]
@@ -144,3 +166,56 @@ def outbox_item_send(item: OutboxItem) -> str:
         except Exception:  # noqa: BLE001 - the item's own state is already recorded
             logger.exception("Recording the failure of outbox item %s failed", item.pk)
     return outcome
+
+
+def outbox_item_retry(*, actor: User, item_id: int) -> OutboxItem:
+    """Make a failed or retrying call due now; an admin does it once the cause is fixed.
+
+    A call that failed for good gets a fresh set of tries; a retrying one keeps its
+    count and only stops waiting. The object the call is about hears of it (a failed
+    reply shows as queued again), and the dispatcher is woken once this commits.
+    """
+    user_require_admin(actor, "retry an outside call")
+    now = timezone.now()
+    with transaction.atomic():
+        item = OutboxItem.objects.select_for_update().filter(pk=item_id).first()
+        if item is None:
+            raise NotFound(f"No outside call with id {item_id}.")
+        state = item.delivery_state
+        if state == DeliveryState.SENT:
+            raise Conflict("This call was made already; there is nothing to retry.")
+        if state == DeliveryState.QUEUED:
+            raise Conflict("This call has not been tried yet; it goes out on its own.")
+        if item.leased_until is not None and item.leased_until > now:
+            raise Conflict("This call is being made right now; look again in a minute.")
+        before = {
+            "status": item.status,
+            "attempts": item.attempts,
+            "available_at": item.available_at.isoformat(),
+        }
+        if state == DeliveryState.FAILED:
+            item.attempts = 0
+        item.status = OutboxStatus.PENDING
+        item.available_at = now
+        item.leased_until = None
+        item.save(update_fields=["status", "attempts", "available_at", "leased_until"])
+        registered = HANDLERS.get(item.action)
+        if registered is not None and registered.on_requeue is not None:
+            registered.on_requeue(item.payload)
+        after = {
+            "status": item.status,
+            "attempts": item.attempts,
+            "available_at": item.available_at.isoformat(),
+        }
+        audit_record(
+            actor=actor,
+            action="outbox.retry",
+            obj=item,
+            changes={
+                key: {"before": before[key], "after": after[key]}
+                for key in before
+                if before[key] != after[key]
+            },
+        )
+        transaction.on_commit(_enqueue_delivery)
+    return item

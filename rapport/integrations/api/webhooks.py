@@ -17,6 +17,7 @@ from typing import Any
 from django.utils import timezone
 
 from rapport.core.outside import OutsideRefused, OutsideUnavailable
+from rapport.integrations.services import integration_call_record
 
 TIMEOUT_SECONDS = 10
 USER_AGENT = "Rapport-Webhook/1"
@@ -45,8 +46,24 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirect)
 
 
-def webhook_post(url: str, secret: str, event: dict[str, Any]) -> int:
-    """POST *event* as JSON to *url*, signed; return the HTTP status of a 2xx answer."""
+def webhook_post(
+    url: str, secret: str, event: dict[str, Any], *, timeout: float = TIMEOUT_SECONDS
+) -> int:
+    """POST *event* as JSON to *url*, signed; return the HTTP status of a 2xx answer.
+
+    Every outcome is recorded for the Integrations page: any failure of the receiver
+    (down, 5xx, a refusal such as a wrong URL or signature) is one of the connection.
+    """
+    try:
+        status = _post(url, secret, event, timeout)
+    except (WebhookRefused, WebhookUnavailable) as exc:
+        integration_call_record("api", error=str(exc))
+        raise
+    integration_call_record("api")
+    return status
+
+
+def _post(url: str, secret: str, event: dict[str, Any], timeout: float) -> int:
     body = json.dumps(event, separators=(",", ":"), sort_keys=True).encode()
     timestamp = str(int(time.time()))
     request = urllib.request.Request(  # noqa: S310 - the admin sets an http(s) URL
@@ -61,7 +78,7 @@ def webhook_post(url: str, secret: str, event: dict[str, Any]) -> int:
         },
     )
     try:
-        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
+        with _opener.open(request, timeout=timeout) as response:
             status = int(response.status)
     except urllib.error.HTTPError as exc:
         status = exc.code

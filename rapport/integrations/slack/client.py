@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from rapport.core.outside import OutsideRefused, OutsideUnavailable
+from rapport.integrations.services import integration_call_record
 
 # Calls run outside transactions, but a worker still waits on them: fail fast.
 TIMEOUT_SECONDS = 10
@@ -25,6 +26,17 @@ TEMPORARY_ERRORS = {
     "fatal_error",
     "service_unavailable",
     "request_timeout",
+}
+# Refusals that say the connection itself is broken (token, scopes), not one call's payload.
+CONNECTION_ERRORS = {
+    "not_authed",
+    "invalid_auth",
+    "account_inactive",
+    "token_revoked",
+    "token_expired",
+    "missing_scope",
+    "not_allowed_token_type",
+    "team_access_not_granted",
 }
 # Web API reads that take form-encoded parameters only.
 FORM_METHODS = {"users.info", "conversations.info"}
@@ -38,13 +50,13 @@ class SlackRefused(OutsideRefused):
     """Slack refused the call; `code` is its error code (e.g. `channel_not_found`)."""
 
 
-def slack_web_client(*, with_token: bool = True) -> WebClient:
+def slack_web_client(*, with_token: bool = True, timeout: int = TIMEOUT_SECONDS) -> WebClient:
     """Return a Web API client for the configured workspace, with its bot token."""
     base_url = settings.SLACK_API_URL
     if not base_url.endswith("/"):
         base_url += "/"
     token = (settings.SLACK_BOT_TOKEN or None) if with_token else None
-    return WebClient(token=token, base_url=base_url, timeout=TIMEOUT_SECONDS)
+    return WebClient(token=token, base_url=base_url, timeout=timeout)
 
 
 def slack_api_call(
@@ -66,10 +78,30 @@ def slack_api_call(
         else:
             response = client.api_call(method, json=params)
     except SlackApiError as exc:
-        raise _error(method, exc) from exc
+        error = _error(method, exc)
+        _record(error)
+        raise error from exc
     except OSError as exc:  # network errors and timeouts
-        raise SlackUnavailable(f"Slack could not be reached for {method}: {exc}") from exc
+        error = SlackUnavailable(f"Slack could not be reached for {method}: {exc}")
+        _record(error)
+        raise error from exc
+    _record(None)
     return dict(response.data) if isinstance(response.data, dict) else {}
+
+
+def _record(error: SlackUnavailable | SlackRefused | None) -> None:
+    """Tell the Integrations page whether Slack answered.
+
+    A refusal about one call's payload (`channel_not_found`, `already_reacted`) still
+    means Slack answered; only unavailability and a refused token or scope count as
+    failures of the connection.
+    """
+    if isinstance(error, SlackUnavailable) or (
+        isinstance(error, SlackRefused) and error.code in CONNECTION_ERRORS
+    ):
+        integration_call_record("slack", error=str(error))
+    else:
+        integration_call_record("slack")
 
 
 def _error(method: str, error: SlackApiError) -> SlackUnavailable | SlackRefused:

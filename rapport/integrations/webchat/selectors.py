@@ -56,3 +56,8 @@ def chat_messages_since(
         messages = messages.filter(pk__gt=after)
     fields = ("pk", "direction", "author_name", "text", "sent_at", "external_id")
     return list(messages.only(*fields).order_by(*order)[:POLL_LIMIT])
+
+
+def chat_sites_active_count() -> int:
+    """Return how many sites may open chats, for the Integrations page."""
+    return ChatSite.objects.filter(is_active=True).count()

@@ -92,3 +92,11 @@ def test_a_leased_item_is_not_claimed_twice_until_its_lease_expires() -> None:
     assert outbox_claim() == []  # a second dispatcher skips it
     OutboxItem.objects.update(leased_until=timezone.now() - datetime.timedelta(seconds=1))
     assert len(outbox_claim()) == 1  # a dead dispatcher's lease ran out
+
+
+def test_each_try_records_when_it_ended() -> None:
+    outbox_add("test.record", {"rate_limited": True})
+    before = timezone.now()
+    outbox_deliver_due()
+    item = OutboxItem.objects.get()
+    assert item.last_attempt_at is not None and item.last_attempt_at >= before

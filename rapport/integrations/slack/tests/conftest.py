@@ -194,6 +194,8 @@ class FakeSlackApi:
         if method == "conversations.info":
             found = self.channels.get(params.get("channel", ""))
             return 200, {}, found or {"ok": False, "error": "channel_not_found"}
+        if method == "auth.test":
+            return 200, {}, payload("auth_test")
         return 200, {}, {"ok": False, "error": "unknown_method"}
 
 
