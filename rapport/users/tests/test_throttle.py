@@ -277,7 +277,8 @@ def test_the_openapi_document_gives_the_429_of_secured_operations(client: Client
     assert "429" in answers
     assert "Retry-After" in answers["429"]["headers"]
     schema = answers["429"]["content"]["application/json"]["schema"]
-    assert schema["required"] == ["error"]
+    assert schema == {"$ref": "#/components/schemas/ErrorOut"}
+    assert document["components"]["schemas"]["ErrorOut"]["required"] == ["error"]
 
 
 # --- pruning ---------------------------------------------------------------------------------
