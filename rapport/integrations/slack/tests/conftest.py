@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -199,9 +200,9 @@ class FakeSlackApi:
         return 200, {}, {"ok": False, "error": "unknown_method"}
 
 
-@pytest.fixture
-def fake_slack_api() -> Iterator[FakeSlackApi]:
-    """Serve a fake of Slack's Web API on 127.0.0.1 for the length of a test."""
+@contextmanager
+def fake_slack_api_served() -> Iterator[FakeSlackApi]:
+    """Serve a fake of Slack's Web API on 127.0.0.1 until the block ends."""
     fake = FakeSlackApi()
 
     class Handler(BaseHTTPRequestHandler):
@@ -240,6 +241,13 @@ def fake_slack_api() -> Iterator[FakeSlackApi]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def fake_slack_api() -> Iterator[FakeSlackApi]:
+    """Serve a fake of Slack's Web API on 127.0.0.1 for the length of a test."""
+    with fake_slack_api_served() as fake:
+        yield fake
 
 
 @pytest.fixture
