@@ -1,6 +1,9 @@
 """The scheduler: each periodic job is enqueued once per period, however many schedulers run."""
 
 import datetime
+import logging
+import os
+import signal
 import threading
 from collections.abc import Callable
 from io import StringIO
@@ -8,12 +11,13 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import OperationalError, ProgrammingError, connection, connections
 from django.tasks import Task
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from rapport import schedule
+from rapport.ops.management.commands import scheduler as scheduler_command
 from rapport.ops.models import Heartbeat, ScheduledJob
 from rapport.ops.services import scheduled_job_claim, scheduled_job_run_due
 from rapport.ops.tasks import worker_heartbeat
@@ -95,6 +99,49 @@ def test_scheduler_once_enqueues_the_due_jobs_and_they_run(restore_signals: None
     again = StringIO()
     call_command("scheduler", "--once", stdout=again)
     assert again.getvalue().splitlines()[1:] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_scheduler_waits_out_a_database_outage_and_enqueues_after_it(
+    restore_signals: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before, the first OperationalError ended the scheduler; now it retries with backoff."""
+    rounds: list[str] = []
+
+    def run_due(jobs: list[tuple[str, datetime.timedelta, Task]]) -> list[str]:
+        if len(rounds) < 2:
+            rounds.append("outage")
+            raise OperationalError("unable to open database file")
+        rounds.append("ran")
+        enqueued = scheduled_job_run_due(jobs)
+        os.kill(os.getpid(), signal.SIGTERM)  # stop the loop after this round
+        return enqueued
+
+    monkeypatch.setattr(scheduler_command, "scheduled_job_run_due", run_due)
+    out = StringIO()
+    with caplog.at_level(logging.WARNING, logger="rapport.scheduler"):
+        call_command("scheduler", "--interval", "0.1", stdout=out)
+    assert rounds == ["outage", "outage", "ran"]
+    assert sorted(out.getvalue().splitlines()[1:]) == sorted(
+        f"Enqueued {name}" for name, _, _ in schedule.JOBS
+    )
+    assert set(ScheduledJob.objects.values_list("name", flat=True)) == {
+        name for name, _, _ in schedule.JOBS
+    }
+    waits = [r.getMessage() for r in caplog.records if "scheduler retries" in r.getMessage()]
+    assert [w.rsplit("retries in ", 1)[1] for w in waits] == ["0.5 s.", "1.0 s."]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_query_that_is_wrong_still_stops_the_scheduler(
+    restore_signals: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def run_due(jobs: list[tuple[str, datetime.timedelta, Task]]) -> list[str]:
+        raise ProgrammingError("no such table: ops_scheduledjob")
+
+    monkeypatch.setattr(scheduler_command, "scheduled_job_run_due", run_due)
+    with pytest.raises(ProgrammingError):
+        call_command("scheduler", "--interval", "0.1", stdout=StringIO())
 
 
 def test_every_scheduled_job_has_a_unique_name_a_period_and_a_task() -> None:
