@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, connections
 from django.tasks import TaskResultStatus
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
@@ -73,7 +73,10 @@ class LivenessThread(threading.Thread):
                 failing = True
                 close_old_connections()
             self.stop.wait(BEAT_SECONDS)
-        close_old_connections()
+        # This thread's own connection: nothing else would close it (a persistent one
+        # is not "old" yet), and it would hold the database open after the worker ends.
+        with contextlib.suppress(DatabaseError):
+            connections.close_all()
 
 
 class ResilientWorker(Worker):
@@ -99,6 +102,8 @@ class ResilientWorker(Worker):
                     self._wait_out(exc)
         finally:
             stop.set()
+            # Let a beat in progress finish, so the worker ends with no write under way.
+            liveness.join(timeout=BEAT_SECONDS)
 
     def _wait_out(self, exc: BaseException) -> None:
         wait = self.backoff.next()

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.core.management import call_command
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, DBTaskResultQuerySet
@@ -286,4 +286,19 @@ def test_a_query_that_is_wrong_still_stops_the_worker(
     with pytest.raises(ProgrammingError):
         _worker("--batch")
     assert RUNS["never"] == 0
+
+
+def test_the_worker_leaves_no_thread_and_no_connection_behind(restore_signals: None) -> None:
+    """Its liveness thread has finished, and closed its own connection, when it returns."""
+    _enqueue(works, "last")
+    _worker("--batch")
+    assert RUNS["last"] == 1
+    assert [t.name for t in threading.enumerate() if t.name == "worker-liveness"] == []
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            assert cursor.fetchone() == (0,)
 
