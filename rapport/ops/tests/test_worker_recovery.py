@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import OperationalError, connection
 from django.tasks import TaskResultStatus, task
 from django.utils import timezone
@@ -302,3 +302,19 @@ def test_the_worker_leaves_no_thread_and_no_connection_behind(restore_signals: N
             )
             assert cursor.fetchone() == (0,)
 
+
+def test_a_worker_id_too_long_for_its_heartbeat_is_refused(restore_signals: None) -> None:
+    """Its `worker:<id>` beat would not fit (PostgreSQL refuses it), so its runs would look
+    abandoned and be run a second time by another worker."""
+    _enqueue(works, "unrun")
+    with pytest.raises(CommandError, match="at most 43 characters"):
+        _worker("--batch", "--worker-id", "w" * 44)
+    assert RUNS["unrun"] == 0
+
+
+def test_the_longest_worker_id_allowed_records_its_heartbeat(restore_signals: None) -> None:
+    worker_id = "w" * 43
+    _enqueue(works, "longest")
+    _worker("--batch", "--worker-id", worker_id)
+    assert RUNS["longest"] == 1
+    assert Heartbeat.objects.filter(name=f"worker:{worker_id}").exists()

@@ -6,6 +6,8 @@ from django.core.management.base import CommandError
 from django_tasks_db.compat import TASKS_LOGGER
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorkerCommand
 
+from rapport.ops.models import Heartbeat
+from rapport.ops.services import WORKER_BEAT_PREFIX
 from rapport.ops.worker import ResilientWorker
 
 
@@ -35,6 +37,11 @@ class Command(DatabaseWorkerCommand):
         excluded = options["exclude_queues"].split(",") if options["exclude_queues"] else []
         if excluded and "*" not in queue_names:
             raise CommandError("--exclude-queues can only be used with --queue-name=*")
+        # The worker records that it is alive as `worker:<id>`; a longer name would not
+        # fit, and its runs would be taken from it as abandoned while it runs them.
+        longest = (Heartbeat._meta.get_field("name").max_length or 0) - len(WORKER_BEAT_PREFIX)
+        if len(options["worker_id"]) > longest:
+            raise CommandError(f"--worker-id can be at most {longest} characters long.")
         worker = ResilientWorker(
             queue_names=queue_names,
             interval=options["interval"],
