@@ -90,14 +90,17 @@ def test_a_sqlite_database_url_gets_the_embedded_sqlite_settings(tmp_path: Path)
         "keys = cursor.fetchone()[0]; "
         "print(json.dumps({'embedded': settings.SQLITE_OPTIONS, "
         "'options': settings.DATABASES['default']['OPTIONS'], "
+        "'engine': settings.DATABASES['default']['ENGINE'], "
         "'name': str(settings.DATABASES['default']['NAME']), "
         "'journal_mode': mode, 'foreign_keys': keys}))"
     )
     done = _python(tmp_path, code, DATABASE_URL=f"sqlite:///{path}")
     assert done.returncode == 0, done.stderr[-3000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
+    embedded = _settings(tmp_path, "DATABASES")["DATABASES"]["default"]  # type: ignore[index]
     assert seen["name"] == str(path)
-    assert seen["options"] == seen["embedded"]
+    assert seen["engine"] == embedded["ENGINE"]
+    assert seen["options"] == seen["embedded"] == embedded["OPTIONS"]
     options = seen["options"]
     assert options["transaction_mode"] == "IMMEDIATE"
     assert options["timeout"] == 20
