@@ -77,6 +77,17 @@ def test_a_site_url_that_is_set_wins_over_the_port(tmp_path: Path) -> None:
     assert seen == {"PORT": 9123, "SITE_URL": "https://support.example.test"}
 
 
+def test_runstack_serves_on_the_port_by_default(tmp_path: Path) -> None:
+    code = (
+        "import django; django.setup(); "
+        "from rapport.ops.management.commands.runstack import Command; "
+        "print(Command().create_parser('manage.py', 'runstack').parse_args([]).port)"
+    )
+    done = _python(tmp_path, code, PORT="9123")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == "9123"
+
+
 # --- SQLite through DATABASE_URL ---------------------------------------------------------------
 
 
