@@ -42,7 +42,10 @@ class WriteLock:
     def _descriptor(self) -> int:
         # A process forked after the first use (gunicorn workers) opens its own.
         if self.fd is None or self.pid != os.getpid():
-            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError as exc:  # the database's folder is gone or read-only: an outage
+                raise OperationalError(f"unable to open the write lock {self.path}: {exc}") from exc
             self.pid = os.getpid()
         return self.fd
 

@@ -29,14 +29,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers",
             type=int,
-            default=int(os.environ.get("WEB_CONCURRENCY", "2")),
-            help="Web server processes (WEB_CONCURRENCY; default 2).",
+            default=int(os.environ.get("WEB_CONCURRENCY", "4")),
+            help="Web server processes (WEB_CONCURRENCY; default 4).",
         )
         parser.add_argument(
             "--threads",
             type=int,
-            default=int(os.environ.get("WEB_THREADS", "8")),
-            help="Threads per web server process (WEB_THREADS; default 8).",
+            default=int(os.environ.get("WEB_THREADS", "16")),
+            help="Threads per web server process (WEB_THREADS; default 16).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
