@@ -36,8 +36,8 @@ from rapport.inbox.models import (
 )
 from rapport.inbox.services import DELIVER_ACTION
 from rapport.mapping.models import MappingDecision
-from rapport.outbox.models import OutboxItem, OutboxStatus
-from rapport.outbox.selectors import ActionWaiting
+from rapport.outbox.models import OutboxItem
+from rapport.outbox.selectors import ActionWaiting, outbox_waiting_counts
 from rapport.users.models import User
 
 FIRST_LINE_CHARS = 200
@@ -228,28 +228,12 @@ def replies_waiting_by_source() -> dict[str, ActionWaiting]:
     """
     message_id = Cast(KeyTextTransform("message_id", "payload"), BigIntegerField())
     source = Subquery(Message.objects.filter(pk=OuterRef("message_pk")).values("source")[:1])
-    rows = (
-        OutboxItem.objects.filter(
-            action=DELIVER_ACTION, status__in=[OutboxStatus.PENDING, OutboxStatus.FAILED]
-        )
+    replies = (
+        OutboxItem.objects.filter(action=DELIVER_ACTION)
         .annotate(message_pk=message_id)
         .annotate(source=source)
-        .values("source")
-        .annotate(
-            queued=Count("id", filter=Q(status=OutboxStatus.PENDING, attempts=0)),
-            retrying=Count("id", filter=Q(status=OutboxStatus.PENDING, attempts__gt=0)),
-            failed=Count("id", filter=Q(status=OutboxStatus.FAILED)),
-            next_try_at=Min("available_at", filter=Q(status=OutboxStatus.PENDING)),
-        )
-        .order_by()
     )
-    return {
-        row["source"]: ActionWaiting(
-            row["queued"], row["retrying"], row["failed"], row["next_try_at"]
-        )
-        for row in rows
-        if row["source"]
-    }
+    return outbox_waiting_counts(replies, "source")
 
 
 # --- inbound events waiting: the integrations page and /healthz --------------------------

@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from rapport.core.pagination import Page
@@ -78,11 +78,11 @@ class ActionWaiting:
         return self.queued + self.retrying
 
 
-def outbox_waiting_by_action() -> dict[str, ActionWaiting]:
-    """Return, for each action with calls not sent, how many are queued, retrying, failed."""
+def outbox_waiting_counts(items: QuerySet[OutboxItem], by: str) -> dict[str, ActionWaiting]:
+    """Group the calls of *items* not sent yet by the field *by*: queued, retrying, failed."""
     rows = (
-        OutboxItem.objects.filter(status__in=[OutboxStatus.PENDING, OutboxStatus.FAILED])
-        .values("action")
+        items.filter(status__in=[OutboxStatus.PENDING, OutboxStatus.FAILED])
+        .values(by)
         .annotate(
             queued=Count("id", filter=Q(status=OutboxStatus.PENDING, attempts=0)),
             retrying=Count("id", filter=Q(status=OutboxStatus.PENDING, attempts__gt=0)),
@@ -92,11 +92,15 @@ def outbox_waiting_by_action() -> dict[str, ActionWaiting]:
         .order_by()
     )
     return {
-        row["action"]: ActionWaiting(
-            row["queued"], row["retrying"], row["failed"], row["next_try_at"]
-        )
+        row[by]: ActionWaiting(row["queued"], row["retrying"], row["failed"], row["next_try_at"])
         for row in rows
+        if row[by]
     }
+
+
+def outbox_waiting_by_action() -> dict[str, ActionWaiting]:
+    """Return, for each action with calls not sent, how many are queued, retrying, failed."""
+    return outbox_waiting_counts(OutboxItem.objects.all(), "action")
 
 
 @dataclass(frozen=True)
