@@ -30,8 +30,8 @@ import time
 from email.message import EmailMessage
 from typing import Any
 
-from bench.httpload import Connection, Dropped, Tally
-from bench.load import known_domains, known_domains_cache, line, ticket_body
+from bench.httpload import Connection, Tally
+from bench.load import known_domains, known_domains_cache, line, ticket_post
 from bench.stack import Stack
 
 BACKLOG = int(os.environ.get("FAULT_EMAILS", "600"))
@@ -154,32 +154,7 @@ async def _posters(
         connection = Connection("127.0.0.1", stack.port, timeout=90)
         n = 0
         while time.perf_counter() < deadline:
-            marker = f"fault-{index}-{n}"
-            body = ticket_body(0, rng, known_domains_cache)
-            body["body"] = body["body"].replace("[load-0]", f"[load-{marker}]")
-            payload = json.dumps(body).encode()
-            headers = {
-                "Authorization": f"Bearer {token}",
-                "Content-Type": "application/json",
-                "Idempotency-Key": marker,
-            }
-            while True:
-                try:
-                    answer = await connection.request(
-                        "POST", "/api/v1/tickets", body=payload, headers=headers
-                    )
-                except Dropped:
-                    tally.dropped += 1
-                    break
-                tally.add(answer)
-                if answer.status == 503:
-                    if "retry-after" not in answer.headers:
-                        tally.statuses[-503] = tally.statuses.get(-503, 0) + 1
-                    await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
-                    continue
-                if answer.status in (200, 201):
-                    accepted[marker] = 1
-                break
+            await ticket_post(connection, token, f"fault-{index}-{n}", rng, tally, accepted)
             n += 1
             await asyncio.sleep(0.1)
         connection.close()

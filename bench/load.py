@@ -21,6 +21,7 @@ ticket (or email) into a plain table with the same columns, on the same database
 import asyncio
 import datetime
 import json
+import math
 import os
 import random
 import sys
@@ -88,7 +89,7 @@ def known_domains(stack: Stack) -> list[str]:
     return [row[0] for row in rows]
 
 
-def ticket_body(n: int, rng: random.Random, domains: list[str]) -> dict[str, Any]:
+def ticket_body(marker: object, rng: random.Random, domains: list[str]) -> dict[str, Any]:
     if rng.random() < 0.5:
         domain = rng.choice(domains)
     else:
@@ -100,44 +101,60 @@ def ticket_body(n: int, rng: random.Random, domains: list[str]) -> dict[str, Any
         "subject": f"Export stopped at row {rng.randrange(10_000)}",
         "body": (
             f"Hi team, our nightly export stopped again at row {rng.randrange(10_000)} "
-            f"with a timeout. Could you look into it? Ticket marker [load-{n}]"
+            f"with a timeout. Could you look into it? Ticket marker [load-{marker}]"
         ),
     }
+
+
+async def ticket_post(
+    connection: Connection,
+    token: str,
+    marker: str,
+    rng: random.Random,
+    tally: Tally,
+    accepted: dict[str, int],
+    *,
+    retry_until: float = math.inf,
+) -> None:
+    """Post one ticket marked *marker*; on 503 wait its Retry-After and post it again.
+
+    A 503 without Retry-After counts as an error (`tally.statuses[-503]`).
+    """
+    payload = json.dumps(ticket_body(marker, rng, known_domains_cache)).encode()
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/json",
+        "Idempotency-Key": f"load-{marker}",
+    }
+    while True:
+        try:
+            answer = await connection.request(
+                "POST", "/api/v1/tickets", body=payload, headers=headers
+            )
+        except Dropped:
+            tally.dropped += 1
+            return
+        tally.add(answer)
+        if answer.status == 503 and time.perf_counter() < retry_until:
+            if "retry-after" not in answer.headers:
+                tally.statuses[-503] = tally.statuses.get(-503, 0) + 1
+            # The client comes back after Retry-After, as a well-behaved one does.
+            await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
+            continue
+        if answer.status in (200, 201):
+            accepted[marker] = json.loads(answer.body)["id"]
+        return
 
 
 async def _writer(
     stack: Stack, token: str, index: int, deadline: float, tally: Tally, accepted: dict[str, int]
 ) -> None:
     rng = random.Random(SEED + index)
-    domains = known_domains_cache
     connection = Connection("127.0.0.1", stack.port)
     n = 0
     while time.perf_counter() < deadline:
         marker = f"{index}-{n}"
-        body = ticket_body(0, rng, domains)
-        body["body"] = body["body"].replace("[load-0]", f"[load-{marker}]")
-        payload = json.dumps(body).encode()
-        headers = {
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/json",
-            "Idempotency-Key": f"load-{marker}",
-        }
-        while True:
-            try:
-                answer = await connection.request(
-                    "POST", "/api/v1/tickets", body=payload, headers=headers
-                )
-            except Dropped:
-                tally.dropped += 1
-                break
-            tally.add(answer)
-            if answer.status == 503 and time.perf_counter() < deadline:
-                # Retry-After: the client comes back, as a well-behaved one does.
-                await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
-                continue
-            if answer.status in (200, 201):
-                accepted[marker] = json.loads(answer.body)["id"]
-            break
+        await ticket_post(connection, token, marker, rng, tally, accepted, retry_until=deadline)
         n += 1
     connection.close()
 
