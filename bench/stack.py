@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from bench.database import DATA_DIR, progress
+from rapport.ops.supervisor import children_running
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -143,19 +144,7 @@ class Stack:
     def child_pids(self, command: str) -> list[int]:
         """The pids of the supervisor's children running `manage.py <command>`."""
         assert self.process is not None
-        found = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-                cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-            if parent == self.process.pid and command.encode() in cmdline:
-                found.append(int(entry.name))
-        return found
+        return children_running(self.process.pid, command)
 
     def stop(self) -> None:
         if self.process is None:

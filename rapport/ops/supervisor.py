@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 logger = logging.getLogger("rapport.supervisor")
 
@@ -33,6 +34,26 @@ def _die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     except (OSError, AttributeError):  # not Linux: the children outlive a killed supervisor
         pass
+
+
+def children_running(parent_pid: int, command: str) -> list[int]:
+    """The pids of *parent_pid*'s children whose command line has the word *command*.
+
+    Read from /proc (Linux), for an operator's or a test's look at a running `runstack`.
+    """
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == parent_pid and command.encode() in cmdline:
+            found.append(int(entry.name))
+    return found
 
 
 @dataclass

@@ -45,6 +45,7 @@ from rapport.integrations.slack.tests.conftest import (
     fake_slack_api_served,
     signed_headers,
 )
+from rapport.ops.supervisor import children_running
 
 ROOT = Path(__file__).resolve().parents[3]
 WAIT_SECONDS = 45
@@ -127,19 +128,7 @@ class Stack:
 
     def child_pids(self, command: str) -> list[int]:
         """The pids of the supervisor's children whose command line has *command*."""
-        found = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-                cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-            if parent == self.process.pid and command.encode() in cmdline:
-                found.append(int(entry.name))
-        return found
+        return children_running(self.process.pid, command)
 
     def pids(self) -> dict[str, list[int]]:
         return {
