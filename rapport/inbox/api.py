@@ -30,11 +30,13 @@ from rapport.inbox.schemas import (
     message_out,
     reply_out,
 )
-from rapport.inbox.services import channel_set_accounts, channel_set_csm, conversation_reply
+from rapport.inbox.services import (
+    channel_set_accounts,
+    channel_set_csm_by_id,
+    conversation_reply,
+)
 from rapport.mapping.services import mapping_override
-from rapport.users.models import User
 from rapport.users.selectors import actor_get
-from rapport.users.services import user_require_admin
 
 # --- conversations and Slack channels ------------------------------------------------------
 
@@ -187,12 +189,5 @@ def channel_patch(request: HttpRequest, channel_id: int, payload: ChannelPatchIn
     channel = selectors.channel_get(channel_id)
     changes = payload.model_dump(exclude_unset=True)
     if "csm" in changes:
-        # A member is refused before their input is looked at; the service checks again.
-        user_require_admin(actor, "set a channel's CSM")
-        csm = None
-        if changes["csm"] is not None:
-            csm = User.objects.filter(pk=changes["csm"]).first()
-            if csm is None:
-                raise InvalidInput(f"No member with id {changes['csm']}.", field="csm")
-        channel_set_csm(actor=actor, channel=channel, csm=csm)
+        channel_set_csm_by_id(actor=actor, channel=channel, csm=changes["csm"])
     return channel_out(selectors.channel_get(channel_id))

@@ -14,6 +14,7 @@ from django.utils import timezone
 from rapport.accounts.models import Account
 from rapport.audit.services import audit_changes, audit_record
 from rapport.core.errors import Conflict, InvalidInput, PermissionDenied
+from rapport.core.query_params import params_whole
 from rapport.inbox.adapters import channel_adapter
 from rapport.inbox.batch import messages_stored
 from rapport.inbox.models import (
@@ -99,6 +100,21 @@ def channel_set_csm(*, actor: User | None, channel: Channel, csm: User | None) -
         changes=audit_changes({"csm": before}, {"csm": csm.pk if csm else None}),
     )
     return channel
+
+
+def channel_set_csm_by_id(*, actor: User, channel: Channel, csm: int | str | None) -> Channel:
+    """Set *channel*'s CSM from the member id a page or the API sent (None or "" clears it).
+
+    A member is refused before the id is looked at, so ids reveal nothing.
+    """
+    user_require_admin(actor, "set a channel's CSM")
+    member = None
+    if csm is not None and csm != "":
+        csm_id = csm if isinstance(csm, int) else params_whole(csm)
+        member = User.objects.filter(pk=csm_id).first() if csm_id is not None else None
+        if member is None:
+            raise InvalidInput(f"No member with id {csm}.", field="csm")
+    return channel_set_csm(actor=actor, channel=channel, csm=member)
 
 
 # --- inbound events ------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from rapport.inbox.filters import ConversationFilterSet
 from rapport.inbox.models import Channel, DeliveryStatus, Message, Source
 from rapport.inbox.services import (
     channel_set_accounts,
-    channel_set_csm,
+    channel_set_csm_by_id,
     conversation_reply,
     reply_retry,
 )
@@ -42,7 +42,6 @@ from rapport.mapping.services import mapping_override
 from rapport.requests.services import message_assign
 from rapport.users.models import User
 from rapport.users.selectors import actor_get
-from rapport.users.services import user_require_admin
 
 PAGE_SIZE = 50
 CHANNELS_PAGE_SIZE = 50
@@ -350,21 +349,14 @@ class ChannelCsmView(HtmxLoginRequiredMixin):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         channel: Channel = selectors.channel_get(pk)
-        raw = request.POST.get("csm", "").strip()
-        csm: User | None = None
-        actor = actor_get(request)
         try:
-            # A member is refused before their input is looked at; the service checks again.
-            user_require_admin(actor, "set a channel's CSM")
-            if raw:
-                csm_id = params_whole(raw)
-                csm = User.objects.filter(pk=csm_id).first() if csm_id is not None else None
-                if csm is None:
-                    raise InvalidInput(f"No member with id {raw}.", field="csm")
-            channel_set_csm(actor=actor, channel=channel, csm=csm)
+            channel = channel_set_csm_by_id(
+                actor=actor_get(request), channel=channel, csm=request.POST.get("csm", "").strip()
+            )
         except ServiceError as exc:
             service_error_refuse(exc)
             return _channels_response(request, error=exc, error_channel=channel.pk)
+        csm = channel.csm
         messages.success(
             request,
             f"{csm.display_name} is now the CSM of #{channel.name}."
