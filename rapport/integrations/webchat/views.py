@@ -8,7 +8,6 @@ stored, and the answer carries no CORS headers, so the page cannot read it eithe
 """
 
 import datetime
-import ipaddress
 import json
 from collections.abc import Callable
 from functools import cache, wraps
@@ -23,6 +22,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
+from rapport.core.client_ip import client_ip, client_ip_key
 from rapport.core.errors import InvalidInput, ServiceError
 from rapport.core.query_params import params_whole
 from rapport.inbox.models import Message, MessageDirection
@@ -79,32 +79,6 @@ def widget_script(request: HttpRequest, public_key: str) -> HttpResponse:
 # --- the chat API -------------------------------------------------------------------------------
 
 
-def client_ip(request: HttpRequest) -> str:
-    """Return the caller's IP: REMOTE_ADDR, or the first X-Forwarded-For hop if trusted.
-
-    Trust the header only behind a proxy that overwrites it; a client can write any
-    X-Forwarded-For it likes.
-    """
-    if settings.WEBCHAT_TRUST_X_FORWARDED_FOR:
-        first = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
-        try:
-            return str(ipaddress.ip_address(first))
-        except ValueError:
-            pass
-    return request.META.get("REMOTE_ADDR") or "unknown"
-
-
-def _ip_rate_key(ip: str) -> str:
-    """Count an IPv6 caller by its /64: one host usually holds the whole network."""
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return ip
-    if address.version == 6:
-        return str(ipaddress.ip_network(f"{address}/64", strict=False))
-    return str(address)
-
-
 def _cors(response: HttpResponseBase, origin: str) -> HttpResponseBase:
     response["Access-Control-Allow-Origin"] = origin
     response["Access-Control-Expose-Headers"] = "Retry-After"
@@ -155,7 +129,7 @@ def _answer(
     try:
         rate_limit_hit(
             "ip",
-            _ip_rate_key(client_ip(request)),
+            client_ip_key(client_ip(request)),
             limit=settings.WEBCHAT_IP_REQUESTS_PER_MINUTE,
             message="Too many chat requests from this network; wait a moment.",
         )

@@ -398,7 +398,7 @@ def test_forwarded_for_is_ignored_unless_trusted(widget: Widget, settings: Any) 
 
 def test_the_first_forwarded_hop_is_the_client_when_trusted(widget: Widget, settings: Any) -> None:
     settings.WEBCHAT_IP_REQUESTS_PER_MINUTE = 1
-    settings.WEBCHAT_TRUST_X_FORWARDED_FOR = True
+    settings.TRUST_X_FORWARDED_FOR = True
     proxy = "10.0.0.9"
     first = widget.start(HTTP_X_FORWARDED_FOR="192.0.2.1, 10.0.0.1", REMOTE_ADDR=proxy)
     assert first.status_code == 201
