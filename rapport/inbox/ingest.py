@@ -23,6 +23,7 @@ from django.utils import timezone
 from rapport.inbox.adapters import EventRejected, source_adapter
 from rapport.inbox.batch import OUTCOME_ERROR, EventOutcome, MessageBatch
 from rapport.inbox.models import InboundEvent, InboundEventStatus
+from rapport.inbox.services import inbound_event_enqueue
 from rapport.mapping.engine import MappingContext
 
 logger = logging.getLogger(__name__)
@@ -41,10 +42,18 @@ def inbound_event_process_now(event: InboundEvent) -> None:
     conversation). When a worker holds the event, wait for it rather than skip it: a
     retried ticket then answers with the ticket the first delivery created. A worker
     that picks the event up later finds it done.
+
+    The faces store their event without enqueueing it (`enqueue=False`): an event this
+    leaves pending, because processing failed, is handed to the worker here.
     """
-    if event.status == InboundEventStatus.PENDING:
+    if event.status != InboundEventStatus.PENDING:
+        return
+    try:
         _events_process([event.pk], wait=True, known=[event])
         event.refresh_from_db()
+    finally:
+        if event.status == InboundEventStatus.PENDING:
+            inbound_event_enqueue(event)
 
 
 def _events_process(

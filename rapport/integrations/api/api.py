@@ -10,8 +10,8 @@ from ninja.responses import Status
 from rapport.core.api_errors import error_responses
 from rapport.core.errors import InvalidInput
 from rapport.inbox.ingest import inbound_event_process_now
-from rapport.inbox.models import Conversation, InboundEventStatus, Source
-from rapport.inbox.services import inbound_event_enqueue, ticket_store
+from rapport.inbox.models import Conversation, Source
+from rapport.inbox.services import ticket_store
 from rapport.integrations.api.schemas import TicketIn, TicketOut
 from rapport.mapping.selectors import mapping_latest
 
@@ -54,8 +54,6 @@ def ticket_create(
             body=payload.model_dump(), idempotency_key=idempotency_key, enqueue=False
         )
         inbound_event_process_now(event)
-        if event.status == InboundEventStatus.PENDING:
-            inbound_event_enqueue(event)
     conversation = Conversation.objects.filter(
         source=Source.API, thread_key=event.external_id
     ).first()

@@ -18,7 +18,7 @@ from typing import Any
 from rapport.core.errors import InvalidInput
 from rapport.inbox.ingest import inbound_event_process_now
 from rapport.inbox.models import InboundEvent, InboundEventStatus, Message, Source
-from rapport.inbox.services import inbound_event_enqueue, inbound_event_store
+from rapport.inbox.services import inbound_event_store
 from rapport.integrations.email.parse import (
     MAX_RAW_BYTES,
     EmailRejected,
@@ -90,11 +90,7 @@ def email_receive_now(raw: bytes, *, envelope: dict[str, Any] | None = None) -> 
     if receipt.rejected:
         return receipt
     try:
-        try:
-            inbound_event_process_now(receipt.event)
-        finally:
-            if receipt.event.status == InboundEventStatus.PENDING:
-                inbound_event_enqueue(receipt.event)
+        inbound_event_process_now(receipt.event)
         message = (
             Message.objects.filter(source=Source.EMAIL, external_id=receipt.event.external_id)
             .only("conversation_id")
