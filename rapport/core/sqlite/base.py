@@ -89,7 +89,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     write_lock_held = False
 
+    @functools.cached_property
     def _write_lock(self) -> WriteLock | None:
+        """The database file's lock, looked up once per connection wrapper."""
         name = str(self.settings_dict["NAME"])
         if self.is_in_memory_db() or not name:
             return None
@@ -99,7 +101,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return float(self.settings_dict.get("OPTIONS", {}).get("timeout", 5))
 
     def _write_lock_take(self) -> None:
-        lock = self._write_lock()
+        lock = self._write_lock
         if lock is not None and not self.write_lock_held:
             lock.acquire(self._lock_timeout())
             self.write_lock_held = True
@@ -107,7 +109,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _write_lock_give(self) -> None:
         if self.write_lock_held:
             self.write_lock_held = False
-            lock = self._write_lock()
+            lock = self._write_lock
             if lock is not None:
                 lock.release()
 
