@@ -46,33 +46,14 @@ from rapport.integrations.slack.tests.conftest import (
     signed_headers,
 )
 from rapport.ops.supervisor import children_running
+from rapport.ops.tests.stack_kit import ROOT, free_port, manage, until
 
-ROOT = Path(__file__).resolve().parents[3]
-WAIT_SECONDS = 45
 OUTAGE_SECONDS = 6
 PASSWORD = "stack-outage-pw"  # noqa: S105 - a throwaway test account
 ADMIN = "ops@rapport.test"
 SUPPORT = "support@rapport.test"
 SERVER_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = SERVER_URL.startswith(("postgres://", "postgresql://"))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _until[T](read: Callable[[], T | None], what: str, timeout: float = WAIT_SECONDS) -> T:
-    """Poll *read* until it returns something truthy; fail with *what* after *timeout*."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = read()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"Waited {timeout} s for {what}.")
-        time.sleep(0.2)
 
 
 @dataclass
@@ -274,20 +255,6 @@ class Stack:
         return opener
 
 
-def _manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
-
-
 @contextlib.contextmanager
 def _own_postgres_database() -> Iterator[tuple[str, str, str]]:
     """A database of the stack's own on the server DATABASE_URL names; dropped after."""
@@ -318,7 +285,7 @@ def slack_api() -> Iterator[FakeSlackApi]:
 def stack(tmp_path_factory: pytest.TempPathFactory, slack_api: FakeSlackApi) -> Iterator[Stack]:
     base = tmp_path_factory.mktemp("stack-outage")
     var_dir = base / "var"
-    port, smtp_port = _free_port(), _free_port()
+    port, smtp_port = free_port(), free_port()
     env = {
         key: value
         for key, value in os.environ.items()
@@ -346,9 +313,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, slack_api: FakeSlackApi) -> 
             postgres_name, env["DATABASE_URL"], admin_url = cleanup.enter_context(
                 _own_postgres_database()
             )
-        _manage(env, "migrate", "--no-input", "-v", "0")
+        manage(env, "migrate", "--no-input", "-v", "0")
         token = (
-            _manage(
+            manage(
                 env,
                 "shell",
                 "-c",
@@ -409,7 +376,7 @@ def _until_serving(stack: Stack, timeout: float = 120) -> None:
         return answer.status == 200 and answer.json().get("worker") == "ok"
 
     try:
-        _until(ready, "the stack to serve", timeout)
+        until(ready, "the stack to serve", timeout)
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n{stack.log_tail()}") from None
 
@@ -469,7 +436,7 @@ def sqlite_url_server(stack: Stack, tmp_path: Path) -> Iterator[str]:
     """gunicorn, as runstack starts it, on the stack's SQLite file named by DATABASE_URL."""
     if stack.postgres_name:
         pytest.skip("SQLite through DATABASE_URL: the PostgreSQL run has no SQLite file")
-    port = _free_port()
+    port = free_port()
     env = stack.env | {
         "DATABASE_URL": f"sqlite:///{stack.var_dir / 'rapport.sqlite3'}",
         "DEBUG": "0",
@@ -489,7 +456,7 @@ def sqlite_url_server(stack: Stack, tmp_path: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _until(lambda: _request(url + "/healthz").status == 200, "gunicorn on DATABASE_URL", 60)
+        until(lambda: _request(url + "/healthz").status == 200, "gunicorn on DATABASE_URL", 60)
         yield url
     finally:
         process.send_signal(signal.SIGTERM)
@@ -515,7 +482,7 @@ def test_a_killed_worker_is_restarted_while_the_rest_keeps_serving(stack: Stack)
     before = stack.pids()
     killed = _one(before["worker"], "the worker")
     os.kill(killed, signal.SIGKILL)
-    restarted = _until(
+    restarted = until(
         lambda: [pid for pid in stack.child_pids("worker") if pid != killed],
         "a new worker",
     )
@@ -528,7 +495,7 @@ def test_a_killed_worker_is_restarted_while_the_rest_keeps_serving(stack: Stack)
     # The new worker works: an email stored by the listener becomes a message.
     message_id = f"after-kill-{uuid.uuid4().hex[:8]}"
     stack.email(message_id, "After the kill")
-    _until(
+    until(
         lambda: stack.count(
             "SELECT count(*) FROM inbox_message WHERE external_id LIKE %s", f"%{message_id}%"
         ),
@@ -548,7 +515,7 @@ def _retry(send: Callable[[], Answer], what: str) -> Answer:
         answer = send()
         return None if answer.status == 503 else answer
 
-    return _until(attempt, what)
+    return until(attempt, what)
 
 
 def _email_until_accepted(stack: Stack, message_id: str, subject: str) -> None:
@@ -563,7 +530,7 @@ def _email_until_accepted(stack: Stack, message_id: str, subject: str) -> None:
             raise
         return True
 
-    _until(attempt, f"the listener to accept {message_id}")
+    until(attempt, f"the listener to accept {message_id}")
 
 
 def test_every_process_survives_a_database_outage_and_nothing_is_lost(stack: Stack) -> None:
@@ -583,7 +550,7 @@ def test_every_process_survives_a_database_outage_and_nothing_is_lost(stack: Sta
     event_id, ts = f"Ev{run}", f"{int(time.time())}.000100"
     with stack.outage():
         started = time.monotonic()
-        _until(lambda: stack.health().status == 503, "/healthz to notice the outage", 5)
+        until(lambda: stack.health().status == 503, "/healthz to notice the outage", 5)
 
         health = stack.health()
         assert health.status == 503
@@ -615,7 +582,7 @@ def test_every_process_survives_a_database_outage_and_nothing_is_lost(stack: Sta
         time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - started)))
 
     # The database is back: everything serves again without a restart.
-    _until(lambda: stack.health().status == 200, "/healthz to answer 200 again")
+    until(lambda: stack.health().status == 200, "/healthz to answer 200 again")
     after = stack.pids()
     assert after == before, f"a process was restarted: {before} -> {after}\n{stack.log_tail()}"
 
@@ -643,9 +610,9 @@ def test_every_process_survives_a_database_outage_and_nothing_is_lost(stack: Sta
         )
         return dict(rows) if len(rows) == len(early) + 1 else None
 
-    counts = _until(emails, "every email accepted to become a message")
+    counts = until(emails, "every email accepted to become a message")
     assert sorted(counts.values()) == [1] * (len(early) + 1), counts
-    slack_messages = _until(
+    slack_messages = until(
         lambda: stack.count(
             "SELECT count(*) FROM inbox_message m JOIN inbox_inboundevent e ON m.event_id = e.id "
             "WHERE e.source = 'slack' AND e.external_id = %s",
@@ -692,7 +659,7 @@ def test_every_process_survives_a_database_outage_and_nothing_is_lost(stack: Sta
         "UPDATE ops_scheduledjob SET next_run_at = %s WHERE name = 'requests_auto_close'",
         "2000-01-01 00:00:00",
     )
-    _until(
+    until(
         lambda: (
             stack.count(
                 "SELECT count(*) FROM django_tasks_database_dbtaskresult "

@@ -29,7 +29,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -48,33 +48,15 @@ from rapport.integrations.slack.tests.conftest import (  # noqa: F401 - a fixtur
     fake_slack_api,
     signed_headers,
 )
+from rapport.ops.tests.stack_kit import ROOT, free_port, manage, until
 
-ROOT = Path(__file__).resolve().parents[3]
 SUPPORT = "support@rapport.test"
 AGENT_SLACK_ID = "U0AGENT01"
-WAIT_SECONDS = 30
 
 pytestmark = pytest.mark.skipif(
     bool(os.environ.get("DATABASE_URL")),
     reason="the stack runs its own SQLite install; once per suite run is enough",
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _until[T](read: Callable[[], T | None], what: str, timeout: float = WAIT_SECONDS) -> T:
-    """Poll *read* until it returns something truthy; fail with *what* after *timeout*."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = read()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"Waited {timeout} s for {what}.")
 
 
 class _Sink:
@@ -136,24 +118,10 @@ class Stack:
         return found[0] if found[0]["status"] == "sent" else None
 
 
-def _manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
-
-
 @pytest.fixture
 def stack(tmp_path: Path, fake_slack_api: FakeSlackApi) -> Iterator[Stack]:  # noqa: F811
     sink = _Sink()
-    relay = Controller(sink, hostname="127.0.0.1", port=_free_port())
+    relay = Controller(sink, hostname="127.0.0.1", port=free_port())
     relay.start()
     receiver = _Receiver()
 
@@ -176,7 +144,7 @@ def stack(tmp_path: Path, fake_slack_api: FakeSlackApi) -> Iterator[Stack]:  # n
     agent["user"]["profile"]["image_72"] = "https://avatars.example/ada-72.png"
     fake_slack_api.add_channel(CHANNEL, name="acme-support")
 
-    port, smtp_port = _free_port(), _free_port()
+    port, smtp_port = free_port(), free_port()
     env = {
         key: value
         for key, value in os.environ.items()
@@ -196,8 +164,8 @@ def stack(tmp_path: Path, fake_slack_api: FakeSlackApi) -> Iterator[Stack]:  # n
         "SLACK_BOT_TOKEN": "xoxb-stack-test",
         "PYTHONUNBUFFERED": "1",
     }
-    _manage(env, "migrate", "--no-input")
-    _manage(
+    manage(env, "migrate", "--no-input")
+    manage(
         env,
         "shell",
         "-c",
@@ -206,7 +174,7 @@ def stack(tmp_path: Path, fake_slack_api: FakeSlackApi) -> Iterator[Stack]:  # n
         "role='admin'); "
         f"user_slack_link_by_email(email='ada@rapport.test', slack_user_id='{AGENT_SLACK_ID}')",
     )
-    token = _manage(env, "create_api_token", "ada@rapport.test").strip().split()[-1]
+    token = manage(env, "create_api_token", "ada@rapport.test").strip().split()[-1]
     process = subprocess.Popen(  # noqa: S603
         [sys.executable, "manage.py", "runstack", "--port", str(port)],
         cwd=ROOT,
@@ -232,8 +200,8 @@ def stack(tmp_path: Path, fake_slack_api: FakeSlackApi) -> Iterator[Stack]:  # n
             return False
 
     try:
-        _until(healthy, "the web server")
-        _until(listening, "the SMTP listener")
+        until(healthy, "the web server")
+        until(listening, "the SMTP listener")
         yield Stack(url, token, smtp_port, fake_slack_api, sink, receiver)
     finally:
         process.send_signal(signal.SIGINT)
@@ -255,11 +223,11 @@ def _email_reply_threads_both_ways(stack: Stack) -> None:
     customer.set_content("Our CSV exports fail since this morning. Can you help?")
     with smtplib.SMTP("127.0.0.1", stack.smtp_port, timeout=10) as smtp:
         smtp.send_message(customer)
-    conversation = _until(lambda: stack.conversation("email"), "the email conversation")
+    conversation = until(lambda: stack.conversation("email"), "the email conversation")
 
     reply = stack.reply(conversation["id"], "We are on it, Jane.")
     assert reply["status"] == "queued"
-    sent = _until(lambda: stack.sink.messages, "the reply at the relay")
+    sent = until(lambda: stack.sink.messages, "the reply at the relay")
     assert len(sent) == 1
     out = sent[0]
     assert out["In-Reply-To"] == "<exports-1@acme.example>"
@@ -268,7 +236,7 @@ def _email_reply_threads_both_ways(stack: Stack) -> None:
     assert out["From"].addresses[0].addr_spec == SUPPORT
     assert out["To"].addresses[0].addr_spec == "jane@acme.example"
     assert out.get_content().strip() == "We are on it, Jane."
-    _until(lambda: stack.reply_sent(conversation["id"], reply["id"]), "the email reply sent")
+    until(lambda: stack.reply_sent(conversation["id"], reply["id"]), "the email reply sent")
 
     answer = EmailMessage()
     answer["From"] = "Jane Doe <jane@acme.example>"
@@ -280,7 +248,7 @@ def _email_reply_threads_both_ways(stack: Stack) -> None:
     answer.set_content("Thanks, it works again.")
     with smtplib.SMTP("127.0.0.1", stack.smtp_port, timeout=10) as smtp:
         smtp.send_message(answer)
-    texts = _until(
+    texts = until(
         lambda: [m["text"] for m in stack.messages(conversation["id"])][2:],
         "the customer's answer in the same conversation",
     )
@@ -317,9 +285,9 @@ def _slack_reply_in_thread(stack: Stack) -> None:
     )
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
         assert response.status == 200
-    conversation = _until(lambda: stack.conversation("slack"), "the Slack conversation")
+    conversation = until(lambda: stack.conversation("slack"), "the Slack conversation")
     reply = stack.reply(conversation["id"], "Looking into it now.")
-    posts = _until(
+    posts = until(
         lambda: [p for p in stack.slack.asked("chat.postMessage") if p.get("thread_ts")],
         "the reply in the Slack thread",
     )
@@ -328,7 +296,7 @@ def _slack_reply_in_thread(stack: Stack) -> None:
     assert posts[0]["text"] == "Looking into it now."
     assert posts[0]["username"] == "Ada Agent"
     assert posts[0]["icon_url"] == "https://avatars.example/ada-72.png"
-    _until(lambda: stack.reply_sent(conversation["id"], reply["id"]), "the Slack reply sent")
+    until(lambda: stack.reply_sent(conversation["id"], reply["id"]), "the Slack reply sent")
 
 
 def _login(stack: Stack) -> urllib.request.OpenerDirector:
@@ -363,7 +331,7 @@ def _api_reply_by_webhook(stack: Stack) -> None:
     )
     assert status == 201
     reply = stack.reply(ticket["id"], "Attached to your account page now.")
-    calls = _until(lambda: stack.receiver.calls, "the webhook call")
+    calls = until(lambda: stack.receiver.calls, "the webhook call")
     headers, body = calls[0]
     timestamp = headers["X-Rapport-Timestamp"]
     expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
@@ -373,7 +341,7 @@ def _api_reply_by_webhook(stack: Stack) -> None:
     assert event["type"] == "conversation.reply"
     assert event["conversation_id"] == ticket["id"]
     assert event["message"]["text"] == "Attached to your account page now."
-    sent = _until(lambda: stack.reply_sent(ticket["id"], reply["id"]), "the API reply sent")
+    sent = until(lambda: stack.reply_sent(ticket["id"], reply["id"]), "the API reply sent")
     assert sent["text"] == "Attached to your account page now."
 
 
