@@ -33,13 +33,16 @@ _WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 class WriteLock:
     """One database file's write lock, shared by the threads of this process."""
 
-    def __init__(self, path: str) -> None:
-        self.path = f"{path}-writelock"
+    def __init__(self, path: str | None) -> None:
+        # None: a shared in-memory database, which only this process's threads can open.
+        self.path = f"{path}-writelock" if path else None
         self.mutex = threading.Lock()
         self.fd: int | None = None
         self.pid = 0
 
-    def _descriptor(self) -> int:
+    def _descriptor(self) -> int | None:
+        if self.path is None:
+            return None
         # A process forked after the first use (gunicorn workers) opens its own.
         if self.fd is None or self.pid != os.getpid():
             try:
@@ -54,6 +57,8 @@ class WriteLock:
             raise OperationalError(f"database is locked (no write turn in {timeout:.0f} s)")
         try:
             fd = self._descriptor()
+            if fd is None:
+                return
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -76,11 +81,13 @@ _LOCKS: dict[str, WriteLock] = {}
 _LOCKS_GUARD = threading.Lock()
 
 
-def write_lock_for(path: str) -> WriteLock:
+def write_lock_for(name: str, *, in_memory: bool = False) -> WriteLock:
+    """The lock of the database file *name*, or of the in-memory database *name*."""
+    key = name if in_memory else os.path.abspath(name)
     with _LOCKS_GUARD:
-        lock = _LOCKS.get(path)
+        lock = _LOCKS.get(key)
         if lock is None:
-            lock = _LOCKS[path] = WriteLock(path)
+            lock = _LOCKS[key] = WriteLock(None if in_memory else key)
         return lock
 
 
@@ -89,13 +96,20 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     write_lock_held = False
 
-    @functools.cached_property
+    _write_lock_name: str | None = None
+    _write_lock_found: WriteLock | None = None
+
+    @property
     def _write_lock(self) -> WriteLock | None:
-        """The database file's lock, looked up once per connection wrapper."""
+        """The database file's lock, looked up again only when the name changes (the test
+        runner renames the database after connections exist)."""
         name = str(self.settings_dict["NAME"])
-        if self.is_in_memory_db() or not name:
-            return None
-        return write_lock_for(os.path.abspath(name))
+        if name != self._write_lock_name:
+            # A shared in-memory database (the tests') is shared by threads: a shared
+            # cache answers "locked" at once instead of waiting, so they queue here too.
+            lock = write_lock_for(name, in_memory=self.is_in_memory_db()) if name else None
+            self._write_lock_found, self._write_lock_name = lock, name
+        return self._write_lock_found
 
     def _lock_timeout(self) -> float:
         return float(self.settings_dict.get("OPTIONS", {}).get("timeout", 5))
