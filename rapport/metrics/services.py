@@ -13,7 +13,7 @@ from rapport.audit.services import audit_changes, audit_record
 from rapport.core.errors import Conflict, InvalidInput
 from rapport.metrics.models import AccountRequestMetrics, MetricsRefreshState, SlaPolicy
 from rapport.metrics.queries import figures_upsert, targets_all, targets_changed, targets_ids
-from rapport.metrics.specs import POLICY_SPECS
+from rapport.metrics.specs import DAY_END, DAY_START, POLICY_SPECS
 from rapport.users.models import User
 from rapport.users.services import user_require_admin
 
@@ -66,6 +66,11 @@ def _policy_clean(values: dict[str, Any]) -> dict[str, Any]:
                 )
         if not cleaned["day_start"] < cleaned["day_end"]:
             raise InvalidInput("The working day must end after it starts.", field="day_end")
+    else:
+        # The hours do not count for a 24/7 policy; left blank, they keep their defaults.
+        for spec in (DAY_START, DAY_END):
+            if cleaned.get(spec.name) is None:
+                cleaned[spec.name] = spec.validate(spec.default)
     return cleaned
 
 

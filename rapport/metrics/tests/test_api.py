@@ -179,3 +179,21 @@ def test_the_accounts_list_keeps_its_query_count_with_request_figures(admin_api:
         body = admin_api.get("/api/v1/accounts", params).json()
     assert body["count"] == 23
     assert len(few) == len(many)
+
+
+def test_a_24_7_policy_with_blank_hours_keeps_the_default_hours(admin_api: Client) -> None:
+    """Hours do not count for a 24/7 policy; left blank they keep their defaults."""
+    body = {"name": "Always", "always_on": True, "day_start": "", "day_end": ""}
+    response = _json(admin_api, "post", POLICIES, body)
+    assert response.status_code == 201, response.content
+    assert (response.json()["day_start"], response.json()["day_end"]) == ("09:00", "18:00")
+
+
+def test_patching_a_24_7_policy_s_hours_to_blank_keeps_the_default_hours(
+    admin_api: Client,
+) -> None:
+    policy = _json(admin_api, "post", POLICIES, {"name": "Always", "always_on": True}).json()
+    url = f"{POLICIES}/{policy['id']}"
+    response = _json(admin_api, "patch", url, {"day_start": "", "day_end": ""})
+    assert response.status_code == 200, response.content
+    assert (response.json()["day_start"], response.json()["day_end"]) == ("09:00", "18:00")
