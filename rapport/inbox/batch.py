@@ -34,8 +34,12 @@ from rapport.mapping.engine import (
     contact_address,
     mapping_resolve,
 )
-from rapport.mapping.models import MappingMethod
-from rapport.mapping.services import mapping_decision_apply, mapping_decisions_record
+from rapport.mapping.models import MappingDecision, MappingMethod
+from rapport.mapping.services import (
+    mapping_creation_lock,
+    mapping_decision_apply,
+    mapping_decisions_record,
+)
 
 OUTCOME_ERROR = "error"  # the event failed and is retried, or failed for good
 
@@ -106,6 +110,10 @@ class MessageBatch:
         # Changes to conversations stored before: message counts, remapped ones.
         self.counts: Counter[int] = Counter()
         self.remapped: set[int] = set()
+        # What the batch did, for a face whose answer names it: the conversation each
+        # event went to, and the decisions recorded for new conversations.
+        self.event_conversations: dict[int, Conversation] = {}
+        self.recorded: list[MappingDecision] = []
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -128,6 +136,8 @@ class MessageBatch:
         self.prefetch([incoming for _, incoming in normalized])
         for event, incoming in normalized:
             conversation = self.add(incoming, event)
+            if conversation is not None:
+                self.event_conversations[event.pk] = conversation
             outcomes[event.pk] = EventOutcome(
                 InboundEventStatus.DONE if conversation else InboundEventStatus.IGNORED
             )
@@ -139,12 +149,14 @@ class MessageBatch:
         for source in {m.source for m in creates}:
             mine = [m for m in creates if m.source == source]
             for chunk in batched(sorted({m.external_id for m in mine}), _CHUNK):
-                found = Message.objects.filter(source=source, external_id__in=chunk)
+                found = Message.objects.filter(source=source, external_id__in=chunk).order_by()
                 self.stored.update((source, e) for e in found.values_list("external_id", flat=True))
             for chunk in batched(sorted({m.thread_key for m in mine}), _CHUNK):
-                for conversation in Conversation.objects.filter(
-                    source=source, thread_key__in=chunk
-                ).select_related("account"):
+                for conversation in (
+                    Conversation.objects.filter(source=source, thread_key__in=chunk)
+                    .select_related("account")
+                    .order_by()
+                ):
                     self._remember(conversation)
             parent_ids = sorted({p for m in mine for p in m.parent_ids})
             for chunk in batched(parent_ids, _CHUNK):
@@ -155,7 +167,17 @@ class MessageBatch:
                     ).select_related("conversation__account")
                 ):
                     self.parents[(source, external_id)] = (sent_at, self._remember(conversation))
-        self.context.prefetch(_mapping_request(m) for m in creates)
+        requests = [_mapping_request(m) for m in creates]
+        self.context.prefetch(requests)
+        # Before any account is created: see `mapping_creation_lock`.
+        mapping_creation_lock(self.context.domains_unclaimed(requests))
+
+    def decision_for(self, conversation: Conversation) -> MappingDecision | None:
+        """Return the decision this batch recorded for *conversation*, if it made one."""
+        for decision in reversed(self.recorded):
+            if decision.conversation is conversation:
+                return decision
+        return None
 
     def _remember(self, conversation: Conversation) -> Conversation:
         """Return the one object that stands for *conversation* in this batch."""
@@ -304,7 +326,7 @@ class MessageBatch:
             self._remember(conversation)
         messages = Message.objects.bulk_create(self.planned.values(), batch_size=_CHUNK)
         messages_stored(messages)
-        mapping_decisions_record(self.decisions)
+        self.recorded.extend(mapping_decisions_record(self.decisions))
         for pk in sorted(changed):
             conversation = self.by_pk[pk]
             values: dict[str, Any] = {}

@@ -181,6 +181,27 @@ class MappingContext:
             self._contacts_load([email])
         return self._contacts[email] | self._linked.get(email, set())
 
+    def domains_unclaimed(self, requests: Iterable[MappingRequest]) -> list[str]:
+        """Return the domains of *requests* that the engine may create accounts for.
+
+        Those no account holds, as prefetched: a superset of what the batch creates.
+        """
+        if not self.auto_create:
+            return []
+        found = set()
+        for request in requests:
+            domain = email_domain(request.requester_email)
+            if (
+                domain
+                and request.may_create
+                and domain in self._primary
+                and self._primary[domain] is None
+                and not self._secondary.get(domain)
+                and not self.is_public(domain)
+            ):
+                found.add(domain)
+        return sorted(found)
+
     # --- what the batch changes ------------------------------------------------------------
 
     def account_created(self, account: Account) -> None:
@@ -198,7 +219,7 @@ class MappingContext:
     def _accounts_load(self, account_ids: Iterable[Any]) -> None:
         keys = {_account_key(pk) for pk in account_ids} - self._accounts.keys()
         for chunk in batched(sorted(keys), _CHUNK):
-            found = {a.pk: a for a in _accounts().filter(pk__in=chunk)}
+            found = {a.pk: a for a in _accounts().filter(pk__in=chunk).order_by()}
             self._accounts.update((pk, found.get(pk)) for pk in chunk)
 
     def _refs_load(self, refs: Iterable[str]) -> None:
@@ -234,16 +255,24 @@ class MappingContext:
     def _domains_load(self, domains: Iterable[str]) -> None:
         wanted = set(domains) - self._primary.keys()
         for chunk in batched(sorted(wanted), _CHUNK):
-            primary = {a.primary_domain: a for a in _accounts().filter(primary_domain__in=chunk)}
-            secondary: dict[str, list[Account]] = {domain: [] for domain in chunk}
-            rows = (
+            primary = {
+                a.primary_domain: a for a in _accounts().filter(primary_domain__in=chunk).order_by()
+            }
+            # Most domains are no account's secondary domain: ask for ids first, and read
+            # the accounts only for those that are.
+            held = list(
                 AccountDomain.objects.filter(domain__in=chunk)
-                .select_related("account")
-                .only("domain", *(f"account__{name}" for name in _ACCOUNT_FIELDS))
-                .order_by("domain", "account__name", "account_id")
+                .order_by()
+                .values_list("domain", "account_id")
             )
-            for row in rows:
-                secondary[row.domain].append(row.account)
+            self._accounts.update((a.pk, a) for a in primary.values())
+            self._accounts_load(account_id for _, account_id in held)
+            secondary: dict[str, list[Account]] = {domain: [] for domain in chunk}
+            for domain, account_id in held:
+                if (account := self._accounts[account_id]) is not None:
+                    secondary[domain].append(account)
+            for accounts in secondary.values():
+                accounts.sort(key=lambda a: (a.name, a.pk))
             for domain in chunk:
                 self._primary[domain] = primary.get(domain)
                 self._secondary[domain] = secondary[domain][:20]

@@ -2,7 +2,8 @@
 
 import contextlib
 import dataclasses
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Iterable, Sequence
 
 from django.db import connection, transaction
 
@@ -49,28 +50,39 @@ def mapping_decision_apply(
     return result
 
 
-# The PostgreSQL advisory lock taken by `_creation_lock`.
-_CREATION_LOCK = 0x5241_5043_5245_4154  # "RAPCREAT"
+# The class of the PostgreSQL advisory locks taken by `mapping_creation_lock` ("RPCR").
+_CREATION_LOCK_CLASS = 0x52504352
 
 
-def _creation_lock() -> None:
-    """Let one transaction at a time create accounts for new domains, until it ends.
+def mapping_creation_lock(domains: Iterable[str]) -> None:
+    """Let one transaction at a time create the account of each of *domains*, until it ends.
 
-    On PostgreSQL a batch that creates accounts for two new domains, while another batch
-    creates the same two in the other order, would wait for the other's uncommitted row
-    (a deadlock). Taking turns costs little: new domains are rare next to messages. The
-    loser of a race then finds the winner's account, and links to it. SQLite's IMMEDIATE
+    On PostgreSQL two transactions creating an account for the same new domain would
+    both insert it, and the later one would fail on the unique primary domain; one that
+    creates two while another creates the same two in the other order would wait for the
+    other's uncommitted row (a deadlock). So each domain has a lock, taken in one order
+    (a batch takes all of its unclaimed domains' locks at once, before creating any), and
+    transactions creating accounts for other domains go on side by side. The loser of a
+    race then finds the winner's account, and links to it. SQLite's IMMEDIATE
     transactions already take turns.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CREATION_LOCK])
+    if connection.vendor != "postgresql":
+        return
+    keys = sorted({_domain_key(domain) for domain in domains})
+    with connection.cursor() as cursor:
+        for key in keys:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_CREATION_LOCK_CLASS, key])
+
+
+def _domain_key(domain: str) -> int:
+    """Return a stable 32-bit signed key for *domain* (collisions only make two wait)."""
+    return int.from_bytes(hashlib.blake2b(domain.encode(), digest_size=4).digest(), signed=True)
 
 
 def _account_create_for_domain(
     to_create: AccountToCreate, context: MappingContext
 ) -> MappingResult:
-    _creation_lock()
+    mapping_creation_lock([to_create.domain])
     try:
         account = account_create(
             actor=None,

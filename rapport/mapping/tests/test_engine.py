@@ -257,9 +257,10 @@ def test_a_prefetched_batch_is_resolved_without_further_queries(
     ]
     context = off()
 
-    # Accounts by id, by reference, the channel and its accounts, the domains (primary
-    # and secondary), and the contacts of the shared channel's requester.
-    with django_assert_num_queries(7):
+    # Accounts by id, by reference, the channel and its accounts, the domains (primary,
+    # secondary, and the accounts holding secondary ones), and the contacts of the shared
+    # channel's requester.
+    with django_assert_num_queries(8):
         context.prefetch(requests)
     with django_assert_num_queries(0):
         results = [mapping_resolve(request, context) for request in requests]
