@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import batched
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from rapport.accounts.domains import domain_normalize
 from rapport.accounts.models import (
@@ -16,7 +16,7 @@ from rapport.accounts.models import (
     Contact,
     ContactKind,
 )
-from rapport.accounts.services import account_refresh_denormalized
+from rapport.accounts.services import account_contacts_counted, account_refresh_denormalized
 from rapport.accounts.specs import CONTACT_EMAIL, CONTACT_NAME
 from rapport.audit.services import audit_record
 from rapport.core.errors import InvalidInput, NotFound
@@ -102,35 +102,14 @@ def contacts_add_to_accounts(
     for chunk in batched(first, CONTACT_CHUNK):
         known.update(
             (email, (pk, name))
-            for pk, email, name in Contact.objects.filter(email__in=chunk).values_list(
-                "pk", "email", "name"
-            )
+            for pk, email, name in Contact.objects.filter(email__in=chunk)
+            .order_by()
+            .values_list("pk", "email", "name")
         )
     # New rows go in in a fixed order, so two transactions adding the same people wait
     # for each other rather than each holding what the other needs.
     missing = sorted(email for email in first if email not in known)
-    if missing:
-        Contact.objects.bulk_create(
-            [
-                Contact(
-                    email=email,
-                    name=first[email].name.strip()[: CONTACT_NAME.max_length],
-                    kind=first[email].kind,
-                    title=first[email].title[:200],
-                )
-                for email in missing
-            ],
-            batch_size=CONTACT_CHUNK,
-            # A contact created by another transaction since the read above is used as is.
-            ignore_conflicts=True,
-        )
-        for chunk in batched(missing, CONTACT_CHUNK):
-            known.update(
-                (email, (pk, name))
-                for pk, email, name in Contact.objects.filter(email__in=chunk).values_list(
-                    "pk", "email", "name"
-                )
-            )
+    created = _contacts_create([first[email] for email in missing], known)
     named: dict[int, str] = {}
     for link in links:
         pk, current = known[link.email]
@@ -143,21 +122,86 @@ def contacts_add_to_accounts(
     pairs = list(dict.fromkeys((link.account_id, ids[link.email]) for link in links))
     account_ids = {account_id for account_id, _ in pairs}
     existing: set[tuple[int, int]] = set()
-    for contact_ids in batched(sorted({contact_id for _, contact_id in pairs}), CONTACT_CHUNK):
+    # A person created just now is nobody's contact yet.
+    older = sorted({contact_id for _, contact_id in pairs} - created)
+    for contact_ids in batched(older, CONTACT_CHUNK):
         existing.update(
-            AccountContact.objects.filter(
-                contact_id__in=contact_ids, account_id__in=account_ids
-            ).values_list("account_id", "contact_id")
+            AccountContact.objects.filter(contact_id__in=contact_ids, account_id__in=account_ids)
+            .order_by()
+            .values_list("account_id", "contact_id")
         )
     new = sorted(pair for pair in pairs if pair not in existing)
     if new:
+        _links_create(new, {pk: email for email, pk in ids.items()})
+    return ids, set(new)
+
+
+def _links_create(pairs: list[tuple[int, int]], emails: dict[int, str]) -> None:
+    """Link the (account id, contact id) *pairs*, none linked when read; keep the counts.
+
+    The usual case, and the only one on SQLite, whose writers take turns: nobody linked
+    them meanwhile, so each account's count and search text grow by its new contacts,
+    in one statement per account. Otherwise the links another transaction made are
+    skipped and the accounts are counted again.
+    """
+    rows = [AccountContact(account_id=a, contact_id=c) for a, c in pairs]
+    try:
+        with transaction.atomic():
+            AccountContact.objects.bulk_create(rows, batch_size=CONTACT_CHUNK)
+    except IntegrityError:
         AccountContact.objects.bulk_create(
-            [AccountContact(account_id=a, contact_id=c) for a, c in new],
+            [AccountContact(account_id=a, contact_id=c) for a, c in pairs],
             batch_size=CONTACT_CHUNK,
             ignore_conflicts=True,
         )
-        account_refresh_denormalized(account_id for account_id, _ in new)
-    return ids, set(new)
+        account_refresh_denormalized(account_id for account_id, _ in pairs)
+        return
+    added: dict[int, list[str]] = {}
+    for account_id, contact_id in pairs:
+        added.setdefault(account_id, []).append(emails[contact_id])
+    account_contacts_counted(added)
+
+
+def _contacts_create(links: Sequence[ContactLink], known: dict[str, tuple[int, str]]) -> set[int]:
+    """Create the people of *links* (in order, emails unique), adding them to *known*.
+
+    Return the ids of those created here. New rows go in in a fixed order, so two
+    transactions adding the same people wait for each other rather than each holding
+    what the other needs; a person another transaction created since *known* was read
+    is used as is.
+    """
+    if not links:
+        return set()
+    rows = [
+        Contact(
+            email=link.email,
+            name=link.name.strip()[: CONTACT_NAME.max_length],
+            kind=link.kind,
+            title=link.title[:200],
+        )
+        for link in links
+    ]
+    try:
+        # The usual case, and the only one on SQLite, whose writers take turns: nobody
+        # added them meanwhile, and the insert returns their ids.
+        with transaction.atomic():
+            Contact.objects.bulk_create(rows, batch_size=CONTACT_CHUNK)
+    except IntegrityError:
+        Contact.objects.bulk_create(
+            [Contact(email=r.email, name=r.name, kind=r.kind, title=r.title) for r in rows],
+            batch_size=CONTACT_CHUNK,
+            ignore_conflicts=True,
+        )
+        for chunk in batched([link.email for link in links], CONTACT_CHUNK):
+            known.update(
+                (email, (pk, name))
+                for pk, email, name in Contact.objects.filter(email__in=chunk)
+                .order_by()
+                .values_list("pk", "email", "name")
+            )
+        return set()
+    known.update((row.email, (row.pk, row.name)) for row in rows)
+    return {row.pk for row in rows}
 
 
 @transaction.atomic
