@@ -14,6 +14,7 @@ cannot block the others.
 import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
@@ -22,9 +23,10 @@ from django.utils import timezone
 
 from rapport.inbox.adapters import EventRejected, source_adapter
 from rapport.inbox.batch import OUTCOME_ERROR, EventOutcome, MessageBatch
-from rapport.inbox.models import InboundEvent, InboundEventStatus
+from rapport.inbox.models import Conversation, InboundEvent, InboundEventStatus
 from rapport.inbox.services import inbound_event_enqueue
 from rapport.mapping.engine import MappingContext
+from rapport.mapping.models import MappingDecision
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -32,71 +34,129 @@ MAX_ATTEMPTS = 5
 
 def inbound_events_process(event_ids: Iterable[int]) -> dict[str, int]:
     """Process the given pending events; return how many ended in each state."""
-    return _events_process(list(event_ids), wait=False)
+    return _events_process(list(event_ids), wait=False)[0]
 
 
-def inbound_event_process_now(event: InboundEvent) -> None:
-    """Process *event* in the current request when it is still pending.
+@dataclass
+class Ingested:
+    """What processing one event in the request made: its conversation, and the mapping
+    decision recorded when the conversation is new (None when nothing was stored)."""
+
+    conversation: Conversation | None = None
+    decision: MappingDecision | None = None
+
+
+@dataclass(frozen=True)
+class Enriched:
+    """What the adapter's `enrich` step returned for an event, run by the caller already."""
+
+    value: Any
+
+
+def inbound_event_process_now(
+    event: InboundEvent, *, fresh: bool = False, enriched: Enriched | None = None
+) -> Ingested:
+    """Process *event* in the current request when it is still pending; return what it made.
 
     For the API faces whose answer needs the result (the ticket's mapping, the email's
     conversation). When a worker holds the event, wait for it rather than skip it: a
     retried ticket then answers with the ticket the first delivery created. A worker
     that picks the event up later finds it done.
 
+    *fresh* says the caller stored *event* in the transaction still open, so no worker
+    can hold it: it is processed as it is, without reading it again. *enriched* is the
+    adapter's enrichment of it, when the caller ran that step before the transaction.
+
     The faces store their event without enqueueing it (`enqueue=False`): an event this
     leaves pending, because processing failed, is handed to the worker here.
     """
     if event.status != InboundEventStatus.PENDING:
-        return
+        return Ingested()
     try:
-        _events_process([event.pk], wait=True, known=[event])
-        event.refresh_from_db()
+        _counts, batch = _events_process(
+            [event.pk],
+            wait=True,
+            known=[event],
+            fresh=fresh,
+            enriched={event.pk: enriched.value} if enriched else None,
+        )
+        if not fresh:
+            event.refresh_from_db()
     finally:
         if event.status == InboundEventStatus.PENDING:
             inbound_event_enqueue(event)
+    conversation = batch.event_conversations.get(event.pk) if batch else None
+    if conversation is None or conversation.pk is None:
+        return Ingested()
+    return Ingested(conversation, batch.decision_for(conversation) if batch else None)
 
 
 def _events_process(
-    ids: list[int], *, wait: bool, known: Sequence[InboundEvent] = ()
-) -> dict[str, int]:
+    ids: list[int],
+    *,
+    wait: bool,
+    known: Sequence[InboundEvent] = (),
+    fresh: bool = False,
+    enriched: dict[int, Any] | None = None,
+) -> tuple[dict[str, int], MessageBatch | None]:
     """Enrich, then ingest the pending events among *ids* as one batch.
 
     *known* are the events as the caller already read them, to enrich without reading
-    them again.
+    them again; with *fresh*, the caller stored them in the transaction still open, so
+    they are not read (nor locked) again either. Return the count of events in each
+    state, and the batch that stored them (None when it failed). *enriched* holds the
+    events' enrichments when the caller ran that step.
     """
     if not ids:
-        return {}
+        return {}, None
     # Enrich first, outside any transaction: an adapter may call its channel's service
     # (Slack's users.info), and a slow answer must not hold the database's write lock.
-    extras, failures = _events_enrich(
-        [e for e in known if e.status == InboundEventStatus.PENDING]
-        if known
-        else InboundEvent.objects.filter(pk__in=ids, status=InboundEventStatus.PENDING).order_by(
-            "received_at", "id"
+    extras, failures = (
+        (enriched, {})
+        if enriched is not None
+        else _events_enrich(
+            [e for e in known if e.status == InboundEventStatus.PENDING]
+            if known
+            else InboundEvent.objects.filter(
+                pk__in=ids, status=InboundEventStatus.PENDING
+            ).order_by("received_at", "id")
         )
     )
+
+    def lock() -> list[InboundEvent]:
+        if fresh:
+            return [e for e in known if e.pk in extras or e.pk in failures]
+        return _events_lock(ids, extras, failures, wait=wait)
+
     context = MappingContext.load()
+    before = [(e, e.status, e.error, e.attempts, e.processed_at) for e in known] if fresh else []
     try:
         with transaction.atomic():
-            pending = _events_lock(ids, extras, failures, wait=wait)
+            pending = lock()
             ready = [e for e in pending if e.pk in extras]
             batch = MessageBatch(context)
             outcomes = batch.events_add(ready, extras)
             batch.flush()
-            return _events_finish(pending, failures | outcomes)
+            return _events_finish(pending, failures | outcomes), batch
     except Exception as exc:  # noqa: BLE001 - the events are retried one by one below
+        # The rolled-back savepoint took back what `_events_finish` wrote; so here.
+        for event, status, message, attempts, processed_at in before:
+            event.status, event.error, event.attempts = status, message, attempts
+            event.processed_at = processed_at
         if len(extras) <= 1:
             logger.exception("Processing inbound events %s failed", sorted(extras))
             error = EventOutcome(OUTCOME_ERROR, f"{type(exc).__name__}: {exc}"[:2000])
             with transaction.atomic():
-                pending = _events_lock(ids, extras, failures, wait=wait)
+                pending = lock()
                 return _events_finish(
                     pending, failures | {e.pk: error for e in pending if e.pk in extras}
-                )
+                ), None
         logger.warning("A batch of %s inbound events failed; one at a time now", len(extras))
     with transaction.atomic():
-        pending = _events_lock(ids, extras, failures, wait=wait)
-        return _events_finish(pending, failures | _events_one_by_one(pending, context, extras))
+        pending = lock()
+        return _events_finish(
+            pending, failures | _events_one_by_one(pending, context, extras)
+        ), None
 
 
 def _events_lock(
@@ -164,6 +224,9 @@ def _events_finish(events: list[InboundEvent], outcomes: dict[int, EventOutcome]
         if outcome.status in (InboundEventStatus.DONE, InboundEventStatus.IGNORED):
             plain.setdefault(outcome.status, []).append(event.pk)
             counts[outcome.status] += 1
+            # As the update below writes it, for a caller that holds the object.
+            event.status, event.error, event.processed_at = outcome.status, "", now
+            event.attempts += 1
             continue
         event.attempts += 1
         event.error = outcome.error

@@ -13,13 +13,13 @@ from rapport.inbox.ingest import inbound_event_process_now
 from rapport.inbox.models import Conversation, Source
 from rapport.inbox.services import ticket_store
 from rapport.integrations.api.schemas import TicketIn, TicketOut
+from rapport.mapping.models import MappingDecision
 from rapport.mapping.selectors import mapping_latest
 
 router = Router(tags=["inbound"])
 
 
-def _ticket_answer(conversation: Conversation) -> dict[str, Any]:
-    decision = mapping_latest(conversation)
+def _ticket_answer(conversation: Conversation, decision: MappingDecision | None) -> dict[str, Any]:
     return {
         "id": conversation.pk,
         "account_id": conversation.account_id,
@@ -53,10 +53,15 @@ def ticket_create(
         event, created = ticket_store(
             body=payload.model_dump(), idempotency_key=idempotency_key, enqueue=False
         )
-        inbound_event_process_now(event)
+        ingested = inbound_event_process_now(event, fresh=created)
+    if ingested.conversation is not None and ingested.decision is not None:
+        return Status(201, _ticket_answer(ingested.conversation, ingested.decision))
+    # A retry, or a ticket whose processing failed: answer from what is stored.
     conversation = Conversation.objects.filter(
         source=Source.API, thread_key=event.external_id
     ).first()
     if conversation is None:
         raise InvalidInput(event.error or "The ticket could not be created.")
-    return Status(201 if created else 200, _ticket_answer(conversation))
+    return Status(
+        201 if created else 200, _ticket_answer(conversation, mapping_latest(conversation))
+    )

@@ -42,12 +42,7 @@ class EmailChannel(ConversationChannel):
     subject_tells_request = True
 
     def enrich(self, event: InboundEvent) -> ParsedWithAuthor:
-        try:
-            parsed = email_parse(bytes(event.raw))
-        except EmailRejected as exc:
-            raise EventRejected(exc.reason) from None
-        member = User.objects.filter(email=parsed.from_email, is_active=True).only("pk").first()
-        return ParsedWithAuthor(parsed, member.pk if member else None)
+        return email_enrich(bytes(event.raw))
 
     def normalize(self, event: InboundEvent, extra: ParsedWithAuthor) -> IncomingMessage:
         """Turn a parsed email into a message of its thread."""
@@ -102,6 +97,21 @@ class EmailChannel(ConversationChannel):
         )
         email_message_send(email)
         return Delivery(external_id=message_id, detail={"to": context.customer_email})
+
+
+def email_enrich(raw: bytes) -> ParsedWithAuthor:
+    """Parse *raw* and find the member who sent it, if the team did (the enrich step)."""
+    try:
+        parsed = email_parse(raw)
+    except EmailRejected as exc:
+        raise EventRejected(exc.reason) from None
+    member = (
+        User.objects.filter(email=parsed.from_email, is_active=True)
+        .order_by()
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return ParsedWithAuthor(parsed, member)
 
 
 def email_reply_id(message: Message) -> str:

@@ -15,10 +15,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
+
 from rapport.core.errors import InvalidInput
-from rapport.inbox.ingest import inbound_event_process_now
+from rapport.inbox.adapters import EventRejected
+from rapport.inbox.ingest import Enriched, inbound_event_process_now
 from rapport.inbox.models import InboundEvent, InboundEventStatus, Message, Source
 from rapport.inbox.services import inbound_event_store
+from rapport.integrations.email.adapter import email_enrich
 from rapport.integrations.email.parse import (
     MAX_RAW_BYTES,
     EmailRejected,
@@ -83,21 +87,40 @@ def email_receive(
 def email_receive_now(raw: bytes, *, envelope: dict[str, Any] | None = None) -> EmailReceipt:
     """Store one raw email and process it at once, for a face whose answer names the thread.
 
-    Storing is the commitment: when processing fails after it, the event stays pending
-    and the worker's recovery job processes it later, so the answer is still "accepted".
+    The message is parsed before the transaction, and stored and processed in one short
+    transaction. Storing is the commitment: when processing fails, the event stays
+    pending and the worker processes it later, so the answer is still "accepted".
     """
-    receipt = email_receive(raw, envelope=envelope, enqueue=False)
-    if receipt.rejected:
-        return receipt
+    if len(raw) > MAX_RAW_BYTES:
+        raise InvalidInput(f"The email is larger than {MAX_RAW_BYTES // 2**20} MB.")
     try:
-        inbound_event_process_now(receipt.event)
-        message = (
-            Message.objects.filter(source=Source.EMAIL, external_id=receipt.event.external_id)
-            .only("conversation_id")
+        enriched = email_enrich(raw)
+    except EventRejected:
+        # Stored with its reason, so the refusal is on record.
+        return email_receive(raw, envelope=envelope, enqueue=False)
+    with transaction.atomic():
+        event, created = inbound_event_store(
+            source=Source.EMAIL,
+            external_id=enriched.parsed.message_id,
+            payload=envelope or {},
+            raw=raw,
+            enqueue=False,
+        )
+        receipt = EmailReceipt(event=event, created=created)
+        if event.status == InboundEventStatus.REJECTED:
+            receipt.rejected = event.error
+            return receipt
+        try:
+            ingested = inbound_event_process_now(event, fresh=created, enriched=Enriched(enriched))
+        except Exception:  # noqa: BLE001 - stored is enough; the worker retries processing
+            logger.exception("Processing email event %s failed; it stays queued", event.pk)
+            return receipt
+    if ingested.conversation is not None:
+        receipt.conversation_id = ingested.conversation.pk
+    else:  # a redelivery, or a message the worker took: name what is stored
+        receipt.conversation_id = (
+            Message.objects.filter(source=Source.EMAIL, external_id=event.external_id)
+            .values_list("conversation_id", flat=True)
             .first()
         )
-    except Exception:  # noqa: BLE001 - stored is enough; the worker retries processing
-        logger.exception("Processing email event %s failed; it stays queued", receipt.event.pk)
-        return receipt
-    receipt.conversation_id = message.conversation_id if message else None
     return receipt

@@ -166,10 +166,10 @@ def test_creating_a_ticket_costs_a_fixed_number_of_queries(admin_api: Client) ->
         assert post(admin_api, {"requester_email": "jo@acme.example"}).status_code == 201
 
     # The token; one transaction (a savepoint in the test) holding the event's insert and the
-    # batch (settings, event, messages and conversations already stored, accounts by
-    # domain, contacts and their links, three inserts, the triage queue's insert, the
-    # event's status) in savepoints (six statements); the answer (event, conversation,
-    # decision). The ticket is enriched from the event the request stored, with no
-    # second read before the batch, and takes one turn at the write lock.
+    # batch (settings, messages and conversations already stored, accounts by domain,
+    # contacts and their links, three inserts, the triage queue's insert, the event's
+    # status) in savepoints (eight statements). The event the request stored is neither
+    # read again before the batch nor after it, and the answer comes from what the batch
+    # stored: the ticket takes one turn at the write lock and no read after it.
     statements = [q["sql"] for q in queries.captured_queries]
-    assert len(statements) == 26, "\n".join(sql[:100] for sql in statements)
+    assert len(statements) == 22, "\n".join(sql[:100] for sql in statements)
