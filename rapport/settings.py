@@ -134,6 +134,10 @@ if DATABASES["default"]["ENGINE"] in ("django.db.backends.sqlite3", "rapport.cor
     # Writers queue on Rapport's write lock (rapport/core/sqlite) rather than poll.
     DATABASES["default"]["ENGINE"] = "rapport.core.sqlite"
     DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
+    # Kept between requests: opening a connection (its pragmas, the schema) cost more than
+    # a ticket's queries. The health check reconnects when the file was moved or replaced.
+    DATABASES["default"].setdefault("CONN_MAX_AGE", 600)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -59,6 +59,8 @@ class LivenessThread(threading.Thread):
         next_recover = 0.0
         while not self.stop.is_set():
             try:
+                # A kept connection is checked again (the database file may have moved).
+                close_old_connections()
                 heartbeat_beat("worker")
                 heartbeat_beat(f"worker:{self.worker_id}")
                 if time.monotonic() >= next_recover:

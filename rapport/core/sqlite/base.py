@@ -92,9 +92,17 @@ def write_lock_for(name: str, *, in_memory: bool = False) -> WriteLock:
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
-    """Django's SQLite backend, with writers queued on Rapport's write lock."""
+    """Django's SQLite backend, with writers queued on Rapport's write lock.
+
+    Connections are kept between requests (opening one costs more than a ticket's
+    queries). A kept connection goes on reading and writing the file it opened even
+    after that file was moved or replaced (a restored backup), so the health check that
+    runs before a request's first query compares the file at the database's path with
+    the one opened, and reconnects when they differ.
+    """
 
     write_lock_held = False
+    _opened_file: tuple[int, int] | None = None
 
     _write_lock_name: str | None = None
     _write_lock_found: WriteLock | None = None
@@ -110,6 +118,27 @@ class DatabaseWrapper(base.DatabaseWrapper):
             lock = write_lock_for(name, in_memory=self.is_in_memory_db()) if name else None
             self._write_lock_found, self._write_lock_name = lock, name
         return self._write_lock_found
+
+    def get_new_connection(self, conn_params: Any) -> Any:
+        connection = super().get_new_connection(conn_params)
+        self._opened_file = self._file_identity()
+        return connection
+
+    def _file_identity(self) -> tuple[int, int] | None:
+        """Return (device, inode) of the database file, None in memory or when it is gone."""
+        if self.is_in_memory_db():
+            return None
+        try:
+            found = os.stat(str(self.settings_dict["NAME"]))
+        except OSError:
+            return None
+        return (found.st_dev, found.st_ino)
+
+    def is_usable(self) -> bool:
+        if self.is_in_memory_db():
+            return True
+        identity = self._file_identity()
+        return identity is not None and identity == self._opened_file
 
     def _lock_timeout(self) -> float:
         return float(self.settings_dict.get("OPTIONS", {}).get("timeout", 5))

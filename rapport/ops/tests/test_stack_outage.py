@@ -6,9 +6,9 @@ RAPPORT_VAR_DIR, or, when DATABASE_URL names PostgreSQL, a database the module c
 that server and drops after. Slack's Web API is a local fake.
 
 The outage: on SQLite the stack's directory is renamed away and back, so every connection
-opened meanwhile fails with "unable to open database file" (the embedded settings keep no
-connection between requests); on PostgreSQL the database refuses new connections and its
-sessions are cut.
+opened meanwhile fails with "unable to open database file" (a kept connection finds, at
+its health check, that the file it opened is no longer at the database's path, and
+reconnects); on PostgreSQL the database refuses new connections and its sessions are cut.
 """
 
 import contextlib
