@@ -142,10 +142,14 @@ def api_token_authenticate(raw: str) -> User | None:
     """Return the active user a bearer token belongs to, or None."""
     if not raw.startswith(TOKEN_PREFIX):
         return None
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(digest=_token_digest(raw), revoked_at__isnull=True, user__is_active=True)
-        .first()
+    # The digest is unique: no ordering to build on every API call.
+    token = next(
+        iter(
+            ApiToken.objects.select_related("user")
+            .filter(digest=_token_digest(raw), revoked_at__isnull=True, user__is_active=True)
+            .order_by()[:1]
+        ),
+        None,
     )
     if token is None:
         return None
