@@ -34,17 +34,33 @@ def outbox_add(
     if action not in HANDLERS:
         raise ValueError(f"No outbox handler is registered for {action!r}.")
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            item = OutboxItem.objects.create(
-                action=action, payload=payload, key=key, available_at=now
-            )
-    except IntegrityError:
-        if key is None:
-            raise
-        return None
-    transaction.on_commit(_enqueue_delivery)
+    if key is None:
+        item = OutboxItem.objects.create(action=action, payload=payload, available_at=now)
+    else:
+        try:
+            # Its own savepoint: a duplicate key must not break the caller's transaction.
+            with transaction.atomic():
+                item = OutboxItem.objects.create(
+                    action=action, payload=payload, key=key, available_at=now
+                )
+        except IntegrityError:
+            return None
+    _delivery_on_commit()
     return item
+
+
+def _delivery_on_commit() -> None:
+    """Have delivery enqueued once the current transaction commits, once per transaction.
+
+    A change that queues many calls (a triage chunk opening dozens of requests) would
+    otherwise run the coalesced enqueue, and its query, once per call.
+    """
+    connection = transaction.get_connection()
+    # Django's list of the hooks waiting for this transaction: (savepoints, hook, robust).
+    # A hook registered in a savepoint that rolls back leaves the list with it, so one
+    # still listed will run if this item commits.
+    if not any(hook is _enqueue_delivery for _, hook, _ in connection.run_on_commit):
+        transaction.on_commit(_enqueue_delivery)
 
 
 def outbox_failed_requeue(action: str, **payload: Any) -> int:
@@ -59,7 +75,7 @@ def outbox_failed_requeue(action: str, **payload: Any) -> int:
         status=OutboxStatus.PENDING, attempts=0, available_at=timezone.now(), leased_until=None
     )
     if count:
-        transaction.on_commit(_enqueue_delivery)
+        _delivery_on_commit()
     return count
 
 
