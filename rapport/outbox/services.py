@@ -50,16 +50,19 @@ def outbox_add(
 
 
 def _delivery_on_commit() -> None:
-    """Have delivery enqueued once the current transaction commits, once per transaction.
+    """Have delivery enqueued once the current transaction commits, once per savepoint.
 
     A change that queues many calls (a triage chunk opening dozens of requests) would
-    otherwise run the coalesced enqueue, and its query, once per call.
+    otherwise run the coalesced enqueue, and its query, once per call after commit.
     """
     connection = transaction.get_connection()
-    # Django's list of the hooks waiting for this transaction: (savepoints, hook, robust).
-    # A hook registered in a savepoint that rolls back leaves the list with it, so one
-    # still listed will run if this item commits.
-    if not any(hook is _enqueue_delivery for _, hook, _ in connection.run_on_commit):
+    here = set(connection.savepoint_ids)
+    # Django's list of the hooks waiting for this transaction, each with the savepoints
+    # open when it was registered: one registered under the same savepoints commits or
+    # rolls back with this item. (Comparing savepoints, not just looking for the hook,
+    # also keeps tests that capture each block's hooks seeing their own.)
+    waiting = connection.run_on_commit
+    if not any(hook is _enqueue_delivery and sids == here for sids, hook, _ in waiting):
         transaction.on_commit(_enqueue_delivery)
 
 
