@@ -63,11 +63,12 @@ from rapport.requests.services import (
 logger = logging.getLogger(__name__)
 # Messages planned at once: one read of each kind per batch.
 TRIAGE_BATCH = 200
-# The work written per transaction, in messages: a chunk of 25 new requests holds the
-# write lock for about 15 ms, so a web request that writes waits at most that long for
-# triage. A team reply or a reopening counts as five: each reads its request and goes
-# through the services one request at a time.
-TRIAGE_CHUNK = 25
+# The work written per transaction, in messages: a chunk of 20 new requests holds the
+# write lock for about 10 ms of CPU (twice that while the web processes compete for the
+# cores), so a web request that writes waits about that long for triage at most. A team
+# reply or a reopening counts as five: each reads its request and goes through the
+# services one request at a time.
+TRIAGE_CHUNK = 20
 _SERVICE_STEP_WEIGHT = 5
 RECOVER_AFTER_SECONDS = 60
 _TRIAGE_LOCK = 0x52505452  # "RPTR": one triage batch at a time on PostgreSQL

@@ -247,7 +247,7 @@ def test_a_burst_of_tickets_is_triaged_in_a_few_queries_per_chunk(
 ) -> None:
     messages = [ticket_message(f"Export {n} fails") for n in range(60)]
     # Reads once per batch (the first one also writes the default settings), then six
-    # statements per chunk of 25: its pending rows, the requests, their root messages,
+    # statements per chunk of 20: its pending rows, the requests, their root messages,
     # their activities, and the chunk's savepoint.
     with django_assert_max_num_queries(25):
         assert triage_pending() == 60
