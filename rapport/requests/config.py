@@ -1,5 +1,6 @@
 """The request settings in effect for a channel: its overrides over the workspace's."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -64,6 +65,18 @@ class RequestConfigCache:
 
             self._sla_policies = dict(sla_policies_load())
         return self._sla_policies
+
+    def preload(self, channel_ids: Iterable[int | None]) -> None:
+        """Resolve the settings of *channel_ids* at once: one query for their overrides."""
+        wanted = {pk for pk in channel_ids if pk is not None and pk not in self._by_channel}
+        if not wanted:
+            return
+        overrides = {
+            row.channel_id: row
+            for row in ChannelRequestSettings.objects.filter(channel_id__in=sorted(wanted))
+        }
+        for pk in wanted:
+            self._by_channel[pk] = request_config_resolve(self.workspace, overrides.get(pk))
 
     def for_channel(self, channel_id: int | None) -> RequestConfig:
         if channel_id not in self._by_channel:

@@ -6,7 +6,8 @@ transaction; the integrations turn it into their own messages (`rapport.requests
 """
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -63,31 +64,55 @@ def _save(request: Request, *names: str) -> None:
 # --- creating --------------------------------------------------------------------------------
 
 
-def request_create(
+@dataclass
+class RequestDraft:
+    """A request about to be written (`request_build`), with what its creation runs.
+
+    *assignee* is the channel's CSM when the CSM automation gives them the request.
+    """
+
+    request: Request
+    config: RequestConfig
+    assignee: User | None = None
+
+
+def request_requester(
+    message: Message, contacts: Mapping[str, Contact | None] | None = None
+) -> Contact | None:
+    """Return the contact who asks in *message*: the conversation's, or its author's.
+
+    *contacts* (by lower-cased email) saves a query per message in a batch.
+    """
+    conversation = message.conversation
+    if message.author_email and message.author_email != conversation.requester_email:
+        email = message.author_email.lower()
+        if contacts is not None:
+            return contacts.get(email)
+        return Contact.objects.filter(email=email).first()
+    return conversation.requester
+
+
+def request_build(
     *,
     message: Message,
     origin: str,
-    config: RequestConfig | None = None,
+    config: RequestConfig,
     score: float | None = None,
-    actor: User | None = None,
+    requester: Contact | None = None,
     sla_policies: Mapping[str, Any] | None = None,
-) -> Request:
-    """Open a request from a customer *message*; run the creation automations.
+) -> RequestDraft:
+    """Return the unsaved request a customer *message* opens, for `requests_create_many`.
 
     The request counts from the message's time. Its SLA targets come from its account's
-    policy; a channel with a CSM assigns it to them when that automation is on.
+    policy; a channel with a CSM gives it to them when that automation is on.
     """
     from rapport.metrics.sla import sla_due_dates
 
     conversation = message.conversation
-    config = config or request_config_for(conversation.channel)
-    requester = conversation.requester
-    if message.author_email and message.author_email != conversation.requester_email:
-        requester = Contact.objects.filter(email=message.author_email.lower()).first()
     first_due, resolution_due, policy_name = sla_due_dates(
         conversation.account, message.sent_at, sla_policies
     )
-    request = Request.objects.create(
+    request = Request(
         account=conversation.account,
         channel=conversation.channel,
         conversation=conversation,
@@ -107,15 +132,82 @@ def request_create(
         first_response_due_at=first_due,
         resolution_due_at=resolution_due,
     )
-    RequestMessage.objects.create(request=request, message=message)
-    _activity(request, ActivityKind.CREATED, actor, timezone.now(), origin=origin, score=score)
     csm = conversation.channel.csm if conversation.channel is not None else None
-    if config.assign_csm and csm is not None and csm.is_active:
-        # The assignment posts the card, already showing the CSM.
-        request_assign(request=request, assignee=csm, actor=None, via="csm", config=config)
-    else:
-        notices.request_created(request, config)
-    return request
+    assignee = csm if config.assign_csm and csm is not None and csm.is_active else None
+    return RequestDraft(request=request, config=config, assignee=assignee)
+
+
+def requests_create_many(drafts: Sequence[RequestDraft], *, actor: User | None = None) -> None:
+    """Write new requests at once: each with its root message, activity and notice.
+
+    A draft with an assignee is written assigned to them, as `request_assign` would
+    leave it, and tells of the assignment rather than of a bare creation: the
+    assignment's notice posts the card, already showing the CSM.
+    """
+    if not drafts:
+        return
+    now = timezone.now()
+    for draft in drafts:
+        if draft.assignee is not None:
+            request = draft.request
+            request.assignee = draft.assignee
+            request.assigned_at = now
+            request.last_activity_at = max(request.last_activity_at, now)
+    Request.objects.bulk_create([draft.request for draft in drafts])
+    RequestMessage.objects.bulk_create(
+        [RequestMessage(request=draft.request, message=draft.request.message) for draft in drafts]
+    )
+    activities = []
+    for draft in drafts:
+        request = draft.request
+        activities.append(
+            RequestActivity(
+                request=request,
+                kind=ActivityKind.CREATED,
+                actor=actor,
+                data={"origin": request.origin, "score": request.detection_score},
+                at=now,
+            )
+        )
+        if draft.assignee is not None:
+            activities.append(
+                RequestActivity(
+                    request=request,
+                    kind=ActivityKind.ASSIGNED,
+                    actor=None,
+                    data={"from": None, "to": draft.assignee.pk, "via": "csm"},
+                    at=now,
+                )
+            )
+    RequestActivity.objects.bulk_create(activities)
+    for draft in drafts:
+        if draft.assignee is not None:
+            notices.request_assigned(
+                draft.request, draft.config, actor=None, previous=None, via="csm"
+            )
+        else:
+            notices.request_created(draft.request, draft.config)
+
+
+def request_create(
+    *,
+    message: Message,
+    origin: str,
+    config: RequestConfig | None = None,
+    score: float | None = None,
+    actor: User | None = None,
+) -> Request:
+    """Open a request from a customer *message*; run the creation automations."""
+    config = config or request_config_for(message.conversation.channel)
+    draft = request_build(
+        message=message,
+        origin=origin,
+        config=config,
+        score=score,
+        requester=request_requester(message),
+    )
+    requests_create_many([draft], actor=actor)
+    return draft.request
 
 
 @transaction.atomic
@@ -153,28 +245,43 @@ def requests_move_to_account(*, conversation_id: int, account_id: int | None) ->
     return left
 
 
-def request_message_add(*, request_id: int, message: Message, grouped: bool = False) -> None:
-    """Join a customer's *message* to a request: its thread, or a grouped follow-up.
+def requests_messages_add(joins: Sequence[tuple[int, Message, bool]]) -> None:
+    """Join customers' messages to requests: (request id, message, grouped) each.
 
-    Written by id, without reading the request: triage adds most messages this way.
+    A message joins through its thread, or as a grouped follow-up. Written by id,
+    without reading the requests: triage adds most messages this way, many at once.
     """
+    if not joins:
+        return
     RequestMessage.objects.bulk_create(
-        [RequestMessage(request_id=request_id, message=message, grouped=grouped)],
+        [
+            RequestMessage(request_id=request_id, message=message, grouped=grouped)
+            for request_id, message, grouped in joins
+        ],
         ignore_conflicts=True,
     )
-    at = Value(message.sent_at)
-    Request.objects.filter(pk=request_id).update(
-        last_activity_at=Greatest("last_activity_at", at),
-        last_customer_message_at=Greatest("last_customer_message_at", at),
-        updated_at=timezone.now(),
-    )
-    if grouped:
-        RequestActivity.objects.create(
-            request_id=request_id,
-            kind=ActivityKind.GROUPED,
-            data={"message": message.pk},
-            at=timezone.now(),
+    latest: dict[int, datetime.datetime] = {}
+    for request_id, message, _ in joins:
+        latest[request_id] = max(latest.get(request_id, message.sent_at), message.sent_at)
+    now = timezone.now()
+    for request_id, at in latest.items():
+        Request.objects.filter(pk=request_id).update(
+            last_activity_at=Greatest("last_activity_at", Value(at)),
+            last_customer_message_at=Greatest("last_customer_message_at", Value(at)),
+            updated_at=now,
         )
+    RequestActivity.objects.bulk_create(
+        [
+            RequestActivity(
+                request_id=request_id,
+                kind=ActivityKind.GROUPED,
+                data={"message": message.pk},
+                at=now,
+            )
+            for request_id, message, grouped in joins
+            if grouped
+        ]
+    )
 
 
 def request_team_reply(

@@ -2,6 +2,7 @@
 
 import datetime
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -9,12 +10,15 @@ from rapport.accounts.tests.factories import make_channel
 from rapport.inbox.models import Channel
 from rapport.inbox.services import channel_set_csm
 from rapport.outbox.models import OutboxItem
+from rapport.requests import triage
 from rapport.requests.models import PendingTriage, Request, RequestOrigin, RequestStatus
 from rapport.requests.services import (
     channel_request_settings_update,
+    request_close,
     request_settings_update,
     request_wait,
 )
+from rapport.requests.tests.conftest import ticket_message
 from rapport.requests.tests.kit import BASE, email_post, request_of, slack_post
 from rapport.requests.triage import triage_pending, triage_recover
 from rapport.users.models import User
@@ -235,4 +239,88 @@ def test_messages_left_untriaged_by_a_dead_worker_are_recovered(channel: Channel
     PendingTriage.objects.update(queued_at=at(0))
     assert triage_recover() == 1  # tasks run inline in tests: the recovery triages
     assert request_of(message) is not None
+    assert not PendingTriage.objects.exists()
+
+
+def test_a_burst_of_tickets_is_triaged_in_a_few_queries_per_chunk(
+    django_assert_max_num_queries: Callable[..., Any],
+) -> None:
+    messages = [ticket_message(f"Export {n} fails") for n in range(60)]
+    # Reads once per batch (the first one also writes the default settings), then six
+    # statements per chunk of 20: its pending rows, the requests, their root messages,
+    # their activities, and the chunk's savepoint.
+    with django_assert_max_num_queries(25):
+        assert triage_pending() == 60
+    requests = [request_of(message) for message in messages]
+    assert all(request is not None for request in requests)
+    assert len({request.pk for request in requests if request is not None}) == 60
+
+
+def test_a_worker_that_dies_mid_batch_keeps_what_it_wrote_and_leaves_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    messages = [ticket_message(f"Export {n} fails") for n in range(60)]
+    writes = 0
+    create_many = triage.requests_create_many
+
+    def dies_at_the_second_chunk(drafts: Any, **kwargs: Any) -> None:
+        nonlocal writes
+        writes += 1
+        if writes == 2:
+            raise RuntimeError("the worker was killed")
+        create_many(drafts, **kwargs)
+
+    monkeypatch.setattr(triage, "requests_create_many", dies_at_the_second_chunk)
+    with pytest.raises(RuntimeError):
+        triage_pending()
+    assert Request.objects.count() == triage.TRIAGE_CHUNK
+    assert PendingTriage.objects.count() == 60 - triage.TRIAGE_CHUNK
+    monkeypatch.undo()
+    assert triage_recover() == 0  # not a minute old yet; the next run picks them up
+    assert triage_pending() == 60 - triage.TRIAGE_CHUNK
+    assert all(request_of(message) is not None for message in messages)
+    assert Request.objects.count() == 60
+
+
+def _meanwhile(monkeypatch: pytest.MonkeyPatch, change: Callable[[], object]) -> None:
+    """Make *change* happen once, after triage planned its batch and before it writes."""
+    plan = triage.TriagePlan.__init__
+    pending = [change]
+
+    def plan_then_change(self: triage.TriagePlan, rows: Any) -> None:
+        plan(self, rows)
+        if pending:
+            pending.pop()()
+
+    monkeypatch.setattr(triage.TriagePlan, "__init__", plan_then_change)
+
+
+def test_two_runs_triaging_the_same_messages_open_each_request_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    messages = [ticket_message(f"Export {n} fails") for n in range(30)]
+    # Another worker triages the whole batch while this run holds its plan.
+    _meanwhile(monkeypatch, triage_pending)
+    triage_pending()
+    assert Request.objects.count() == 30
+    assert all(request_of(message) is not None for message in messages)
+    assert not PendingTriage.objects.exists()
+
+
+def test_a_request_closed_while_triage_plans_a_reply_stays_closed(
+    channel: Channel, agent: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = slack_post(channel, ASK, at=at(0))
+    request = request_of(root)
+    assert request is not None
+    request_wait(request=request, actor=agent)
+    reply = slack_post(channel, "Here are the details", at=at(900), thread=root, triage=False)
+    _meanwhile(
+        monkeypatch,
+        lambda: request_close(request=Request.objects.get(pk=request.pk), actor=agent),
+    )
+    triage_pending()
+    request.refresh_from_db()
+    assert request.status == RequestStatus.CLOSED
+    assert request_of(reply) != request
     assert not PendingTriage.objects.exists()
