@@ -36,6 +36,7 @@ from rapport.core.web import HtmxHttpRequest, HtmxLoginRequiredMixin, is_partial
 from rapport.directory import selectors, services
 from rapport.directory.columns import Column, directory_columns_available, directory_columns_for
 from rapport.directory.filters import SORTS, AccountFilterSet
+from rapport.directory.selectors import DirectoryRow
 from rapport.directory.templatetags.directory_cells import directory_cell, directory_row
 from rapport.users.selectors import actor_get
 
@@ -50,6 +51,8 @@ INLINE_FIELDS = {
     "crm_id": "CRM mapping",
 }
 CRM_CELLS = ("crm_company", "crm_id")
+# The column of each cell edited in place, which says what its row must read.
+EDITED_COLUMNS = {c.key: c for c in directory_columns_available([]) if c.key in INLINE_FIELDS}
 # What a member is told they may not do, in the services' words.
 INLINE_ACTIONS = {
     "name": "change an account's name or domains",
@@ -207,25 +210,21 @@ def _inline_field(field: str) -> str:
     return field
 
 
-def _account_shown(pk: int, columns: list[Column] | None = None) -> Account:
-    """Return the account with the related rows that its directory *columns* show.
-
-    Without *columns*, only the secondary domains are of interest (their own cell).
-    """
-    keys = [c.field.key for c in columns or () if c.field is not None]
-    queryset = account_selectors.account_queryset(field_keys=keys)
-    try:
-        return queryset.get(pk=pk)
-    except Account.DoesNotExist:
-        raise Http404(f"No account with id {pk}.") from None
+def _edited_row(pk: int, columns: list[Column]) -> DirectoryRow:
+    """Return the directory row of account *pk* with what *columns* show, or raise 404."""
+    row = selectors.directory_row_get(pk, columns)
+    if row is None:
+        raise Http404(f"No account with id {pk}.")
+    return row
 
 
 def _cell(
     request: HttpRequest, account: Account, field: str, *, saved: bool = False
 ) -> HttpResponse:
-    if field == "secondary_domains" and not hasattr(account, "secondary_domains_shown"):
-        account = _account_shown(account.pk)
-    return HttpResponse(directory_cell(account, field, actor_get(request).is_admin, saved=saved))
+    # The logo shows in the name cell; the name cell needs the name column.
+    column = EDITED_COLUMNS["name" if field == "logo" else field]
+    row = _edited_row(account.pk, [column])
+    return HttpResponse(directory_cell(row, field, actor_get(request).is_admin, saved=saved))
 
 
 def _row(request: HttpRequest, account: Account) -> HttpResponse:
@@ -235,8 +234,8 @@ def _row(request: HttpRequest, account: Account) -> HttpResponse:
     """
     user = actor_get(request)
     columns = directory_columns_for(user, account_selectors.field_definitions())
-    account = _account_shown(account.pk, columns)
-    response = HttpResponse(directory_row(account, columns, user.is_admin, saved=True))
+    row = _edited_row(account.pk, columns)
+    response = HttpResponse(directory_row(row, columns, user.is_admin, saved=True))
     retarget(response, "closest tr")
     reswap(response, "outerHTML")
     return response
@@ -391,8 +390,8 @@ class AccountCellEditView(HtmxLoginRequiredMixin):
         if field == "logo":
             return _logo_form(request, account)
         if field == "secondary_domains":
-            shown = getattr(_account_shown(pk), "secondary_domains_shown", [])
-            value = ", ".join(domain_display(d.domain) for d in shown)
+            row = _edited_row(pk, [EDITED_COLUMNS[field]])
+            value = ", ".join(domain_display(d) for d in row["domains"])
         elif field == "name":
             value = account.name
         else:

@@ -1,0 +1,79 @@
+"""The directory's reads: its rows and the related rows they show."""
+
+from typing import Any
+
+import pytest
+
+from rapport.accounts.selectors import field_definitions
+from rapport.accounts.services_contacts import contact_add_to_account
+from rapport.accounts.services_fields import account_set_field_values
+from rapport.accounts.tests.factories import make_account, make_channel, make_field
+from rapport.directory import selectors
+from rapport.directory.columns import directory_columns_available
+from rapport.directory.filters import AccountFilterSet
+
+pytestmark = pytest.mark.django_db
+
+
+def _page(params: dict[str, str] | None = None, *keys: str) -> Any:
+    fields = field_definitions()
+    by_key = {c.key: c for c in directory_columns_available(fields)}
+    columns = [by_key[k] for k in ("name", *keys)]
+    filters = AccountFilterSet.from_params(params or {}, fields)
+    return selectors.directory_page(filters, columns, limit=50, offset=0)
+
+
+def test_a_row_lists_the_first_three_contacts_by_name() -> None:
+    account = make_account("Acme", domain="acme.example")
+    for name in ("Dora", "Bob", "Eve", "Alice", "Carl"):
+        contact_add_to_account(account=account, email=f"{name.lower()}@acme.example", name=name)
+    make_account("Quiet", domain="quiet.example")
+
+    rows = {row["name"]: row for row in _page({}, "contacts").items}
+    assert rows["Acme"]["contact_count"] == 5
+    assert rows["Acme"]["contacts"] == [
+        ("Alice", "alice@acme.example"),
+        ("Bob", "bob@acme.example"),
+        ("Carl", "carl@acme.example"),
+    ]
+    assert rows["Quiet"]["contacts"] == []
+
+
+def test_accounts_with_many_contacts_are_ranked_in_sql_with_the_same_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for n in range(3):
+        make_account(f"Company {n}", contacts=4 + n)
+    read_all = _page({}, "contacts").items
+    monkeypatch.setattr(selectors, "CONTACTS_READ_ALL", 0)
+    ranked = _page({}, "contacts").items
+    assert [row["contacts"] for row in ranked] == [row["contacts"] for row in read_all]
+    assert all(len(row["contacts"]) == 3 for row in ranked)
+
+
+def test_a_row_carries_its_channels_domains_and_field_values_by_column() -> None:
+    make_field("seats", type="number")
+    make_field("renewal", type="date")
+    account = make_account("Acme", domain="acme.example", secondary_domains=["b.example", "a.io"])
+    account_set_field_values(
+        actor=None, account=account, values={"seats": "1200", "renewal": "2027-01-31"}
+    )
+    make_channel("zeta", accounts=[account])
+    make_channel("alpha", accounts=[account])
+
+    columns = ("slack_channel", "secondary_domains", "field.seats", "field.renewal")
+    (row,) = _page({}, *columns).items
+    assert [name for name, _ in row["channels"]] == ["alpha", "zeta"]
+    assert row["domains"] == ["a.io", "b.example"]
+    assert str(row["field.seats"]) == "1200.0000"
+    assert row["field.renewal"].isoformat() == "2027-01-31"
+
+
+def test_a_page_reads_only_what_its_columns_show() -> None:
+    make_account("Acme", domain="acme.example", contacts=1)
+    (row,) = _page({}).items
+    assert set(row) == {"id", "name", "logo"}
+
+
+def test_the_row_of_an_unknown_account_is_none() -> None:
+    assert selectors.directory_row_get(987654, directory_columns_available([])[:1]) is None
