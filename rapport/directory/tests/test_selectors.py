@@ -1,10 +1,11 @@
-"""The directory's reads: its rows and the related rows they show."""
+"""The directory's reads: its rows, the related rows they show, and the header totals."""
 
 from typing import Any
 
 import pytest
 
 from rapport.accounts.selectors import field_definitions
+from rapport.accounts.services import account_record_crm_sync
 from rapport.accounts.services_contacts import contact_add_to_account
 from rapport.accounts.services_fields import account_set_field_values
 from rapport.accounts.tests.factories import make_account, make_channel, make_field
@@ -73,6 +74,27 @@ def test_a_page_reads_only_what_its_columns_show() -> None:
     make_account("Acme", domain="acme.example", contacts=1)
     (row,) = _page({}).items
     assert set(row) == {"id", "name", "logo"}
+
+
+def test_the_count_is_the_given_total_unless_filtered() -> None:
+    make_account("Acme", domain="acme.example", industry="Retail")
+    make_account("Globex", domain="globex.example", industry="Energy")
+    fields = field_definitions()
+    columns = directory_columns_available(fields)[:1]
+    unfiltered = AccountFilterSet.from_params({}, fields)
+    page = selectors.directory_page(unfiltered, columns, limit=50, offset=0, count=2)
+    assert page.count == 2 and len(page.items) == 2
+    assert _page({"industry": "Retail"}).count == 1
+
+
+def test_directory_totals_count_all_mapped_and_failing_accounts() -> None:
+    make_account("Acme", crm_id="C-1")
+    failing = make_account("Globex", crm_id="C-2")
+    account_record_crm_sync(account=failing, ok=False, error="Boom")
+    make_account("Initech")
+    assert selectors.directory_totals() == selectors.DirectoryTotals(
+        total=3, crm_mapped=2, crm_failing=1
+    )
 
 
 def test_the_row_of_an_unknown_account_is_none() -> None:
