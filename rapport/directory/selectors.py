@@ -23,7 +23,6 @@ from rapport.accounts.models import (
 )
 from rapport.accounts.selectors import (
     CONTACTS_SHOWN,
-    account_owner_choices,
     account_queryset,
     field_definitions_attach,
 )
@@ -42,6 +41,8 @@ WITH RECURSIVE used (industry) AS (
 )
 SELECT industry FROM used WHERE industry IS NOT NULL ORDER BY industry
 """
+# The members an account can be assigned to, by name (`account_owner_choices`).
+OWNERS_SQL = "SELECT id, name, email FROM users_user WHERE is_active ORDER BY name, email"
 # The header totals: a bare count and two ranges of the CRM status index, in one statement.
 TOTALS_SQL = """
 SELECT
@@ -326,6 +327,18 @@ def directory_row_get(pk: int, columns: list[Column]) -> DirectoryRow | None:
     return row
 
 
+def directory_owner_choices() -> list[tuple[str, str]]:
+    """Return the owner filter's options: (user id, display name) of each assignable member.
+
+    `account_owner_choices` in plain SQL, as its ORM form cost ten times as much CPU as
+    the query itself (a test keeps the two alike).
+    """
+    with connections[User.objects.db].cursor() as cursor:
+        cursor.execute(OWNERS_SQL)
+        # name or email: User.display_name
+        return [(str(pk), name or email) for pk, name, email in cursor.fetchall()]
+
+
 @dataclass
 class Directory:
     """Everything the directory page renders."""
@@ -335,7 +348,7 @@ class Directory:
     columns: list[Column]
     fields: list[FieldDefinition]
     filters: AccountFilterSet
-    owners: list[User]
+    owners: list[tuple[str, str]]  # (user id, display name)
     industries: list[str]
 
 
@@ -361,7 +374,7 @@ def directory_for(
         columns=columns,
         fields=fields,
         filters=filters,
-        owners=list(account_owner_choices()),
+        owners=directory_owner_choices(),
         industries=account_industries(),
     )
 

@@ -78,9 +78,10 @@ def _directory_query(filters: AccountFilterSet, *, sort: str | None = None, page
     return urlencode(query, doseq=True)
 
 
-def _directory_url(filters: AccountFilterSet, **kwargs: Any) -> str:
+def _directory_url(filters: AccountFilterSet, path: str, **kwargs: Any) -> str:
+    """Return the directory's *path* with the query of *filters* (and a sort or page)."""
     query = _directory_query(filters, **kwargs)
-    return reverse("accounts:list") + (f"?{query}" if query else "")
+    return path + (f"?{query}" if query else "")
 
 
 def _sortable(key: str) -> bool:
@@ -130,6 +131,7 @@ def _directory_response(
     page = directory.page
     picked = {c.key for c in directory.columns}
     available = directory_columns_available(fields)
+    path = reverse("accounts:list")
     headers = []
     for column in directory.columns:
         sortable = _sortable(column.key)
@@ -138,22 +140,26 @@ def _directory_response(
         headers.append(
             {
                 "column": column,
-                "url": _directory_url(filters, sort=next_sort) if sortable else "",
+                "url": _directory_url(filters, path, sort=next_sort) if sortable else "",
                 "direction": ("desc" if filters.descending else "asc") if current else "",
             }
         )
-    canonical = _directory_url(filters, page=page_number)
+    canonical = _directory_url(filters, path, page=page_number)
     context = {
         "directory": directory,
         "page": page,
         "filters": filters,
-        "params": params,
+        # Every filter the form shows, blank when not given: a missing key would make the
+        # template engine list the QueryDict's attributes (dir()) on each lookup.
+        "params": {p.name: params.get(p.name, "") for p in AccountFilterSet.params},
         "error": error,
         "headers": headers,
         "first_row": page.offset + 1,
         "last_row": page.offset + len(page.items),
-        "previous_url": _directory_url(filters, page=page_number - 1) if page_number > 1 else "",
-        "next_url": _directory_url(filters, page=page_number + 1) if page.has_next else "",
+        "previous_url": (
+            _directory_url(filters, path, page=page_number - 1) if page_number > 1 else ""
+        ),
+        "next_url": _directory_url(filters, path, page=page_number + 1) if page.has_next else "",
         "canonical_query": _directory_query(filters, page=page_number),
         "column_groups": [
             (label, [(c, c.key in picked) for c in available if c.group == group])

@@ -10,10 +10,10 @@ import datetime
 import html
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.template.context import Context
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
@@ -383,21 +383,42 @@ def directory_cell(row: DirectoryRow, key: str, is_admin: bool, saved: bool = Fa
     return mark_safe(cell)  # noqa: S308 - escaped by _e
 
 
-@register.simple_tag(takes_context=True)
-def directory_cells(
-    context: Context, row: DirectoryRow, columns: list[Column], is_admin: bool
-) -> SafeString:
-    """Render the cells of one directory row.
+# The aria-sort of a header, by the direction its column sorts in.
+_ARIA_SORT = {"asc": ' aria-sort="ascending"', "desc": ' aria-sort="descending"'}
 
-    The renderers are picked on the first row of a table and kept for the others.
+
+@register.simple_tag
+def directory_headers(headers: list[dict[str, Any]]) -> SafeString:
+    """Render the table's header cells: each column's label, a link that sorts by it if any.
+
+    A header is the view's dict of its column, the URL sorting by it ("" for a column
+    that does not sort) and the direction it sorts in now ("asc", "desc" or "").
     """
-    key = f"directory_cells {id(columns)} {is_admin}"
-    found = context.render_context.get(key)
-    if found is None:
-        cells = DirectoryCells(is_admin)
-        found = context.render_context[key] = (cells, cells.plan(columns))
-    cells, plan = found
-    return mark_safe(cells.row(plan, row))  # noqa: S308 - escaped by _e
+    cells = []
+    for header in headers:
+        column, url, direction = header["column"], header["url"], header["direction"]
+        label = _e(column.label)
+        if url:
+            sort = f" sort-{_e(direction)}" if direction else ""
+            url = _e(url)
+            label = (
+                f'<a class="sort{sort}" href="{url}" hx-get="{url}" hx-target="#directory" '
+                f'hx-swap="outerHTML">{label}</a>'
+            )
+        cells.append(
+            f'<th scope="col" class="col-{_column_class(column.key)}"'
+            f"{_ARIA_SORT.get(direction, '')}>\n              {label}\n            </th>"
+        )
+    return mark_safe("\n            ".join(cells))  # noqa: S308 - escaped by _e
+
+
+@register.simple_tag
+def directory_rows(rows: list[DirectoryRow], columns: list[Column], is_admin: bool) -> SafeString:
+    """Render the table's rows, one `<tr>` a line."""
+    cells = DirectoryCells(is_admin)
+    plan = cells.plan(columns)
+    html_rows = [f"<tr>{cells.row(plan, row)}</tr>" for row in rows]
+    return mark_safe("\n          ".join(html_rows))  # noqa: S308 - escaped by _e
 
 
 def directory_row(

@@ -1,10 +1,11 @@
-"""The directory's reads: its rows, the related rows they show, and the header totals."""
+"""The directory's reads: its rows, their related rows, the header totals and the options."""
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from rapport.accounts.selectors import field_definitions
+from rapport.accounts.selectors import account_owner_choices, field_definitions
 from rapport.accounts.services import account_record_crm_sync
 from rapport.accounts.services_contacts import contact_add_to_account
 from rapport.accounts.services_fields import account_set_field_values
@@ -12,6 +13,8 @@ from rapport.accounts.tests.factories import make_account, make_channel, make_fi
 from rapport.directory import selectors
 from rapport.directory.columns import directory_columns_available
 from rapport.directory.filters import AccountFilterSet
+from rapport.users.models import User
+from rapport.users.services import member_update
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +98,20 @@ def test_directory_totals_count_all_mapped_and_failing_accounts() -> None:
     assert selectors.directory_totals() == selectors.DirectoryTotals(
         total=3, crm_mapped=2, crm_failing=1
     )
+
+
+def test_owner_choices_are_the_assignable_members_by_name(
+    admin_user: User, make_user: Callable[..., User]
+) -> None:
+    make_user("zed@example.test", name="Zed")
+    make_user("anon@example.test")
+    gone = make_user("gone@example.test", name="Gone")
+    member_update(actor=admin_user, member=gone, is_active=False)
+
+    expected = [(str(u.pk), u.display_name) for u in account_owner_choices()]
+    assert selectors.directory_owner_choices() == expected
+    shown = dict(expected).values()
+    assert "anon@example.test" in shown and "Zed" in shown and "Gone" not in shown
 
 
 def test_the_row_of_an_unknown_account_is_none() -> None:
