@@ -36,6 +36,7 @@ from rapport.core.web import HtmxHttpRequest, HtmxLoginRequiredMixin, is_partial
 from rapport.directory import selectors, services
 from rapport.directory.columns import Column, directory_columns_available, directory_columns_for
 from rapport.directory.filters import SORTS, AccountFilterSet
+from rapport.directory.selectors import DirectoryRow
 from rapport.directory.templatetags.directory_cells import directory_cell, directory_row
 from rapport.users.selectors import actor_get
 
@@ -50,6 +51,8 @@ INLINE_FIELDS = {
     "crm_id": "CRM mapping",
 }
 CRM_CELLS = ("crm_company", "crm_id")
+# The column of each cell edited in place, which says what its row must read.
+EDITED_COLUMNS = {c.key: c for c in directory_columns_available([]) if c.key in INLINE_FIELDS}
 # What a member is told they may not do, in the services' words.
 INLINE_ACTIONS = {
     "name": "change an account's name or domains",
@@ -75,9 +78,10 @@ def _directory_query(filters: AccountFilterSet, *, sort: str | None = None, page
     return urlencode(query, doseq=True)
 
 
-def _directory_url(filters: AccountFilterSet, **kwargs: Any) -> str:
+def _directory_url(filters: AccountFilterSet, path: str, **kwargs: Any) -> str:
+    """Return the directory's *path* with the query of *filters* (and a sort or page)."""
     query = _directory_query(filters, **kwargs)
-    return reverse("accounts:list") + (f"?{query}" if query else "")
+    return path + (f"?{query}" if query else "")
 
 
 def _sortable(key: str) -> bool:
@@ -127,6 +131,7 @@ def _directory_response(
     page = directory.page
     picked = {c.key for c in directory.columns}
     available = directory_columns_available(fields)
+    path = reverse("accounts:list")
     headers = []
     for column in directory.columns:
         sortable = _sortable(column.key)
@@ -135,22 +140,26 @@ def _directory_response(
         headers.append(
             {
                 "column": column,
-                "url": _directory_url(filters, sort=next_sort) if sortable else "",
+                "url": _directory_url(filters, path, sort=next_sort) if sortable else "",
                 "direction": ("desc" if filters.descending else "asc") if current else "",
             }
         )
-    canonical = _directory_url(filters, page=page_number)
+    canonical = _directory_url(filters, path, page=page_number)
     context = {
         "directory": directory,
         "page": page,
         "filters": filters,
-        "params": params,
+        # Every filter the form shows, blank when not given: a missing key would make the
+        # template engine list the QueryDict's attributes (dir()) on each lookup.
+        "params": {p.name: params.get(p.name, "") for p in AccountFilterSet.params},
         "error": error,
         "headers": headers,
         "first_row": page.offset + 1,
         "last_row": page.offset + len(page.items),
-        "previous_url": _directory_url(filters, page=page_number - 1) if page_number > 1 else "",
-        "next_url": _directory_url(filters, page=page_number + 1) if page.has_next else "",
+        "previous_url": (
+            _directory_url(filters, path, page=page_number - 1) if page_number > 1 else ""
+        ),
+        "next_url": _directory_url(filters, path, page=page_number + 1) if page.has_next else "",
         "canonical_query": _directory_query(filters, page=page_number),
         "column_groups": [
             (label, [(c, c.key in picked) for c in available if c.group == group])
@@ -207,25 +216,21 @@ def _inline_field(field: str) -> str:
     return field
 
 
-def _account_shown(pk: int, columns: list[Column] | None = None) -> Account:
-    """Return the account with the related rows that its directory *columns* show.
-
-    Without *columns*, only the secondary domains are of interest (their own cell).
-    """
-    keys = [c.field.key for c in columns or () if c.field is not None]
-    queryset = account_selectors.account_queryset(field_keys=keys)
-    try:
-        return queryset.get(pk=pk)
-    except Account.DoesNotExist:
-        raise Http404(f"No account with id {pk}.") from None
+def _edited_row(pk: int, columns: list[Column]) -> DirectoryRow:
+    """Return the directory row of account *pk* with what *columns* show, or raise 404."""
+    row = selectors.directory_row_get(pk, columns)
+    if row is None:
+        raise Http404(f"No account with id {pk}.")
+    return row
 
 
 def _cell(
     request: HttpRequest, account: Account, field: str, *, saved: bool = False
 ) -> HttpResponse:
-    if field == "secondary_domains" and not hasattr(account, "secondary_domains_shown"):
-        account = _account_shown(account.pk)
-    return HttpResponse(directory_cell(account, field, actor_get(request).is_admin, saved=saved))
+    # The logo shows in the name cell; the name cell needs the name column.
+    column = EDITED_COLUMNS["name" if field == "logo" else field]
+    row = _edited_row(account.pk, [column])
+    return HttpResponse(directory_cell(row, field, actor_get(request).is_admin, saved=saved))
 
 
 def _row(request: HttpRequest, account: Account) -> HttpResponse:
@@ -235,8 +240,8 @@ def _row(request: HttpRequest, account: Account) -> HttpResponse:
     """
     user = actor_get(request)
     columns = directory_columns_for(user, account_selectors.field_definitions())
-    account = _account_shown(account.pk, columns)
-    response = HttpResponse(directory_row(account, columns, user.is_admin, saved=True))
+    row = _edited_row(account.pk, columns)
+    response = HttpResponse(directory_row(row, columns, user.is_admin, saved=True))
     retarget(response, "closest tr")
     reswap(response, "outerHTML")
     return response
@@ -391,8 +396,8 @@ class AccountCellEditView(HtmxLoginRequiredMixin):
         if field == "logo":
             return _logo_form(request, account)
         if field == "secondary_domains":
-            shown = getattr(_account_shown(pk), "secondary_domains_shown", [])
-            value = ", ".join(domain_display(d.domain) for d in shown)
+            row = _edited_row(pk, [EDITED_COLUMNS[field]])
+            value = ", ".join(domain_display(d) for d in row["domains"])
         elif field == "name":
             value = account.name
         else:
