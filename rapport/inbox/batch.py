@@ -114,6 +114,8 @@ class MessageBatch:
         # event went to, and the decisions recorded for new conversations.
         self.event_conversations: dict[int, Conversation] = {}
         self.recorded: list[MappingDecision] = []
+        # (source, "message" | "thread" | "parent", key) looked up by `prefetch`.
+        self.read: set[tuple[str, str, str]] = set()
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -144,33 +146,45 @@ class MessageBatch:
         return outcomes
 
     def prefetch(self, incomings: Sequence[IncomingMessage]) -> None:
-        """Read the conversations, messages and accounts *incomings* refer to, at once."""
+        """Read the conversations, messages and accounts *incomings* refer to, at once.
+
+        What an earlier call read is not read again: a face may read before its write
+        transaction, and the batch then plans inside it without waiting on these reads.
+        """
         creates = [m for m in incomings if m.action == "create"]
         for source in {m.source for m in creates}:
             mine = [m for m in creates if m.source == source]
-            for chunk in batched(sorted({m.external_id for m in mine}), _CHUNK):
+            ids = self._unread(source, "message", {m.external_id for m in mine})
+            for chunk in batched(ids, _CHUNK):
                 found = Message.objects.filter(source=source, external_id__in=chunk).order_by()
                 self.stored.update((source, e) for e in found.values_list("external_id", flat=True))
-            for chunk in batched(sorted({m.thread_key for m in mine}), _CHUNK):
+            threads = self._unread(source, "thread", {m.thread_key for m in mine})
+            for chunk in batched(threads, _CHUNK):
                 for conversation in (
                     Conversation.objects.filter(source=source, thread_key__in=chunk)
                     .select_related("account")
                     .order_by()
                 ):
                     self._remember(conversation)
-            parent_ids = sorted({p for m in mine for p in m.parent_ids})
+            parent_ids = self._unread(source, "parent", {p for m in mine for p in m.parent_ids})
             for chunk in batched(parent_ids, _CHUNK):
                 for external_id, sent_at, conversation in (
                     (message.external_id, message.sent_at, message.conversation)
-                    for message in Message.objects.filter(
-                        source=source, external_id__in=chunk
-                    ).select_related("conversation__account")
+                    for message in Message.objects.filter(source=source, external_id__in=chunk)
+                    .select_related("conversation__account")
+                    .order_by()
                 ):
                     self.parents[(source, external_id)] = (sent_at, self._remember(conversation))
         requests = [_mapping_request(m) for m in creates]
         self.context.prefetch(requests)
         # Before any account is created: see `mapping_creation_lock`.
         mapping_creation_lock(self.context.domains_unclaimed(requests))
+
+    def _unread(self, source: str, kind: str, keys: set[str]) -> list[str]:
+        """Return the *keys* of *kind* not read yet, in order, and note them as read."""
+        unread = sorted(k for k in keys if (source, kind, k) not in self.read)
+        self.read.update((source, kind, k) for k in unread)
+        return unread
 
     def decision_for(self, conversation: Conversation) -> MappingDecision | None:
         """Return the decision this batch recorded for *conversation*, if it made one."""

@@ -53,8 +53,41 @@ class Enriched:
     value: Any
 
 
+@dataclass
+class Prepared:
+    """An event's enrichment, and what its processing reads, done before its write
+    transaction (`inbound_event_prepare`)."""
+
+    extra: Any
+    batch: MessageBatch
+
+
+def inbound_event_prepare(
+    event: InboundEvent, *, enriched: Enriched | None = None
+) -> Prepared | None:
+    """Enrich *event* (unless *enriched* says how) and read what processing it needs.
+
+    For a face that stores and processes an event in one transaction: called before the
+    transaction (the event may not be stored yet), so the write transaction, which on
+    SQLite holds the one write lock, only plans and writes. What changes meanwhile is
+    caught by the constraints, and the event is then processed again with fresh reads.
+    Return None when the event cannot be prepared: processing meets the same failure
+    and records it.
+    """
+    adapter = source_adapter(event.source)
+    try:
+        extra = enriched.value if enriched is not None else adapter.enrich(event)
+        incoming = adapter.normalize(event, extra)
+    except Exception:  # noqa: BLE001 - processing meets it again and records it
+        return None
+    batch = MessageBatch(MappingContext.load())
+    if incoming is not None:
+        batch.prefetch([incoming])
+    return Prepared(extra, batch)
+
+
 def inbound_event_process_now(
-    event: InboundEvent, *, fresh: bool = False, enriched: Enriched | None = None
+    event: InboundEvent, *, fresh: bool = False, prepared: Prepared | None = None
 ) -> Ingested:
     """Process *event* in the current request when it is still pending; return what it made.
 
@@ -64,8 +97,8 @@ def inbound_event_process_now(
     that picks the event up later finds it done.
 
     *fresh* says the caller stored *event* in the transaction still open, so no worker
-    can hold it: it is processed as it is, without reading it again. *enriched* is the
-    adapter's enrichment of it, when the caller ran that step before the transaction.
+    can hold it: it is processed as it is, without reading it again. *prepared* is
+    what `inbound_event_prepare` read for it before the transaction (with *fresh* only).
 
     The faces store their event without enqueueing it (`enqueue=False`): an event this
     leaves pending, because processing failed, is handed to the worker here.
@@ -78,7 +111,7 @@ def inbound_event_process_now(
             wait=True,
             known=[event],
             fresh=fresh,
-            enriched={event.pk: enriched.value} if enriched else None,
+            prepared={event.pk: prepared} if prepared and fresh else None,
         )
         if not fresh:
             event.refresh_from_db()
@@ -97,23 +130,23 @@ def _events_process(
     wait: bool,
     known: Sequence[InboundEvent] = (),
     fresh: bool = False,
-    enriched: dict[int, Any] | None = None,
+    prepared: dict[int, Prepared] | None = None,
 ) -> tuple[dict[str, int], MessageBatch | None]:
     """Enrich, then ingest the pending events among *ids* as one batch.
 
     *known* are the events as the caller already read them, to enrich without reading
     them again; with *fresh*, the caller stored them in the transaction still open, so
     they are not read (nor locked) again either. Return the count of events in each
-    state, and the batch that stored them (None when it failed). *enriched* holds the
-    events' enrichments when the caller ran that step.
+    state, and the batch that stored them (None when it failed). *prepared* holds the
+    one event the caller prepared (`inbound_event_prepare`).
     """
     if not ids:
         return {}, None
     # Enrich first, outside any transaction: an adapter may call its channel's service
     # (Slack's users.info), and a slow answer must not hold the database's write lock.
     extras, failures = (
-        (enriched, {})
-        if enriched is not None
+        ({pk: ready.extra for pk, ready in prepared.items()}, {})
+        if prepared
         else _events_enrich(
             [e for e in known if e.status == InboundEventStatus.PENDING]
             if known
@@ -128,13 +161,14 @@ def _events_process(
             return [e for e in known if e.pk in extras or e.pk in failures]
         return _events_lock(ids, extras, failures, wait=wait)
 
-    context = MappingContext.load()
+    [early] = prepared.values() if prepared else [None]
+    context = early.batch.context if early else MappingContext.load()
     before = [(e, e.status, e.error, e.attempts, e.processed_at) for e in known] if fresh else []
     try:
         with transaction.atomic():
             pending = lock()
             ready = [e for e in pending if e.pk in extras]
-            batch = MessageBatch(context)
+            batch = early.batch if early else MessageBatch(context)
             outcomes = batch.events_add(ready, extras)
             batch.flush()
             return _events_finish(pending, failures | outcomes), batch
@@ -143,7 +177,9 @@ def _events_process(
         for event, status, message, attempts, processed_at in before:
             event.status, event.error, event.attempts = status, message, attempts
             event.processed_at = processed_at
-        if len(extras) <= 1:
+        # With reads made before the transaction, a change meanwhile may be what failed:
+        # the one-by-one path reads again.
+        if len(extras) <= 1 and not early:
             logger.exception("Processing inbound events %s failed", sorted(extras))
             error = EventOutcome(OUTCOME_ERROR, f"{type(exc).__name__}: {exc}"[:2000])
             with transaction.atomic():

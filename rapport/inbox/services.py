@@ -158,10 +158,8 @@ def inbound_event_enqueue(event: InboundEvent) -> None:
     transaction.on_commit(lambda: _enqueue([event.pk]))
 
 
-def ticket_store(
-    *, body: dict[str, Any], idempotency_key: str | None, enqueue: bool = True
-) -> tuple[InboundEvent, bool]:
-    """Store an API ticket as an inbound event; return it and whether it is new.
+def ticket_event(*, body: dict[str, Any], idempotency_key: str | None) -> InboundEvent:
+    """Return the (unsaved) inbound event of an API ticket, checked, keyed and fingerprinted.
 
     The Idempotency-Key is the event's id, so a retry finds the first delivery. The
     body's fingerprint is kept with it: the same key with a different body is refused.
@@ -170,15 +168,29 @@ def ticket_store(
         raise InvalidInput("requester_email must be an email address.", field="requester_email")
     fingerprint = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     key = (idempotency_key or "").strip() or f"generated-{uuid.uuid4()}"
-    event, created = inbound_event_store(
-        source=Source.API,
-        external_id=key,
-        payload=body | {"fingerprint": fingerprint},
-        enqueue=enqueue,
+    return InboundEvent(
+        source=Source.API, external_id=key[:255], payload=body | {"fingerprint": fingerprint}
     )
-    if not created and event.payload.get("fingerprint") != fingerprint:
+
+
+def ticket_store(
+    *,
+    body: dict[str, Any],
+    idempotency_key: str | None,
+    enqueue: bool = True,
+    event: InboundEvent | None = None,
+) -> tuple[InboundEvent, bool]:
+    """Store an API ticket as an inbound event; return it and whether it is new.
+
+    *event* is the ticket's `ticket_event`, when the caller built it already.
+    """
+    event = event or ticket_event(body=body, idempotency_key=idempotency_key)
+    stored, created = inbound_event_store(
+        source=event.source, external_id=event.external_id, payload=event.payload, enqueue=enqueue
+    )
+    if not created and stored.payload.get("fingerprint") != event.payload["fingerprint"]:
         raise Conflict("This Idempotency-Key was already used with a different request body.")
-    return event, created
+    return stored, created
 
 
 def inbound_events_store_many(

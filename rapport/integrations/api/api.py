@@ -9,9 +9,9 @@ from ninja.responses import Status
 
 from rapport.core.api_errors import error_responses
 from rapport.core.errors import InvalidInput
-from rapport.inbox.ingest import inbound_event_process_now
+from rapport.inbox.ingest import inbound_event_prepare, inbound_event_process_now
 from rapport.inbox.models import Conversation, Source
-from rapport.inbox.services import ticket_store
+from rapport.inbox.services import ticket_event, ticket_store
 from rapport.integrations.api.schemas import TicketIn, TicketOut
 from rapport.mapping.models import MappingDecision
 from rapport.mapping.selectors import mapping_latest
@@ -49,11 +49,16 @@ def ticket_create(
     # Stored and processed in one short transaction, so the answer carries the mapping and
     # the ticket costs one turn at the write lock. The event commits even when processing
     # fails (that rolls back to its own savepoint); the worker then gets it.
+    body = payload.model_dump()
+    ticket = ticket_event(body=body, idempotency_key=idempotency_key)
+    # Read what processing needs first: the write transaction, which on SQLite holds
+    # the one write lock, then only plans and writes.
+    prepared = inbound_event_prepare(ticket)
     with transaction.atomic():
         event, created = ticket_store(
-            body=payload.model_dump(), idempotency_key=idempotency_key, enqueue=False
+            body=body, idempotency_key=idempotency_key, enqueue=False, event=ticket
         )
-        ingested = inbound_event_process_now(event, fresh=created)
+        ingested = inbound_event_process_now(event, fresh=created, prepared=prepared)
     if ingested.conversation is not None and ingested.decision is not None:
         return Status(201, _ticket_answer(ingested.conversation, ingested.decision))
     # A retry, or a ticket whose processing failed: answer from what is stored.

@@ -19,7 +19,7 @@ from django.db import transaction
 
 from rapport.core.errors import InvalidInput
 from rapport.inbox.adapters import EventRejected
-from rapport.inbox.ingest import Enriched, inbound_event_process_now
+from rapport.inbox.ingest import Enriched, inbound_event_prepare, inbound_event_process_now
 from rapport.inbox.models import InboundEvent, InboundEventStatus, Message, Source
 from rapport.inbox.services import inbound_event_store
 from rapport.integrations.email.adapter import email_enrich
@@ -98,11 +98,20 @@ def email_receive_now(raw: bytes, *, envelope: dict[str, Any] | None = None) -> 
     except EventRejected:
         # Stored with its reason, so the refusal is on record.
         return email_receive(raw, envelope=envelope, enqueue=False)
+    unsaved = InboundEvent(
+        source=Source.EMAIL,
+        external_id=enriched.parsed.message_id[:255],
+        payload=envelope or {},
+        raw=raw,
+    )
+    # Read what processing needs first: the write transaction, which on SQLite holds
+    # the one write lock, then only plans and writes.
+    prepared = inbound_event_prepare(unsaved, enriched=Enriched(enriched))
     with transaction.atomic():
         event, created = inbound_event_store(
             source=Source.EMAIL,
-            external_id=enriched.parsed.message_id,
-            payload=envelope or {},
+            external_id=unsaved.external_id,
+            payload=unsaved.payload,
             raw=raw,
             enqueue=False,
         )
@@ -111,7 +120,7 @@ def email_receive_now(raw: bytes, *, envelope: dict[str, Any] | None = None) -> 
             receipt.rejected = event.error
             return receipt
         try:
-            ingested = inbound_event_process_now(event, fresh=created, enriched=Enriched(enriched))
+            ingested = inbound_event_process_now(event, fresh=created, prepared=prepared)
         except Exception:  # noqa: BLE001 - stored is enough; the worker retries processing
             logger.exception("Processing email event %s failed; it stays queued", event.pk)
             return receipt
