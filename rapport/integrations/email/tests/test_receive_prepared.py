@@ -75,6 +75,7 @@ def test_an_account_created_meanwhile_for_the_domain_is_linked_not_made_twice(
 
     account = Account.objects.get()
     assert account.primary_domain == "newco.example"
+    assert receipt.conversation_id is not None
     conversation = Conversation.objects.get(pk=receipt.conversation_id)
     assert conversation.account_id == account.pk
     assert Conversation.objects.filter(account=account).count() == 2
