@@ -3,7 +3,7 @@
 A person adding a contact is audited; ingest adding requesters is not.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import batched
 
@@ -82,9 +82,38 @@ class ContactLink:
 CONTACT_CHUNK = 500  # rows per statement, well under SQLite's limit on parameters
 
 
+@dataclass
+class ContactsRead:
+    """People and their links read before a write transaction (`contacts_read`)."""
+
+    emails: set[str]  # the addresses looked up, found or not
+    found: dict[str, tuple[int, str]]  # email -> (contact id, name)
+    linked: set[tuple[int, int]]  # (account id, contact id) of the people found
+
+
+def contacts_read(emails: Iterable[str]) -> ContactsRead:
+    """Read the people with *emails* (normalized) and every account they are linked to."""
+    read = ContactsRead(set(emails), {}, set())
+    for chunk in batched(sorted(read.emails), CONTACT_CHUNK):
+        read.found.update(
+            (email, (pk, name))
+            for pk, email, name in Contact.objects.filter(email__in=chunk)
+            .order_by()
+            .values_list("pk", "email", "name")
+        )
+    ids = sorted(pk for pk, _ in read.found.values())
+    for id_chunk in batched(ids, CONTACT_CHUNK):
+        read.linked.update(
+            AccountContact.objects.filter(contact_id__in=id_chunk)
+            .order_by()
+            .values_list("account_id", "contact_id")
+        )
+    return read
+
+
 @transaction.atomic
 def contacts_add_to_accounts(
-    links: Sequence[ContactLink],
+    links: Sequence[ContactLink], *, read: ContactsRead | None = None
 ) -> tuple[dict[str, int], set[tuple[int, int]]]:
     """Apply *links* in order, as many `contact_add_to_account` calls would, in a few queries.
 
@@ -92,6 +121,10 @@ def contacts_add_to_accounts(
     without a name takes the first name given. Return the contact ids by email and the
     (account id, contact id) pairs that were not linked before. The ingest path links a
     whole batch of requesters at once with it.
+
+    *read* is what `contacts_read` found before the transaction, trusted for the people
+    it looked up: one created or linked since trips a unique constraint, and the
+    statement falls back to skipping what exists.
     """
     if not links:
         return {}, set()
@@ -99,7 +132,10 @@ def contacts_add_to_accounts(
     for link in links:
         first.setdefault(link.email, link)
     known: dict[str, tuple[int, str]] = {}  # email -> (id, name)
-    for chunk in batched(first, CONTACT_CHUNK):
+    if read is not None:
+        known.update((e, read.found[e]) for e in first if e in read.found)
+    unread = [e for e in first if read is None or e not in read.emails]
+    for chunk in batched(unread, CONTACT_CHUNK):
         known.update(
             (email, (pk, name))
             for pk, email, name in Contact.objects.filter(email__in=chunk)
@@ -122,8 +158,13 @@ def contacts_add_to_accounts(
     pairs = list(dict.fromkeys((link.account_id, ids[link.email]) for link in links))
     account_ids = {account_id for account_id, _ in pairs}
     existing: set[tuple[int, int]] = set()
-    # A person created just now is nobody's contact yet.
-    older = sorted({contact_id for _, contact_id in pairs} - created)
+    # A person created just now is nobody's contact yet; the links of one read before
+    # are known.
+    settled = set(created)
+    if read is not None:
+        existing.update(pair for pair in pairs if pair in read.linked)
+        settled |= {pk for e, (pk, _) in read.found.items() if e in first}
+    older = sorted({contact_id for _, contact_id in pairs} - settled)
     for contact_ids in batched(older, CONTACT_CHUNK):
         existing.update(
             AccountContact.objects.filter(contact_id__in=contact_ids, account_id__in=account_ids)

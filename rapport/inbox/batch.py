@@ -17,7 +17,12 @@ from typing import Any
 from django.db.models import F
 
 from rapport.accounts.models import Account
-from rapport.accounts.services_contacts import ContactLink, contacts_add_to_accounts
+from rapport.accounts.services_contacts import (
+    ContactLink,
+    ContactsRead,
+    contacts_add_to_accounts,
+    contacts_read,
+)
 from rapport.inbox.adapters import EventRejected, IncomingMessage, source_adapter
 from rapport.inbox.models import (
     Conversation,
@@ -116,6 +121,8 @@ class MessageBatch:
         self.recorded: list[MappingDecision] = []
         # (source, "message" | "thread" | "parent", key) looked up by `prefetch`.
         self.read: set[tuple[str, str, str]] = set()
+        # The people behind the messages, and their links, as `prefetch` read them.
+        self.people = ContactsRead(set(), {}, set())
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -175,6 +182,17 @@ class MessageBatch:
                     .order_by()
                 ):
                     self.parents[(source, external_id)] = (sent_at, self._remember(conversation))
+        voices = {
+            email
+            for m in creates
+            if not m.from_team and not m.author_unverified
+            if (email := contact_address(m.author_email))
+        }
+        if unread := voices - self.people.emails:
+            people = contacts_read(unread)
+            self.people.emails |= people.emails
+            self.people.found |= people.found
+            self.people.linked |= people.linked
         requests = [_mapping_request(m) for m in creates]
         self.context.prefetch(requests)
         # Before any account is created: see `mapping_creation_lock`.
@@ -328,7 +346,13 @@ class MessageBatch:
 
     def flush(self) -> None:
         """Write what is planned: contacts, conversations, messages, decisions, counts."""
-        contact_ids = contacts_add_to_accounts(self.links)[0] if self.links else {}
+        contact_ids = {}
+        if self.links:
+            contact_ids = contacts_add_to_accounts(self.links, read=self.people)[0]
+            # Those just written are read again if a later flush needs them.
+            self.people.emails -= contact_ids.keys()
+            for email in contact_ids:
+                self.people.found.pop(email, None)
         changed: set[int] = set(self.counts) | self.remapped
         for conversation, email in self.requesters:
             if conversation.requester_id != contact_ids[email]:

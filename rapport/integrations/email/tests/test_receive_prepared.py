@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from rapport.accounts.models import Account
+from rapport.accounts.models import Account, Contact
+from rapport.accounts.tests.factories import make_account
 from rapport.inbox.models import Conversation, Message
 from rapport.integrations.email import receive
 from rapport.integrations.email.receive import email_receive_now
@@ -79,3 +80,22 @@ def test_an_account_created_meanwhile_for_the_domain_is_linked_not_made_twice(
     conversation = Conversation.objects.get(pk=receipt.conversation_id)
     assert conversation.account_id == account.pk
     assert Conversation.objects.filter(account=account).count() == 2
+
+
+def test_a_person_who_became_a_contact_meanwhile_is_linked_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account = make_account("Acme", domain="acme.example")
+    first = email("first@acme.example", sender="ana@acme.example")
+    second = email("second@acme.example", sender="ana@acme.example")
+    meanwhile(monkeypatch, lambda: email_receive_now(first))
+
+    receipt = email_receive_now(second)
+
+    assert receipt.conversation_id is not None
+    contact = Contact.objects.get()
+    assert contact.email == "ana@acme.example"
+    assert list(contact.accounts.all()) == [account]
+    account.refresh_from_db()
+    assert account.contact_count == 1
+    assert Conversation.objects.get(pk=receipt.conversation_id).requester_id == contact.pk
