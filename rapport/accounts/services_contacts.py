@@ -94,13 +94,7 @@ class ContactsRead:
 def contacts_read(emails: Iterable[str]) -> ContactsRead:
     """Read the people with *emails* (normalized) and every account they are linked to."""
     read = ContactsRead(set(emails), {}, set())
-    for chunk in batched(sorted(read.emails), CONTACT_CHUNK):
-        read.found.update(
-            (email, (pk, name))
-            for pk, email, name in Contact.objects.filter(email__in=chunk)
-            .order_by()
-            .values_list("pk", "email", "name")
-        )
+    read.found = _contacts_by_email(sorted(read.emails))
     ids = sorted(pk for pk, _ in read.found.values())
     for id_chunk in batched(ids, CONTACT_CHUNK):
         read.linked.update(
@@ -109,6 +103,19 @@ def contacts_read(emails: Iterable[str]) -> ContactsRead:
             .values_list("account_id", "contact_id")
         )
     return read
+
+
+def _contacts_by_email(emails: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """Return (id, name) of the people with *emails* (normalized), by email."""
+    found: dict[str, tuple[int, str]] = {}
+    for chunk in batched(emails, CONTACT_CHUNK):
+        found.update(
+            (email, (pk, name))
+            for pk, email, name in Contact.objects.filter(email__in=chunk)
+            .order_by()
+            .values_list("pk", "email", "name")
+        )
+    return found
 
 
 @transaction.atomic
@@ -134,14 +141,7 @@ def contacts_add_to_accounts(
     known: dict[str, tuple[int, str]] = {}  # email -> (id, name)
     if read is not None:
         known.update((e, read.found[e]) for e in first if e in read.found)
-    unread = [e for e in first if read is None or e not in read.emails]
-    for chunk in batched(unread, CONTACT_CHUNK):
-        known.update(
-            (email, (pk, name))
-            for pk, email, name in Contact.objects.filter(email__in=chunk)
-            .order_by()
-            .values_list("pk", "email", "name")
-        )
+    known |= _contacts_by_email([e for e in first if read is None or e not in read.emails])
     # New rows go in in a fixed order, so two transactions adding the same people wait
     # for each other rather than each holding what the other needs.
     missing = sorted(email for email in first if email not in known)
@@ -190,11 +190,7 @@ def _links_create(pairs: list[tuple[int, int]], emails: dict[int, str]) -> None:
         with transaction.atomic():
             AccountContact.objects.bulk_create(rows, batch_size=CONTACT_CHUNK)
     except IntegrityError:
-        AccountContact.objects.bulk_create(
-            [AccountContact(account_id=a, contact_id=c) for a, c in pairs],
-            batch_size=CONTACT_CHUNK,
-            ignore_conflicts=True,
-        )
+        AccountContact.objects.bulk_create(rows, batch_size=CONTACT_CHUNK, ignore_conflicts=True)
         account_refresh_denormalized(account_id for account_id, _ in pairs)
         return
     added: dict[int, list[str]] = {}
@@ -228,18 +224,8 @@ def _contacts_create(links: Sequence[ContactLink], known: dict[str, tuple[int, s
         with transaction.atomic():
             Contact.objects.bulk_create(rows, batch_size=CONTACT_CHUNK)
     except IntegrityError:
-        Contact.objects.bulk_create(
-            [Contact(email=r.email, name=r.name, kind=r.kind, title=r.title) for r in rows],
-            batch_size=CONTACT_CHUNK,
-            ignore_conflicts=True,
-        )
-        for chunk in batched([link.email for link in links], CONTACT_CHUNK):
-            known.update(
-                (email, (pk, name))
-                for pk, email, name in Contact.objects.filter(email__in=chunk)
-                .order_by()
-                .values_list("pk", "email", "name")
-            )
+        Contact.objects.bulk_create(rows, batch_size=CONTACT_CHUNK, ignore_conflicts=True)
+        known |= _contacts_by_email([link.email for link in links])
         return set()
     known.update((row.email, (row.pk, row.name)) for row in rows)
     return {row.pk for row in rows}
