@@ -8,12 +8,31 @@ adds nothing: it is skipped. A run that has started may have read the table alre
 it does not count.
 """
 
+from collections.abc import Callable
 from typing import Any, cast
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Field
 from django.tasks import Task, TaskResultStatus, task_backends
 from django.utils import timezone
+
+
+def on_commit_once(hook: Callable[[], None]) -> None:
+    """Run *hook* once the current transaction commits, once however often it is asked.
+
+    A change that queues many rows (a triage chunk opening dozens of requests, each with
+    outbox calls) would otherwise run the hook, and its coalesced enqueue's query, once
+    per row after commit.
+    """
+    connection = transaction.get_connection()
+    here = set(connection.savepoint_ids)
+    # Django's list of the hooks waiting for this transaction, each with the savepoints
+    # open when it was registered: one registered under the same savepoints commits or
+    # rolls back with this change. (Comparing savepoints, not just looking for the hook,
+    # also keeps tests that capture each block's hooks seeing their own.)
+    waiting = connection.run_on_commit
+    if not any(registered is hook and sids == here for sids, registered, _ in waiting):
+        transaction.on_commit(hook)
 
 
 def task_enqueue_coalesced(task: Task[Any, Any]) -> None:

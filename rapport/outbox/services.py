@@ -8,9 +8,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from rapport.audit.services import audit_record
+from rapport.audit.services import audit_changes, audit_record
 from rapport.core.errors import Conflict, NotFound
 from rapport.core.outside import OutsideRefused, OutsideUnavailable
+from rapport.ops.queue import on_commit_once
 from rapport.outbox.handlers import HANDLERS
 from rapport.outbox.models import DeliveryState, OutboxItem, OutboxStatus
 from rapport.users.models import User
@@ -45,25 +46,8 @@ def outbox_add(
                 )
         except IntegrityError:
             return None
-    _delivery_on_commit()
+    on_commit_once(_enqueue_delivery)
     return item
-
-
-def _delivery_on_commit() -> None:
-    """Have delivery enqueued once the current transaction commits, once per savepoint.
-
-    A change that queues many calls (a triage chunk opening dozens of requests) would
-    otherwise run the coalesced enqueue, and its query, once per call after commit.
-    """
-    connection = transaction.get_connection()
-    here = set(connection.savepoint_ids)
-    # Django's list of the hooks waiting for this transaction, each with the savepoints
-    # open when it was registered: one registered under the same savepoints commits or
-    # rolls back with this item. (Comparing savepoints, not just looking for the hook,
-    # also keeps tests that capture each block's hooks seeing their own.)
-    waiting = connection.run_on_commit
-    if not any(hook is _enqueue_delivery and sids == here for sids, hook, _ in waiting):
-        transaction.on_commit(_enqueue_delivery)
 
 
 def outbox_failed_requeue(action: str, **payload: Any) -> int:
@@ -78,7 +62,7 @@ def outbox_failed_requeue(action: str, **payload: Any) -> int:
         status=OutboxStatus.PENDING, attempts=0, available_at=timezone.now(), leased_until=None
     )
     if count:
-        _delivery_on_commit()
+        on_commit_once(_enqueue_delivery)
     return count
 
 
@@ -227,14 +211,7 @@ def outbox_item_retry(*, actor: User, item_id: int) -> OutboxItem:
             "available_at": item.available_at.isoformat(),
         }
         audit_record(
-            actor=actor,
-            action="outbox.retry",
-            obj=item,
-            changes={
-                key: {"before": before[key], "after": after[key]}
-                for key in before
-                if before[key] != after[key]
-            },
+            actor=actor, action="outbox.retry", obj=item, changes=audit_changes(before, after)
         )
-        transaction.on_commit(_enqueue_delivery)
+        on_commit_once(_enqueue_delivery)
     return item

@@ -42,6 +42,7 @@ from rapport.accounts.models import Contact
 from rapport.core.turns import job_turn
 from rapport.inbox.adapters import source_adapter
 from rapport.inbox.models import Message, MessageDirection
+from rapport.ops.queue import on_commit_once
 from rapport.requests.config import RequestConfig, RequestConfigCache
 from rapport.requests.models import (
     PendingTriage,
@@ -79,7 +80,7 @@ def messages_queue(messages: Sequence[Message]) -> None:
     PendingTriage.objects.bulk_create(
         [PendingTriage(message_id=message.pk) for message in messages], ignore_conflicts=True
     )
-    transaction.on_commit(_enqueue)
+    on_commit_once(_enqueue)
 
 
 def _enqueue() -> None:
@@ -105,7 +106,7 @@ def triage_pending(limit: int = TRIAGE_BATCH, *, batches: int | None = None) -> 
             if not more:
                 return done
             if batches is not None and runs >= batches:
-                transaction.on_commit(_enqueue)
+                on_commit_once(_enqueue)
                 return done
 
 
