@@ -48,9 +48,6 @@ OPTIONAL_COLUMNS = (
     Column("crm_last_synced", "Last CRM sync", "crm"),
 )
 DEFAULT_KEYS = tuple(c.key for c in DEFAULT_COLUMNS)
-# The columns read from the account's request figures (rapport.metrics).
-REQUEST_COLUMNS = frozenset(c.key for c in OPTIONAL_COLUMNS if c.key.startswith("requests_"))
-REQUEST_COLUMNS |= {"sla_breaches"}
 
 
 def field_column(field: FieldDefinition) -> Column:

@@ -75,31 +75,13 @@ def directory_totals() -> DirectoryTotals:
     return DirectoryTotals(total=total, crm_mapped=total - not_mapped, crm_failing=failing)
 
 
-def account_page(
-    filters: AccountFilterSet,
-    *,
-    limit: int,
-    offset: int,
-    field_keys: list[str] | None = None,
-    secondary_domains: bool = True,
-    request_metrics: bool = True,
-) -> Page:
-    """Return one page of accounts that match *filters*, in their order, with the total.
-
-    `request_metrics=False` leaves out the join to the request figures (a page that
-    shows none of them).
-    """
+def account_page(filters: AccountFilterSet, *, limit: int, offset: int) -> Page:
+    """Return one page of accounts that match *filters*, in their order, with the total."""
     matching = filters.filter(Account.objects.all())
     count = matching.count()
     # The filter set already holds every field definition; reuse them for the page's values.
     definitions = filters.fields_by_key or None
-    queryset = account_queryset(
-        field_keys=field_keys,
-        contacts_limit=CONTACTS_SHOWN,
-        secondary_domains=secondary_domains,
-        definitions=definitions,
-        request_metrics=request_metrics,
-    )
+    queryset = account_queryset(contacts_limit=CONTACTS_SHOWN, definitions=definitions)
     if filters.sort in METRIC_SORTS:
         accounts = _page_by_request_figure(filters, queryset, count, limit=limit, offset=offset)
     else:
