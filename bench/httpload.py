@@ -6,6 +6,7 @@ connection that breaks (reset, closed mid-answer) counts as dropped, and is open
 """
 
 import asyncio
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -140,3 +141,30 @@ class Connection:
                 return b"".join(parts)
             parts.append(await self.reader.readexactly(size))
             await self.reader.readexactly(2)
+
+
+async def post_retrying(
+    connection: Connection,
+    path: str,
+    body: bytes,
+    headers: dict[str, str],
+    tally: Tally,
+    *,
+    retry_until: float = math.inf,
+) -> Answer | None:
+    """POST *body*; on 503 wait its Retry-After and post it again, as a well-behaved
+    client does, until *retry_until*. Return the last answer, None when the connection
+    dropped (counted in *tally*); a 503 without Retry-After counts as an error
+    (`tally.statuses[-503]`)."""
+    while True:
+        try:
+            answer = await connection.request("POST", path, body=body, headers=headers)
+        except Dropped:
+            tally.dropped += 1
+            return None
+        tally.add(answer)
+        if answer.status != 503 or time.perf_counter() >= retry_until:
+            return answer
+        if "retry-after" not in answer.headers:
+            tally.statuses[-503] = tally.statuses.get(-503, 0) + 1
+        await asyncio.sleep(float(answer.headers.get("retry-after", "1")))

@@ -31,7 +31,7 @@ import urllib.request
 from http.cookiejar import CookieJar
 from typing import Any
 
-from bench.httpload import Answer, Connection, Dropped, Tally
+from bench.httpload import Answer, Connection, Dropped, Tally, post_retrying
 from bench.stack import Stack
 
 SEED = 20261206
@@ -116,34 +116,18 @@ async def ticket_post(
     *,
     retry_until: float = math.inf,
 ) -> None:
-    """Post one ticket marked *marker*; on 503 wait its Retry-After and post it again.
-
-    A 503 without Retry-After counts as an error (`tally.statuses[-503]`).
-    """
+    """Post one ticket marked *marker*; on 503 wait its Retry-After and post it again."""
     payload = json.dumps(ticket_body(marker, rng, known_domains_cache)).encode()
     headers = {
         "Authorization": f"Bearer {token}",
         "Content-Type": "application/json",
         "Idempotency-Key": f"load-{marker}",
     }
-    while True:
-        try:
-            answer = await connection.request(
-                "POST", "/api/v1/tickets", body=payload, headers=headers
-            )
-        except Dropped:
-            tally.dropped += 1
-            return
-        tally.add(answer)
-        if answer.status == 503 and time.perf_counter() < retry_until:
-            if "retry-after" not in answer.headers:
-                tally.statuses[-503] = tally.statuses.get(-503, 0) + 1
-            # The client comes back after Retry-After, as a well-behaved one does.
-            await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
-            continue
-        if answer.status in (200, 201):
-            accepted[marker] = json.loads(answer.body)["id"]
-        return
+    answer = await post_retrying(
+        connection, "/api/v1/tickets", payload, headers, tally, retry_until=retry_until
+    )
+    if answer is not None and answer.status in (200, 201):
+        accepted[marker] = json.loads(answer.body)["id"]
 
 
 async def _writer(
@@ -365,20 +349,8 @@ async def _email_client(
     replies: dict[str, str] = {}
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "message/rfc822"}
     for raw, message_id, parent in emails:
-        while True:
-            try:
-                answer = await connection.request(
-                    "POST", "/api/v1/inbound/email", body=raw, headers=headers
-                )
-            except Dropped:
-                tally.dropped += 1
-                break
-            tally.add(answer)
-            if answer.status == 503:
-                await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
-                continue
-            break
-        if answer.status in (200, 202) and parent:
+        answer = await post_retrying(connection, "/api/v1/inbound/email", raw, headers, tally)
+        if answer is not None and answer.status in (200, 202) and parent:
             replies[message_id] = parent
     connection.close()
     return replies
