@@ -46,13 +46,12 @@ def ticket_create(
     payload: TicketIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200),
 ) -> Status[dict[str, Any]]:
-    # Stored and processed in one short transaction, so the answer carries the mapping and
-    # the ticket costs one turn at the write lock. The event commits even when processing
-    # fails (that rolls back to its own savepoint); the worker then gets it.
+    # Read what processing needs first, then store and process in one short transaction
+    # that only plans and writes (on SQLite it holds the one write lock), so the answer
+    # carries the mapping. The event commits even when processing fails (that rolls back
+    # to its own savepoint); the worker then gets it.
     body = payload.model_dump()
     ticket = ticket_event(body=body, idempotency_key=idempotency_key)
-    # Read what processing needs first: the write transaction, which on SQLite holds
-    # the one write lock, then only plans and writes.
     prepared = inbound_event_prepare(ticket)
     with transaction.atomic():
         event, created = ticket_store(
