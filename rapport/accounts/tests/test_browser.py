@@ -60,6 +60,9 @@ def test_admin_filters_picks_a_column_edits_inline_and_sees_it_in_history(
     page.go_back()
     expect(page).to_have_url(re.compile(r"/accounts/\?q=acme$"))
     expect(rows).to_have_count(2)
+    # htmx answers a history step with a full reload; step again only once the reloaded
+    # page listens, or the step lands in a page without htmx yet.
+    page.wait_for_load_state("load")
     page.go_forward()
     expect(rows).to_have_count(1)
     # A full load of that URL shows the same view.
@@ -149,6 +152,32 @@ def test_admin_filters_picks_a_column_edits_inline_and_sees_it_in_history(
     # Log out through the navigation's POST form.
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(re.compile(r"/login/$"))
+
+
+def test_an_enter_pressed_as_the_inline_edit_opens_saves_in_place(
+    page: Page, admin_user: User
+) -> None:
+    """htmx wires a swapped-in form only when it settles; a quick Enter must not post the
+    bare form and leave the directory for the cell's fragment."""
+    acme = make_account("Acme", domain="acme.example")
+    _log_in(page, admin_user.email)
+    # Widen the gap between a form appearing and htmx wiring it, as a slow machine does.
+    page.evaluate("htmx.config.defaultSettleDelay = 1500")
+    posts: list[str] = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    row = page.locator("#directory tbody tr").filter(has=page.locator(f"#cell-{acme.pk}-name"))
+    row.hover()
+    row.get_by_role("button", name="Edit the primary domain of Acme").click()
+    field = row.get_by_label("Primary domain of Acme", exact=True)
+    field.fill("acme-corp.example")
+    field.press("Enter")
+    expect(row.get_by_text("acme-corp.example")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/accounts/$"))
+    expect(row.locator("form")).to_have_count(0)
+    page.wait_for_timeout(1600)  # past the settle, when htmx wires the form a second time
+    assert posts == [f"{page.url}{acme.pk}/cell/primary_domain/"]
+    acme.refresh_from_db()
+    assert acme.primary_domain == "acme-corp.example"
 
 
 def test_member_finds_no_edit_controls(page: Page, member_user: User) -> None:

@@ -18,6 +18,16 @@
     });
   });
 
+  // htmx wires the content it swaps in only when the swap settles, a moment later. A form
+  // submitted in that moment (Enter pressed as an inline edit opens) would be posted bare
+  // and replace the page with the fragment meant for the form's place. Wire new content as
+  // soon as it is in the page; htmx's own pass at settle then finds it done.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (window.htmx && event.target instanceof Element && event.target.isConnected) {
+      window.htmx.process(event.target);
+    }
+  });
+
   // A click outside an open dropdown closes it, as people expect of a menu.
   document.addEventListener("click", function (event) {
     document.querySelectorAll("details.dropdown[open]").forEach(function (open) {
