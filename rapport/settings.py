@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "rapport.integrations.api",
     "rapport.metrics",
     "rapport.directory",
+    "rapport.tasks",
     "rapport.onboarding",
     "rapport.ops",
     "rapport.demo",

@@ -60,7 +60,17 @@ def _detail(account_id: int) -> dict[str, Any]:
 )
 def account_create_api(request: HttpRequest, payload: AccountCreateIn) -> Status[dict[str, Any]]:
     metadata = payload.model_dump(
-        include={"industry", "employee_count", "arr", "close_date", "website", "notes", "tier"}
+        include={
+            "industry",
+            "employee_count",
+            "company_size",
+            "arr",
+            "close_date",
+            "renewal_date",
+            "website",
+            "notes",
+            "tier",
+        }
     )
     account = services.account_create_with(
         actor=actor_get(request),
@@ -70,7 +80,7 @@ def account_create_api(request: HttpRequest, payload: AccountCreateIn) -> Status
         primary_domain=payload.primary_domain,
         secondary_domains=payload.secondary_domains,
         owner=_owner(payload.owner_id),
-        status=payload.status or AccountStatus.ACTIVE,
+        status=payload.status or AccountStatus.NONE,
         **metadata,
     )
     return Status(201, _detail(account.pk))

@@ -17,13 +17,37 @@ class AccountSource(models.TextChoices):
 
 
 class AccountStatus(models.TextChoices):
-    """Where the account is in its lifecycle with us."""
+    """Where the account is on its way from a won deal to launch, and after.
 
-    PROSPECT = "prospect", "Prospect"
-    ONBOARDING = "onboarding", "Onboarding"
+    `none` is an account never onboarded (one found in a customer's message, say).
+    """
+
+    NONE = "none", "Not onboarded"
+    PENDING_HANDOFF = "pending_handoff", "Pending handoff"
     ACTIVE = "active", "Active"
     AT_RISK = "at_risk", "At risk"
+    COMPLETED = "completed", "Completed"
     CHURNED = "churned", "Churned"
+
+
+class CompanySize(models.TextChoices):
+    """Employee count ranges, as sales segments them."""
+
+    SMB = "1-50", "1-50 (SMB)"
+    MID_MARKET = "51-500", "51-500 (Mid-Market)"
+    ENTERPRISE = "501-5000", "501-5000 (Enterprise)"
+    GLOBAL = "5000+", "5000+ (Global Enterprise)"
+
+    @classmethod
+    def for_employees(cls, count: int) -> "CompanySize":
+        """Return the range *count* employees fall in."""
+        if count <= 50:
+            return cls.SMB
+        if count <= 500:
+            return cls.MID_MARKET
+        if count <= 5000:
+            return cls.ENTERPRISE
+        return cls.GLOBAL
 
 
 class CrmProvider(models.TextChoices):
@@ -59,8 +83,16 @@ class Account(models.Model):
         on_delete=models.SET_NULL,
         related_name="owned_accounts",
     )
+    csm = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="csm_accounts",
+        verbose_name="CSM",
+    )
     status = models.CharField(
-        max_length=16, choices=AccountStatus.choices, default=AccountStatus.ACTIVE
+        max_length=16, choices=AccountStatus.choices, default=AccountStatus.NONE
     )
     source = models.CharField(
         max_length=16, choices=AccountSource.choices, default=AccountSource.MANUAL
@@ -70,10 +102,13 @@ class Account(models.Model):
     # The database default keeps bulk inserts that predate the column (bench seeds) valid.
     tier = models.CharField(max_length=50, blank=True, default="", db_default="", db_index=True)
     employee_count = models.PositiveIntegerField(null=True, blank=True)
+    # Derived from employee_count when that is known (rapport.accounts.services).
+    company_size = models.CharField(max_length=10, choices=CompanySize.choices, blank=True)
     arr = models.DecimalField(
         "ARR", max_digits=14, decimal_places=2, null=True, blank=True, help_text="Annual revenue."
     )
     close_date = models.DateField(null=True, blank=True)
+    renewal_date = models.DateField(null=True, blank=True)
     website = models.URLField(blank=True)
     notes = models.TextField(blank=True)
 
@@ -102,6 +137,8 @@ class Account(models.Model):
         indexes = [
             models.Index(Lower("name"), "id", name="account_name_lower_idx"),
             models.Index(fields=["owner", "id"], name="account_owner_idx"),
+            models.Index(fields=["csm", "id"], name="account_csm_idx"),
+            models.Index(fields=["renewal_date", "id"], name="account_renewal_idx"),
             models.Index(fields=["crm_sync_status", "id"], name="account_crm_status_idx"),
             models.Index(fields=["crm_company_name", "id"], name="account_crm_company_idx"),
             models.Index(fields=["crm_external_id"], name="account_crm_external_idx"),

@@ -70,7 +70,12 @@ class AccountRequestsOut(Schema):
 
 # An account's own fields, as answers show them, from their declarations; those without
 # a value are null (a number, an amount, a date), the text ones an empty string.
-_NULLABLE_OUT = {specs.EMPLOYEE_COUNT.name, specs.ARR.name, specs.CLOSE_DATE.name}
+_NULLABLE_OUT = {
+    specs.EMPLOYEE_COUNT.name,
+    specs.ARR.name,
+    specs.CLOSE_DATE.name,
+    specs.RENEWAL_DATE.name,
+}
 _AccountOutFields: Any = schema_model(
     "AccountOutFields",
     __name__,
@@ -236,8 +241,10 @@ def account_out(account: Account) -> dict[str, Any]:
         "industry": account.industry,
         "tier": account.tier,
         "employee_count": account.employee_count,
+        "company_size": account.company_size,
         "arr": account.arr,
         "close_date": account.close_date,
+        "renewal_date": account.renewal_date,
         "website": account.website,
         "contact_count": account.contact_count,
         "contacts": [

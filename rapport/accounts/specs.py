@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from rapport.accounts.models import AccountStatus, FieldDefinition, FieldType
+from rapport.accounts.models import AccountStatus, CompanySize, FieldDefinition, FieldType
 from rapport.core.specs import FieldSpec, Kind, specs_by_name
 
 # Bounds people never reach but the columns would refuse past: ARR is 14 digits with
@@ -43,13 +43,22 @@ STATUS = FieldSpec(
     "Status",
     Kind.CHOICE,
     required=True,
-    default=AccountStatus.ACTIVE.value,
+    default=AccountStatus.NONE.value,
     choices=tuple((value, str(label)) for value, label in AccountStatus.choices),
 )
 INDUSTRY = FieldSpec("industry", "Industry", Kind.TEXT, max_length=100)
 EMPLOYEE_COUNT = FieldSpec("employee_count", "Employees", Kind.INT, min=0, max=MAX_EMPLOYEES)
+COMPANY_SIZE = FieldSpec(
+    "company_size",
+    "Company size",
+    Kind.CHOICE,
+    help="Employee range; follows the employee count when that is known.",
+    default="",
+    choices=tuple((value, str(label)) for value, label in CompanySize.choices),
+)
 ARR = FieldSpec("arr", "ARR", Kind.DECIMAL, help="Annual revenue.", min=0, max=MAX_ARR, places=2)
-CLOSE_DATE = FieldSpec("close_date", "Close date", Kind.DATE)
+CLOSE_DATE = FieldSpec("close_date", "Close date", Kind.DATE, help="When the deal was won.")
+RENEWAL_DATE = FieldSpec("renewal_date", "Renewal date", Kind.DATE)
 WEBSITE = FieldSpec("website", "Website", Kind.TEXT, max_length=200, refine=_with_scheme)
 TIER = FieldSpec(
     "tier",
@@ -85,7 +94,18 @@ CRM_EXTERNAL_ID = FieldSpec("crm_external_id", "CRM company id", Kind.TEXT, max_
 CRM_COMPANY_NAME = FieldSpec("crm_company_name", "Company in CRM", Kind.TEXT, max_length=200)
 
 # The lifecycle metadata every member may change, in the order the account page shows it.
-METADATA_SPECS = (STATUS, INDUSTRY, EMPLOYEE_COUNT, ARR, CLOSE_DATE, WEBSITE, TIER, NOTES)
+METADATA_SPECS = (
+    STATUS,
+    INDUSTRY,
+    EMPLOYEE_COUNT,
+    COMPANY_SIZE,
+    ARR,
+    CLOSE_DATE,
+    RENEWAL_DATE,
+    WEBSITE,
+    TIER,
+    NOTES,
+)
 METADATA = specs_by_name(METADATA_SPECS)
 ACCOUNT_SPECS = (NAME, *METADATA_SPECS)
 
@@ -96,10 +116,15 @@ def account_metadata_clean(values: Mapping[str, Any]) -> dict[str, Any]:
     Raise InvalidInput naming the first field that refuses its value. The owner is not
     declared here: it is a workspace member, which the service checks.
     """
-    return {
+    cleaned = {
         name: METADATA[name].validate(value) if name in METADATA else value
         for name, value in values.items()
     }
+    if "company_size" in cleaned and cleaned["company_size"] is None:
+        cleaned["company_size"] = ""
+    if cleaned.get("employee_count") is not None:
+        cleaned["company_size"] = CompanySize.for_employees(cleaned["employee_count"]).value
+    return cleaned
 
 
 # --- extra fields -----------------------------------------------------------------------

@@ -41,8 +41,9 @@ CONTACT_KIND_WEIGHTS = (
     (ContactKind.CUSTOMER, 2),
 )
 STATUS_WEIGHTS = (
-    (AccountStatus.ACTIVE, 65),
-    (AccountStatus.ONBOARDING, 12),
+    (AccountStatus.COMPLETED, 63),
+    (AccountStatus.ACTIVE, 11),
+    (AccountStatus.PENDING_HANDOFF, 3),
     (AccountStatus.AT_RISK, 10),
     (AccountStatus.CHURNED, 5),
 )
@@ -153,9 +154,9 @@ def demo_account_plans(seed: int, count: int, *, today: datetime.date) -> list[A
         )[0]
         status = _weighted(rng, STATUS_WEIGHTS)
         if crm_states[index] == "none" and rng.random() < 0.23:
-            status = AccountStatus.PROSPECT
-        prospect = status == AccountStatus.PROSPECT
-        if status == AccountStatus.ONBOARDING:
+            status = AccountStatus.NONE
+        prospect = status == AccountStatus.NONE
+        if status in (AccountStatus.ACTIVE, AccountStatus.PENDING_HANDOFF):
             close_date = today - datetime.timedelta(days=rng.randint(3, 60))
         else:
             close_date = today - datetime.timedelta(days=rng.randint(60, 3 * 365))

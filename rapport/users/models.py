@@ -42,6 +42,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     slack_user_id = models.CharField(
         max_length=32, blank=True, db_index=True, help_text="The member's Slack user id."
     )
+    # Access is the role; this is a job: the members accounts can be assigned to as CSM.
+    is_csm = models.BooleanField(
+        "CSM", default=False, help_text="A customer success manager, who can be assigned accounts."
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May use the Django admin site.")
     date_joined = models.DateTimeField(default=timezone.now)

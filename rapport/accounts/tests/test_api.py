@@ -33,7 +33,7 @@ def test_create_answers_201_with_the_normalized_account(
             "primary_domain": "https://www.ACME.com/",
             "secondary_domains": ["Acme.IO", "bücher.de"],
             "owner_id": admin_user.pk,
-            "status": "onboarding",
+            "status": "pending_handoff",
             "arr": "1000.5",
             "close_date": "2025-01-31",
         },
@@ -43,7 +43,7 @@ def test_create_answers_201_with_the_normalized_account(
     assert body["primary_domain"] == "acme.com"
     assert body["secondary_domains"] == ["acme.io", "xn--bcher-kva.de"]
     assert body["owner"]["id"] == admin_user.pk
-    assert body["status"] == "onboarding"
+    assert body["status"] == "pending_handoff"
     assert body["source"] == "manual"
     assert Account.objects.get().name == "Acme"
     entry = AuditEntry.objects.get(action="account.create")
@@ -221,7 +221,7 @@ def test_a_member_gets_403_for_identity_edits_and_nothing_changes(
     response = send(member_api, "patch", f"{ACCOUNTS}/{account.pk}", body)
     assert "Only an admin" in error_of(response, 403)
     account.refresh_from_db()
-    assert (account.name, account.primary_domain, account.status) == ("Acme", "acme.com", "active")
+    assert (account.name, account.primary_domain, account.status) == ("Acme", "acme.com", "none")
     assert list(account.domains.values_list("domain", flat=True)) == ["acme.io"]
     assert account.crm_external_id == ""
     assert not FieldValue.objects.exists()
@@ -266,7 +266,7 @@ def test_a_patch_that_fails_half_way_changes_nothing(admin_api: Client, account:
     )
     error_of(response, 400)
     account.refresh_from_db()
-    assert (account.name, account.status) == ("Acme", "active")
+    assert (account.name, account.status) == ("Acme", "none")
     assert not AuditEntry.objects.filter(action="account.update").exists()
 
 
@@ -377,7 +377,7 @@ def test_the_audit_history_shows_actor_and_before_after(
     newest, renamed, created = body["items"]
     assert (newest["actor"], newest["changes"]) == (
         "Max Member",
-        {"status": {"before": "active", "after": "at_risk"}},
+        {"status": {"before": "none", "after": "at_risk"}},
     )
     assert (renamed["actor"], renamed["changes"]["name"]) == (
         "Ada Admin",

@@ -64,7 +64,7 @@ def test_anonymous_requests_get_401_and_change_nothing(account: Account, index: 
     message = error_of(send(client, method, path, body), 401)
     assert "Bearer" in message
     account.refresh_from_db()
-    assert account.status == "active"
+    assert account.status == "none"
     assert Account.objects.count() == 1
     assert not Contact.objects.exists()
 

@@ -242,7 +242,7 @@ def _demo_directory() -> None:
             owner=owners[n % 4] if n % 7 != 6 else None,
             industry=industry,
             arr=rng.choice([18_000, 42_000, 96_000, 150_000, 320_000, 780_000]),
-            status=rng.choice(["active", "active", "active", "onboarding", "at_risk"]),
+            status=rng.choice(["completed", "completed", "active", "pending_handoff", "at_risk"]),
             source=rng.choice(["slack", "email", "crm", "manual"]),
         )
         for person in rng.sample(PEOPLE, rng.randint(1, 5)):

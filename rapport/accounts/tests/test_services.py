@@ -159,7 +159,7 @@ def test_create_stores_metadata_in_its_types(admin_user: User, member_user: User
         actor=admin_user,
         name="Acme",
         owner=member_user,
-        status="onboarding",
+        status="pending_handoff",
         industry=" Retail ",
         employee_count=120,
         arr="125000.50",
@@ -167,7 +167,7 @@ def test_create_stores_metadata_in_its_types(admin_user: User, member_user: User
         website="acme.com",
     )
     assert account.owner == member_user
-    assert account.status == "onboarding"
+    assert account.status == "pending_handoff"
     assert account.industry == "Retail"
     assert account.arr == Decimal("125000.50")
     assert account.close_date == datetime.date(2024, 3, 31)
@@ -229,7 +229,7 @@ def test_member_changes_owner_and_metadata(member_user: User, make_user: Callabl
     [entry] = audit_of(account, "account.update")
     assert entry.actor == member_user
     assert entry.changes["owner"] == {"before": "Max Member", "after": "Cleo CSM"}
-    assert entry.changes["status"] == {"before": "active", "after": "at_risk"}
+    assert entry.changes["status"] == {"before": "none", "after": "at_risk"}
     assert entry.changes["arr"] == {"before": None, "after": "9000.00"}
     assert entry.changes["close_date"] == {"before": None, "after": "2025-01-02"}
 

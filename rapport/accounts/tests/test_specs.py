@@ -133,7 +133,7 @@ def test_every_face_refuses_an_unknown_status_with_the_declared_message(
     admin_api: Client, admin_user: User
 ) -> None:
     message = specs.STATUS.message()
-    assert message == "Status must be one of: prospect, onboarding, active, at_risk, churned."
+    assert message == "Status must be one of: none, pending_handoff, active, at_risk, completed, churned."
     account = make_account("Acme")
     with pytest.raises(InvalidInput) as caught:
         account_update(actor=admin_user, account=account, status="asleep")
@@ -223,7 +223,7 @@ def test_the_forms_and_the_schemas_show_the_declared_labels_bounds_and_help() ->
                 assert typed["maxLength"] == spec.max_length
             if spec.kind in (Kind.INT, Kind.DECIMAL):
                 assert Decimal(str(typed["maximum"])) == spec.max
-        assert properties["status"]["enum"][:5] == specs.STATUS.choice_values()
+        assert properties["status"]["enum"][:6] == specs.STATUS.choice_values()
 
 
 def test_a_changed_declaration_changes_the_form_the_schema_and_the_service(

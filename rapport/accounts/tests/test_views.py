@@ -312,12 +312,12 @@ def test_admin_deletes_an_account_after_confirming(admin_client: Client) -> None
 def test_member_creates_an_account(member_client: Client, member_user: User) -> None:
     response = member_client.post(
         reverse("accounts:create"),
-        {"name": "Initech", "primary_domain": "Initech.example", "status": "onboarding"},
+        {"name": "Initech", "primary_domain": "Initech.example", "status": "pending_handoff"},
         follow=True,
     )
     text = _text(response)
     assert "Created the account “Initech”." in text
-    assert "initech.example" in text and "Onboarding" in text
+    assert "initech.example" in text and "Pending handoff" in text
 
 
 def test_new_account_conflict_links_to_the_existing_account(admin_client: Client) -> None:

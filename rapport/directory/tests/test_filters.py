@@ -107,10 +107,10 @@ def test_a_bad_owner_is_refused() -> None:
 
 
 def test_status_source_and_industry_filters(db: None) -> None:
-    make_account("Onboarding retail", status="onboarding", industry="Retail", source="crm")
+    make_account("Onboarding retail", status="pending_handoff", industry="Retail", source="crm")
     make_account("Active retail", status="active", industry="Retail")
     make_account("Churned bank", status="churned", industry="Banking", source="slack")
-    assert names(status="onboarding") == ["Onboarding retail"]
+    assert names(status="pending_handoff") == ["Onboarding retail"]
     assert names(status=["active", "churned"]) == ["Active retail", "Churned bank"]
     assert names(source="manual") == ["Active retail"]
     assert names(source=["crm", "slack"]) == ["Churned bank", "Onboarding retail"]
@@ -348,14 +348,14 @@ def test_filters_survive_a_round_trip_through_the_url(with_fields: None, member_
 def test_the_api_applies_the_same_filters_as_the_directory(
     with_fields: None, admin_api: Client
 ) -> None:
-    query = {"field.seats.min": "20", "sort": "-field.seats", "status": "active"}
+    query = {"field.seats.min": "20", "sort": "-field.seats", "status": "none"}
     response = admin_api.get("/api/v1/accounts", query)
     assert response.status_code == 200
     assert [a["name"] for a in response.json()["items"]] == names(
         **{
             "field__seats__min": "20",
             "sort": "-field.seats",
-            "status": "active",
+            "status": "none",
         }
     )
     assert [a["name"] for a in response.json()["items"]] == ["Gamma", "Beta"]

@@ -197,6 +197,9 @@ def test_accounts_keep_their_domains_contacts_and_fields(upgraded: dict[str, Any
     assert acme["domains"] == ["acme-labs.example", "acmecorp.example"]
     assert acme["owner"] == "max@rapport.example"
     assert (acme["tier"], acme["arr"]) == ("enterprise", "125000.00")
+    # An "active" customer of that day has launched: "completed" in the onboarding lifecycle,
+    # and its 420 employees make it mid-market.
+    assert (acme["status"], acme["company_size"]) == ("completed", "51-500")
     assert acme["contacts"] == ["bob@acme.example", "jane@acme.example", "walk.in@acme.example"]
     assert acme["fields"] == ["Enterprise"]
     assert acme["total_requests"] == 3

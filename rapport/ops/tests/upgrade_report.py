@@ -72,6 +72,8 @@ def _facts(models: dict[str, Any]) -> dict[str, Any]:
         "owner": users.get(account["owner_id"]),
         "tier": account["tier"],
         "arr": str(account["arr"]),
+        "status": account["status"],
+        "company_size": account["company_size"],
         "contacts": sorted(
             table("accounts_contact").filter(pk__in=contact_ids).values_list("email", flat=True)
         ),
