@@ -226,6 +226,8 @@ def _register_routers() -> None:
     from rapport.integrations.api.api import router as tickets_router
     from rapport.integrations.email.api import router as inbound_email_router
     from rapport.mapping.api import router as mapping_router
+    from rapport.onboarding.api import router as onboarding_router
+    from rapport.onboarding.api import tasks_router
     from rapport.metrics.api import router as metrics_router
     from rapport.requests.api import router as requests_router
     from rapport.requests.api import settings_router as request_settings_router
@@ -239,6 +241,8 @@ def _register_routers() -> None:
     api.add_router("/conversations", conversations_router)
     api.add_router("/channels", channels_router)
     api.add_router("/mapping", mapping_router)
+    api.add_router("/onboarding", onboarding_router)
+    api.add_router("/tasks", tasks_router)
     api.add_router("/requests", requests_router)
     api.add_router("/request-settings", request_settings_router)
     api.add_router("/metrics", metrics_router)

@@ -160,6 +160,17 @@ INVITATION_DAYS = env.int("INVITATION_DAYS", 7)
 if not 1 <= INVITATION_DAYS <= 90:
     raise ImproperlyConfigured(f"INVITATION_DAYS={INVITATION_DAYS} must be from 1 to 90.")
 
+# Onboarding: days an account executive's handoff link works, and days after which an AE
+# who has not submitted the handoff is reminded (then every as many days, three times).
+HANDOFF_LINK_DAYS = env.int("HANDOFF_LINK_DAYS", 30)
+if not 1 <= HANDOFF_LINK_DAYS <= 365:
+    raise ImproperlyConfigured(f"HANDOFF_LINK_DAYS={HANDOFF_LINK_DAYS} must be from 1 to 365.")
+HANDOFF_REMINDER_DAYS = env.int("HANDOFF_REMINDER_DAYS", 3)
+if not 1 <= HANDOFF_REMINDER_DAYS <= 60:
+    raise ImproperlyConfigured(
+        f"HANDOFF_REMINDER_DAYS={HANDOFF_REMINDER_DAYS} must be from 1 to 60."
+    )
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", "UTC")
 USE_I18N = True

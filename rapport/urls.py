@@ -22,6 +22,7 @@ urlpatterns = [
     path("inbox/", include("rapport.inbox.urls")),
     path("mapping/", include("rapport.mapping.urls")),
     path("requests/", include("rapport.requests.urls")),
+    path("", include("rapport.onboarding.urls")),
     path("metrics/", include("rapport.metrics.urls")),
     path("integrations/slack/", include("rapport.integrations.slack.urls")),
     path("integrations/api/", include("rapport.integrations.api.urls")),

@@ -164,7 +164,9 @@ def test_an_enter_pressed_as_the_inline_edit_opens_saves_in_place(
     # Widen the gap between a form appearing and htmx wiring it, as a slow machine does.
     page.evaluate("htmx.config.defaultSettleDelay = 1500")
     posts: list[str] = []
-    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    page.on(
+        "request", lambda request: posts.append(request.url) if request.method == "POST" else None
+    )
     row = page.locator("#directory tbody tr").filter(has=page.locator(f"#cell-{acme.pk}-name"))
     row.hover()
     row.get_by_role("button", name="Edit the primary domain of Acme").click()

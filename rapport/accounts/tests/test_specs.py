@@ -133,7 +133,10 @@ def test_every_face_refuses_an_unknown_status_with_the_declared_message(
     admin_api: Client, admin_user: User
 ) -> None:
     message = specs.STATUS.message()
-    assert message == "Status must be one of: none, pending_handoff, active, at_risk, completed, churned."
+    assert (
+        message
+        == "Status must be one of: none, pending_handoff, active, at_risk, completed, churned."
+    )
     account = make_account("Acme")
     with pytest.raises(InvalidInput) as caught:
         account_update(actor=admin_user, account=account, status="asleep")

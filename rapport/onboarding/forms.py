@@ -1,0 +1,64 @@
+"""Forms of the onboarding pages, derived from the declarations in `specs`."""
+
+from django import forms
+
+from rapport.accounts.specs import STATUS
+from rapport.core.spec_forms import SpecForm, form_field
+from rapport.onboarding import specs
+from rapport.onboarding.models import Template
+from rapport.users.models import User
+
+
+class OnboardingCreateForm(SpecForm):
+    """A new customer to onboard; the template is picked from the workspace's templates."""
+
+    declared = tuple(s for s in specs.CREATE_SPECS if s.name != "template")
+    widgets = {
+        "notes": forms.Textarea(attrs={"rows": 3}),
+        "raw_payload": forms.Textarea(attrs={"rows": 8}),
+    }
+    field_order = [s.name for s in specs.CREATE_SPECS]
+
+    template = forms.ModelChoiceField(
+        queryset=Template.objects.all(),
+        empty_label=None,
+        help_text="Copied into the account's plan.",
+    )
+
+
+class StatusForm(forms.Form):
+    status = form_field(STATUS)
+    note = form_field(specs.STATUS_NOTE, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CsmForm(forms.Form):
+    csm = forms.ModelChoiceField(
+        queryset=User.objects.filter(is_active=True, is_csm=True), label="CSM", empty_label=None
+    )
+    notify_csm = forms.BooleanField(label="Notify the new CSM", required=False, initial=True)
+    notify_customer = forms.BooleanField(label="Notify the customer", required=False)
+    note = form_field(
+        specs.STATUS_NOTE.__class__(
+            "note", "Transition note", specs.STATUS_NOTE.kind, max_length=2000
+        ),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class OnboardingFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    template = forms.CharField(required=False, max_length=200)
+    arr_min = forms.DecimalField(
+        required=False, min_value=0, max_digits=14, decimal_places=2, label="ARR from"
+    )
+    arr_max = forms.DecimalField(
+        required=False, min_value=0, max_digits=14, decimal_places=2, label="ARR to"
+    )
+    sort = forms.ChoiceField(
+        required=False,
+        choices=[
+            (f"{sign}{key}", key)
+            for key in ("created", "name", "arr", "close_date", "status", "template", "progress")
+            for sign in ("", "-")
+        ],
+    )

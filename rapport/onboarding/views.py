@@ -1,0 +1,222 @@
+"""The onboarding pages of members: the list, a new customer, a plan, and templates."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from rapport.accounts.models import Account, AccountStatus
+from rapport.audit.selectors import audit_entries_for
+from rapport.core.errors import ServiceError
+from rapport.core.web import HtmxLoginRequiredMixin, form_add_service_error, next_url
+from rapport.onboarding import selectors, services
+from rapport.onboarding.forms import CsmForm, OnboardingCreateForm, OnboardingFilterForm, StatusForm
+from rapport.onboarding.models import LinkKind, Plan, PlanSource, Template
+from rapport.tasks.models import Task, TaskStatus
+from rapport.tasks.services import task_complete, task_reopen
+from rapport.users.selectors import actor_get
+
+PAGE_SIZE = 50
+
+
+class OnboardingListView(HtmxLoginRequiredMixin):
+    """The accounts in onboarding, with counts per status, filters, search and sort."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        form = OnboardingFilterForm(request.GET)
+        data = form.cleaned_data if form.is_valid() else {}
+        statuses = tuple(s for s in request.GET.getlist("status") if s in AccountStatus.values)
+        filters = selectors.OnboardingFilters(
+            statuses=statuses,
+            q=data.get("q") or "",
+            arr_min=data.get("arr_min"),
+            arr_max=data.get("arr_max"),
+            template=data.get("template") or "",
+            sort=data.get("sort") or "-created",
+        )
+        plans = selectors.onboarding_plans(filters)
+        counts = selectors.onboarding_counts()
+        context = {
+            "form": form,
+            "plans": list(plans[:PAGE_SIZE]),
+            "count": plans.count(),
+            "counts": [
+                (status, AccountStatus(status).label, counts.get(status, 0))
+                for status in selectors.LIST_STATUSES
+            ],
+            "total": sum(counts.values()),
+            "statuses": statuses,
+            "sort": filters.sort,
+            "query": request.GET.urlencode(),
+        }
+        return render(
+            request, "onboarding/list.html", context, status=200 if form.is_valid() else 400
+        )
+
+
+class OnboardingCreateView(HtmxLoginRequiredMixin):
+    """Onboard a new customer by hand."""
+
+    template_name = "onboarding/new.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        form = OnboardingCreateForm(initial={"template": Template.objects.first()})
+        return render(request, self.template_name, {"form": form})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = OnboardingCreateForm(request.POST)
+        status = 400
+        if form.is_valid():
+            values = {k: v for k, v in form.cleaned_data.items() if k != "template"}
+            values["template"] = str(form.cleaned_data["template"].pk)
+            try:
+                plan = services.onboarding_create(
+                    actor=actor_get(request), values=values, source=PlanSource.MANUAL
+                )
+            except ServiceError as exc:
+                form_add_service_error(form, exc)
+                status = exc.status
+            else:
+                messages.success(
+                    request,
+                    f"“{plan.account.name}” waits for its handoff; {plan.ae_email} got the link.",
+                )
+                return redirect("onboarding:plan", account_id=plan.account_id)
+        return render(request, self.template_name, {"form": form}, status=status)
+
+
+def _plan_context(request: HttpRequest, account: Account, **extra: Any) -> dict[str, Any]:
+    view = selectors.plan_view(account)
+    if view is None:
+        raise Http404(f"The account “{account.name}” has no onboarding plan.")
+    history = (
+        audit_entries_for(account)[:20]
+        if hasattr(audit_entries_for(account), "__getitem__")
+        else []
+    )
+    return {
+        "account": account,
+        "view": view,
+        "status_form": extra.pop("status_form", None)
+        or StatusForm(initial={"status": account.status}),
+        "csm_form": extra.pop("csm_form", None) or CsmForm(initial={"csm": account.csm}),
+        "history": history,
+        **extra,
+    }
+
+
+class PlanView(HtmxLoginRequiredMixin):
+    """An account's onboarding plan: progress, milestones and tasks, status, CSM, handoff."""
+
+    def get(self, request: HttpRequest, account_id: int) -> HttpResponse:
+        account = get_object_or_404(Account.objects.select_related("csm"), pk=account_id)
+        return render(request, "onboarding/plan.html", _plan_context(request, account))
+
+
+class StatusChangeView(HtmxLoginRequiredMixin):
+    def post(self, request: HttpRequest, account_id: int) -> HttpResponse:
+        account = get_object_or_404(Account, pk=account_id)
+        form = StatusForm(request.POST)
+        if form.is_valid():
+            try:
+                services.account_status_change(
+                    actor=actor_get(request),
+                    account=account,
+                    status=form.cleaned_data["status"],
+                    note=form.cleaned_data["note"],
+                )
+            except ServiceError as exc:
+                form_add_service_error(form, exc)
+            else:
+                messages.success(request, "Status changed.")
+                return redirect(next_url(request, reverse("onboarding:plan", args=[account.pk])))
+        context = _plan_context(request, account, status_form=form)
+        return render(request, "onboarding/plan.html", context, status=400)
+
+
+class CsmAssignView(HtmxLoginRequiredMixin):
+    def post(self, request: HttpRequest, account_id: int) -> HttpResponse:
+        account = get_object_or_404(Account, pk=account_id)
+        form = CsmForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.account_csm_assign(
+                    account=account,
+                    csm=data["csm"],
+                    actor=actor_get(request),
+                    notify_csm=data["notify_csm"],
+                    notify_customer=data["notify_customer"],
+                    note=data["note"],
+                )
+            except ServiceError as exc:
+                form_add_service_error(form, exc)
+            else:
+                messages.success(request, f"{data['csm'].display_name} is the CSM now.")
+                return redirect("onboarding:plan", account_id=account.pk)
+        context = _plan_context(request, account, csm_form=form)
+        return render(request, "onboarding/plan.html", context, status=400)
+
+
+class LinkSendView(HtmxLoginRequiredMixin):
+    """Send the AE a new handoff link, or the customer a new portal link."""
+
+    def post(self, request: HttpRequest, account_id: int, kind: str) -> HttpResponse:
+        account = get_object_or_404(Account, pk=account_id)
+        plan = get_object_or_404(Plan, account=account)
+        actor = actor_get(request)
+        if kind == LinkKind.HANDOFF:
+            services.handoff_link_renew(plan=plan, actor=actor)
+            messages.success(request, f"Sent {plan.ae_email} a new handoff link.")
+        elif kind == LinkKind.PORTAL:
+            raw = services.portal_open(account=account, actor=actor)
+            if raw is None:
+                messages.error(request, "The plan has no primary contact to send the portal to.")
+            else:
+                messages.success(request, "Sent the primary contact a new portal link.")
+        else:
+            raise Http404("No such link.")
+        return redirect("onboarding:plan", account_id=account.pk)
+
+
+class TaskToggleView(HtmxLoginRequiredMixin):
+    """Check a task off, or open it again."""
+
+    def post(self, request: HttpRequest, task_id: int) -> HttpResponse:
+        task = get_object_or_404(Task.objects.select_related("account"), pk=task_id)
+        actor = actor_get(request)
+        if task.status == TaskStatus.OPEN:
+            task_complete(task=task, actor=actor)
+        else:
+            task_reopen(task=task, actor=actor)
+        return redirect(next_url(request, reverse("onboarding:plan", args=[task.account_id])))
+
+
+class TemplateListView(HtmxLoginRequiredMixin):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(
+            request, "onboarding/templates.html", {"templates": selectors.templates_list()}
+        )
+
+
+class TemplateDetailView(HtmxLoginRequiredMixin):
+    """A template's current version, and what each version changed from the one before."""
+
+    def get(self, request: HttpRequest, template_id: int) -> HttpResponse:
+        template = get_object_or_404(Template, pk=template_id)
+        versions = list(template.versions.select_related("created_by").order_by("number"))
+        changes = []
+        previous = None
+        for version in versions:
+            changes.append((version, selectors.versions_compare(previous, version)))
+            previous = version
+        current = versions[-1] if versions else None
+        context = {
+            "template": template,
+            "current": current,
+            "versions": list(reversed(changes)),
+            "plan_count": template.plans.count(),
+        }
+        return render(request, "onboarding/template.html", context)
