@@ -226,9 +226,9 @@ def _register_routers() -> None:
     from rapport.integrations.api.api import router as tickets_router
     from rapport.integrations.email.api import router as inbound_email_router
     from rapport.mapping.api import router as mapping_router
+    from rapport.metrics.api import router as metrics_router
     from rapport.onboarding.api import router as onboarding_router
     from rapport.onboarding.api import tasks_router
-    from rapport.metrics.api import router as metrics_router
     from rapport.requests.api import router as requests_router
     from rapport.requests.api import settings_router as request_settings_router
     from rapport.users.api import invitations_router, members_router, tokens_router
