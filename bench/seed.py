@@ -73,11 +73,12 @@ BENCH_COLUMNS = [
 ]
 CRM_MIX = ((CrmSyncStatus.SYNCED, 55), (CrmSyncStatus.FAILING, 10), (CrmSyncStatus.NOT_MAPPED, 35))
 STATUS_MIX = (
-    (AccountStatus.ACTIVE, 70),
-    (AccountStatus.ONBOARDING, 10),
+    (AccountStatus.COMPLETED, 68),
+    (AccountStatus.ACTIVE, 8),
+    (AccountStatus.PENDING_HANDOFF, 2),
     (AccountStatus.AT_RISK, 10),
     (AccountStatus.CHURNED, 5),
-    (AccountStatus.PROSPECT, 5),
+    (AccountStatus.NONE, 7),
 )
 TOP_LEVEL_DOMAINS = (("com", 70), ("io", 12), ("co", 8), ("ai", 5), ("net", 5))
 LEGAL_FORMS = ("Inc", "Group", "LLC", "PLC", "Ltd")

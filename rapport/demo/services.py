@@ -51,13 +51,19 @@ class DemoLoadResult:
     members: int = 0
     fields: int = 0
     accounts: int = 0
+    plans: int = 0
     conversations: int = 0
     requests: int = 0
 
     @property
     def changed(self) -> bool:
         return bool(
-            self.members or self.fields or self.accounts or self.conversations or self.requests
+            self.members
+            or self.fields
+            or self.accounts
+            or self.plans
+            or self.conversations
+            or self.requests
         )
 
 
@@ -183,6 +189,11 @@ def demo_workspace_load(
             continue
         demo_account_create(plan, members=members, admin=admin, now=now)
         result.accounts += 1
+    from rapport.demo.onboarding import demo_onboarding_ensure
+
+    result.plans = demo_onboarding_ensure(
+        admin=admin, seed=seed, today=today or timezone.localdate(now)
+    )
     result.conversations = demo_conversations_ensure(
         plans, admin=admin, member=members[MEMBERS[1].email], now=now
     )

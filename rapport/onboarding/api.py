@@ -106,13 +106,7 @@ def onboarding_list_api(request: HttpRequest, query: Query[OnboardingListQuery])
                 if plan.primary_contact
                 else None,
                 "csm": plan.account.csm.display_name if plan.account.csm else None,
-                "progress": {
-                    "done": plan.tasks_done,
-                    "total": plan.tasks_total,
-                    "percent": round(100 * plan.tasks_done / plan.tasks_total)
-                    if plan.tasks_total
-                    else 0,
-                },
+                "progress": selectors.plan_progress(plan),
             }
             for plan in page
         ],

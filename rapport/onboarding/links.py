@@ -45,6 +45,13 @@ def link_url(kind: LinkKind, raw: str) -> str:
     return settings.SITE_URL.rstrip("/") + reverse(name, args=[raw])
 
 
+def link_lookup(raw: str, kind: LinkKind) -> AccessLink | None:
+    """Return the link with token *raw*, open or not (to say why it closed)."""
+    return (
+        AccessLink.objects.select_related("account").filter(digest=_digest(raw), kind=kind).first()
+    )
+
+
 def link_open(raw: str, kind: LinkKind) -> AccessLink:
     """Return the open link with token *raw*, or raise NotFound or LinkClosed."""
     link = (

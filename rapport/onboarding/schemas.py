@@ -19,7 +19,7 @@ _OnboardingCreateFields: Any = schema_model(
 )
 
 
-class OnboardingCreateIn(_OnboardingCreateFields):  # type: ignore[misc]
+class OnboardingCreateIn(_OnboardingCreateFields):
     """A new customer to onboard; `template` is a template's id or name."""
 
 

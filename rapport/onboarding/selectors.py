@@ -171,6 +171,12 @@ def onboarding_plans(filters: OnboardingFilters) -> QuerySet[Plan]:
     return plans.order_by(*(f"-{o}" if descending else o for o in order))
 
 
+def plan_progress(plan: Plan) -> dict[str, int]:
+    """Return the done, total and percent of tasks of a plan from `onboarding_plans`."""
+    done, total = int(getattr(plan, "tasks_done", 0)), int(getattr(plan, "tasks_total", 0))
+    return {"done": done, "total": total, "percent": round(100 * done / total) if total else 0}
+
+
 def onboarding_counts() -> dict[str, int]:
     """Return how many plans' accounts are in each status (every status, 0 included)."""
     rows = Plan.objects.values("account__status").annotate(n=Count("id"))

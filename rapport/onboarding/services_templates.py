@@ -41,7 +41,8 @@ def _description_clean(description: Any) -> str:
 
 
 def _name_taken(name: str, *, exclude: int | None = None) -> Conflict | None:
-    other = Template.objects.filter(name__iexact=name).exclude(pk=exclude).first()
+    others = Template.objects.filter(name__iexact=name)
+    other = (others.exclude(pk=exclude) if exclude is not None else others).first()
     if other is None:
         return None
     return Conflict(f"A template named “{other.name}” exists already.", field="name")
@@ -147,8 +148,9 @@ def template_current_version(template: Template) -> TemplateVersion:
 
 def template_find(reference: int | str) -> Template:
     """Return the template with this id, or this name (any case), or raise NotFound."""
-    if isinstance(reference, int) or (isinstance(reference, str) and reference.strip().isdigit()):
-        template = Template.objects.filter(pk=int(reference)).first()
+    text = str(reference).strip()
+    if text.isdigit() and len(text) < 19:
+        template = Template.objects.filter(pk=int(text)).first()
     else:
         wanted = " ".join(str(reference).split()).lower()
         template = Template.objects.annotate(lower=Lower("name")).filter(lower=wanted).first()

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
 from rapport.accounts.models import Account, AccountStatus
 from rapport.audit.selectors import audit_entries_for
@@ -37,6 +38,8 @@ class OnboardingListView(HtmxLoginRequiredMixin):
             sort=data.get("sort") or "-created",
         )
         plans = selectors.onboarding_plans(filters)
+        params = request.GET.copy()
+        params.pop("sort", None)
         counts = selectors.onboarding_counts()
         context = {
             "form": form,
@@ -49,7 +52,7 @@ class OnboardingListView(HtmxLoginRequiredMixin):
             "total": sum(counts.values()),
             "statuses": statuses,
             "sort": filters.sort,
-            "query": request.GET.urlencode(),
+            "query": params.urlencode(),
         }
         return render(
             request, "onboarding/list.html", context, status=200 if form.is_valid() else 400
@@ -103,6 +106,7 @@ def _plan_context(request: HttpRequest, account: Account, **extra: Any) -> dict[
         or StatusForm(initial={"status": account.status}),
         "csm_form": extra.pop("csm_form", None) or CsmForm(initial={"csm": account.csm}),
         "history": history,
+        "today": timezone.localdate(),
         **extra,
     }
 

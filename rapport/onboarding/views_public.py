@@ -12,8 +12,8 @@ from django.views import View
 
 from rapport.accounts.models import AccountStatus
 from rapport.core.errors import NotFound, ServiceError
-from rapport.onboarding.links import LinkClosed, link_open
-from rapport.onboarding.models import AccessLink, LinkKind
+from rapport.onboarding.links import LinkClosed, link_lookup, link_open
+from rapport.onboarding.models import AccessLink, LinkKind, Plan
 from rapport.onboarding.selectors import plan_view
 from rapport.onboarding.services import csm_candidates, handoff_answers_save, handoff_submit
 from rapport.tasks.models import Task
@@ -48,7 +48,14 @@ class HandoffView(View):
     def get(self, request: HttpRequest, token: str) -> HttpResponse:
         try:
             link = _open(token, LinkKind.HANDOFF)
-        except LinkClosed as exc:
+        except LinkClosed:
+            spent = link_lookup(token, LinkKind.HANDOFF)
+            plan = Plan.objects.filter(account_id=spent.account_id).first() if spent else None
+            if plan is not None and plan.handoff_submitted_at is not None:
+                exc = LinkClosed(
+                    f"This handoff was submitted on {plan.handoff_submitted_at:%Y-%m-%d}. "
+                    "Thank you."
+                )
             return _closed(request, exc)
         context = self._context(link)
         if context["view"].plan.handoff_submitted_at is not None:
@@ -74,7 +81,8 @@ class HandoffView(View):
                 if csm is None:
                     raise NotFound("Choose the CSM who takes the account over.", field="csm")
                 handoff_submit(plan=plan, answers=answers, csm=csm)
-                return redirect("onboarding:handoff", token=token)
+                link.account.refresh_from_db()
+                return render(request, "onboarding/handoff_done.html", self._context(link))
             handoff_answers_save(plan=plan, answers=answers)
         except ServiceError as exc:
             context = self._context(link, error=exc, posted=answers)

@@ -45,7 +45,7 @@ def test_the_api_docs_list_the_operations_offline_and_under_the_csp(
     assert "script-src 'self'" in response.headers["content-security-policy"]
     expect(page.get_by_text("Rapport API").first).to_be_visible()
     expect(page.get_by_text("Create a ticket")).to_be_visible()
-    expect(page.get_by_text("List accounts")).to_be_visible()
+    expect(page.get_by_text("List accounts", exact=True)).to_be_visible()
     # Opening an operation shows its documented answers, errors included.
     page.get_by_text("Create a ticket").click()
     expect(page.get_by_text("Unauthorized").first).to_be_visible()

@@ -7,7 +7,7 @@ from django import forms
 from rapport.core.spec_forms import SpecForm
 from rapport.core.specs import FieldSpec
 from rapport.users.models import User
-from rapport.users.specs import INVITATION_SPECS, NAME, ROLE, SLACK_USER_ID, TOKEN_SPECS
+from rapport.users.specs import INVITATION_SPECS, IS_CSM, NAME, ROLE, SLACK_USER_ID, TOKEN_SPECS
 
 # Hashing a very long password is slow work for nothing; no person types this much.
 PASSWORD_MAX_LENGTH = 4096
@@ -35,7 +35,7 @@ class MemberFieldForm(SpecForm):
 
 def member_forms(member: User) -> dict[str, MemberFieldForm]:
     """Return the role and Slack user id forms of *member*, by field name."""
-    return {spec.name: MemberFieldForm(spec, member) for spec in (ROLE, SLACK_USER_ID)}
+    return {spec.name: MemberFieldForm(spec, member) for spec in (ROLE, SLACK_USER_ID, IS_CSM)}
 
 
 class ApiTokenForm(SpecForm):

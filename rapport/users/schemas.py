@@ -23,6 +23,7 @@ class MemberOut(Schema):
     role: str
     is_active: bool = Field(description="False once deactivated: no login, no API tokens.")
     slack_user_id: str = Field(description="Empty when the member is not linked to Slack.")
+    is_csm: bool = Field(description="Accounts can be assigned to them as CSM.")
     date_joined: datetime.datetime
     last_login: datetime.datetime | None
 
@@ -112,6 +113,7 @@ def member_out(member: User) -> dict[str, Any]:
         "role": member.role,
         "is_active": member.is_active,
         "slack_user_id": member.slack_user_id,
+        "is_csm": member.is_csm,
         "date_joined": member.date_joined,
         "last_login": member.last_login,
     }

@@ -49,7 +49,14 @@ SLACK_USER_ID = FieldSpec(
     refine=_slack_user_id,
 )
 
-MEMBER_SPECS = (ROLE, IS_ACTIVE, SLACK_USER_ID)
+IS_CSM = FieldSpec(
+    "is_csm",
+    "CSM",
+    Kind.BOOL,
+    help="A customer success manager: accounts can be assigned to them as CSM.",
+)
+
+MEMBER_SPECS = (ROLE, IS_ACTIVE, SLACK_USER_ID, IS_CSM)
 MEMBER = specs_by_name(MEMBER_SPECS)
 INVITATION_SPECS = (EMAIL, NAME, ROLE)
 

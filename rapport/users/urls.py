@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from rapport.users.specs import ROLE, SLACK_USER_ID
+from rapport.users.specs import IS_CSM, ROLE, SLACK_USER_ID
 from rapport.users.views import UserLoginView
 from rapport.users.views_invitations import InvitationAcceptView
 from rapport.users.views_team import (
@@ -28,6 +28,11 @@ urlpatterns = [
         "settings/team/members/<int:pk>/slack/",
         MemberFieldView.as_view(spec=SLACK_USER_ID),
         name="member_slack",
+    ),
+    path(
+        "settings/team/members/<int:pk>/csm/",
+        MemberFieldView.as_view(spec=IS_CSM),
+        name="member_csm",
     ),
     path(
         "settings/team/members/<int:pk>/active/",

@@ -22,7 +22,7 @@ from rapport.users.services_invitations import (
     invitation_resend,
     invitation_revoke,
 )
-from rapport.users.specs import IS_ACTIVE, ROLE, SLACK_USER_ID
+from rapport.users.specs import IS_ACTIVE, IS_CSM, ROLE, SLACK_USER_ID
 
 TEAM_AUDIT_TYPES = ["users.user", "users.invitation"]
 # How the team's history says each change, and names each field.
@@ -169,6 +169,8 @@ def _after_change(actor: User, member: User) -> HttpResponse:
 
 
 def _saved(spec: FieldSpec, member: User) -> str:
+    if spec is IS_CSM:
+        return f"{member.display_name} {'is' if member.is_csm else 'is no longer'} a CSM."
     if spec is SLACK_USER_ID:
         if member.slack_user_id:
             return f"Linked {member.display_name} to the Slack user {member.slack_user_id}."

@@ -143,3 +143,18 @@ def test_demo_loader_skips_production_installs(db: None, settings: object) -> No
 
     assert "Skipped" in output
     assert _row_counts() == before
+
+
+def test_demo_has_onboardings_under_way(demo: str) -> None:
+    from rapport.onboarding.models import HandoffAnswer, Plan, Template
+    from rapport.tasks.models import Task
+
+    assert Template.objects.count() == 3
+    pending = Plan.objects.filter(account__status="pending_handoff")
+    active = Plan.objects.filter(account__status="active")
+    assert pending.exists() and active.exists()
+    assert not active.filter(account__csm__isnull=True).exists()
+    assert User.objects.filter(is_csm=True).count() >= 3
+    # Active plans show progress, and the pending ones drafted answers from their notes.
+    assert Task.objects.filter(milestone__plan__in=active, status="done").exists()
+    assert HandoffAnswer.objects.filter(plan__in=pending).exclude(answer="").exists()

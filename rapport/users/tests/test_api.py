@@ -104,6 +104,7 @@ def test_an_admin_lists_members_in_pages(
         "role": "admin",
         "is_active": True,
         "slack_user_id": "",
+        "is_csm": False,
         "date_joined": None,
         "last_login": None,
     }
@@ -234,3 +235,13 @@ def test_a_bad_invitation_is_refused(
     assert response.status_code == status
     assert response.json()["error"]
     assert not Invitation.objects.exists()
+
+
+def test_an_admin_marks_a_member_as_csm(admin_api: Client, member_user: User) -> None:
+    response = admin_api.patch(
+        f"/api/v1/members/{member_user.pk}", {"is_csm": True}, content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["is_csm"] is True
+    member_user.refresh_from_db()
+    assert member_user.is_csm

@@ -31,7 +31,7 @@ class Command(BaseCommand):
         if result.changed:
             self.stdout.write(
                 f"Demo workspace loaded: {result.accounts} accounts, {result.members} members, "
-                f"{result.fields} fields created."
+                f"{result.fields} fields, {result.plans} onboarding plans created."
             )
         else:
             self.stdout.write("Demo workspace already loaded; nothing changed.")
