@@ -10,6 +10,7 @@ from django.tasks import Task
 
 from rapport.inbox import tasks as inbox_tasks
 from rapport.metrics import tasks as metrics_tasks
+from rapport.onboarding import tasks as onboarding_tasks
 from rapport.ops import tasks as ops_tasks
 from rapport.outbox import tasks as outbox_tasks
 from rapport.requests import tasks as request_tasks
@@ -47,6 +48,9 @@ JOBS: list[tuple[str, datetime.timedelta, Task]] = [
     # Every 15 minutes, the sign-in throttle's window: failed sign-ins stop counting after
     # it, so the table holds at most about one window of them.
     ("login_throttle_prune", datetime.timedelta(minutes=15), user_tasks.login_throttle_prune_run),
+    # Hourly: a handoff reminder is due days after the handoff link went out; an hour late
+    # is fine, and an hour keeps it within the AE's working day.
+    ("handoff_reminders", datetime.timedelta(hours=1), onboarding_tasks.handoff_reminders_run),
     # Daily: finished task rows are only useful for a few days of debugging.
     ("task_results_prune", datetime.timedelta(days=1), ops_tasks.task_results_prune),
 ]

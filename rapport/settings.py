@@ -171,6 +171,19 @@ if not 1 <= HANDOFF_REMINDER_DAYS <= 60:
         f"HANDOFF_REMINDER_DAYS={HANDOFF_REMINDER_DAYS} must be from 1 to 60."
     )
 
+# Optional: draft handoff answers with a language model behind an OpenAI-compatible chat
+# completions API (base URL such as http://llm.internal/v1, and its key). Without a URL
+# the offline drafter alone drafts them. The AE's email waits for the model at most
+# DRAFTING_LLM_WAIT_SECONDS, then goes with the offline answers.
+DRAFTING_LLM_URL = env.str("DRAFTING_LLM_URL", "").rstrip("/")
+DRAFTING_LLM_KEY = env.str("DRAFTING_LLM_KEY", "")
+DRAFTING_LLM_MODEL = env.str("DRAFTING_LLM_MODEL", "default")
+DRAFTING_LLM_WAIT_SECONDS = env.int("DRAFTING_LLM_WAIT_SECONDS", 60)
+if not 5 <= DRAFTING_LLM_WAIT_SECONDS <= 900:
+    raise ImproperlyConfigured(
+        f"DRAFTING_LLM_WAIT_SECONDS={DRAFTING_LLM_WAIT_SECONDS} must be from 5 to 900."
+    )
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", "UTC")
 USE_I18N = True

@@ -5,6 +5,8 @@ new CSM, and the CSM a Slack DM (when the member has a Slack id and Slack is set
 an email.
 """
 
+import datetime
+
 from django.conf import settings
 
 from rapport.accounts.models import Account, Contact
@@ -18,8 +20,22 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def handoff_email_queue(*, plan: Plan, account: Account, raw: str, reminder: int = 0) -> None:
-    """Queue the email that gives the AE the handoff link (or reminds them of it)."""
+def handoff_email_key(plan: Plan, reminder: int = 0) -> str:
+    return f"handoff:{plan.pk}:{reminder}"
+
+
+def handoff_email_queue(
+    *,
+    plan: Plan,
+    account: Account,
+    raw: str,
+    reminder: int = 0,
+    available_at: datetime.datetime | None = None,
+) -> None:
+    """Queue the email that gives the AE the handoff link (or reminds them of it).
+
+    With *available_at* it waits until then at the latest, for answers still being drafted.
+    """
     company = _one_line(account.name)
     subject = f"Handoff for {company}: review the answers and pick the CSM"
     lead = "Thanks for closing"
@@ -37,7 +53,8 @@ def handoff_email_queue(*, plan: Plan, account: Account, raw: str, reminder: int
     outbox_add(
         "email.send",
         {"to": [plan.ae_email], "subject": subject, "body": body},
-        key=f"handoff:{plan.pk}:{reminder}",
+        key=handoff_email_key(plan, reminder),
+        available_at=available_at,
     )
 
 

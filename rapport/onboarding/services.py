@@ -6,10 +6,12 @@ handoff answers from the deal notes, and queues the AE's email, in one transacti
 """
 
 import datetime
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,9 +22,12 @@ from rapport.accounts.services_contacts import contact_add_to_account
 from rapport.accounts.specs import STATUS
 from rapport.audit.services import audit_record
 from rapport.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from rapport.core.outside import OutsideRefused, OutsideUnavailable
+from rapport.integrations.llm.client import llm_configured
 from rapport.onboarding import notices
 from rapport.onboarding.content import DueFrom, questions_of
 from rapport.onboarding.drafting import answers_draft
+from rapport.onboarding.drafting_llm import answers_draft_llm
 from rapport.onboarding.links import link_create, links_revoke
 from rapport.onboarding.models import (
     AnswerSource,
@@ -36,8 +41,11 @@ from rapport.onboarding.models import (
 from rapport.onboarding.questions import NO, YES, Question, QuestionKind
 from rapport.onboarding.services_templates import template_current_version, template_find
 from rapport.onboarding.specs import CREATE, STATUS_NOTE
+from rapport.outbox.services import outbox_release
 from rapport.tasks.models import Task, TaskSource
 from rapport.users.models import User
+
+logger = logging.getLogger(__name__)
 
 PLAN_SOURCES = {
     PlanSource.MANUAL: AccountSource.MANUAL,
@@ -249,7 +257,13 @@ def onboarding_create(
         _, raw = link_create(
             account=account, kind=LinkKind.HANDOFF, email=plan.ae_email, days=_link_days()
         )
-        notices.handoff_email_queue(plan=plan, account=account, raw=raw)
+        # With a language model set up, the AE's email waits for its drafts, a bounded time.
+        wait = None
+        if llm_configured() and plan.raw_payload.strip():
+            wait = timezone.now() + datetime.timedelta(seconds=settings.DRAFTING_LLM_WAIT_SECONDS)
+            plan_id = plan.pk
+            transaction.on_commit(lambda: _llm_draft_enqueue(plan_id))
+        notices.handoff_email_queue(plan=plan, account=account, raw=raw, available_at=wait)
         audit_record(
             actor=actor,
             action="onboarding.create",
@@ -263,9 +277,55 @@ def onboarding_create(
 
 
 def _link_days() -> int:
-    from django.conf import settings
-
     return int(settings.HANDOFF_LINK_DAYS)
+
+
+def _llm_draft_enqueue(plan_id: int) -> None:
+    from rapport.onboarding.tasks import handoff_llm_draft_run
+
+    handoff_llm_draft_run.enqueue(plan_id)
+
+
+def handoff_llm_draft(plan_id: int) -> int:
+    """Draft a plan's answers with the language model, then let the AE's email go.
+
+    The model is called outside any transaction. Its drafts replace the offline ones the
+    AE has not touched; an answer it could not cite keeps the offline draft. When the
+    model fails, the email goes at once with the offline answers. Return how many answers
+    the model drafted.
+    """
+    plan = Plan.objects.filter(pk=plan_id).first()
+    if plan is None:
+        return 0
+    key = notices.handoff_email_key(plan)
+    if plan.handoff_submitted_at is not None or not llm_configured():
+        outbox_release(key)
+        return 0
+    try:
+        drafts = answers_draft_llm(
+            questions_of(plan.questions),
+            plan.raw_payload,
+            timeout=max(1, settings.DRAFTING_LLM_WAIT_SECONDS - 5),
+        )
+    except (OutsideUnavailable, OutsideRefused) as exc:
+        logger.warning("Handoff drafts of plan %s stay offline: %s", plan_id, exc)
+        with transaction.atomic():
+            outbox_release(key)
+        return 0
+    drafted = 0
+    with transaction.atomic():
+        rows = HandoffAnswer.objects.select_for_update().filter(
+            plan_id=plan_id,
+            key__in=list(drafts),
+            source__in=[AnswerSource.NONE, AnswerSource.OFFLINE],
+        )
+        for row in rows:
+            draft = drafts[row.key]
+            row.answer, row.citation, row.source = draft.answer, draft.citation, AnswerSource.LLM
+            row.save(update_fields=["answer", "citation", "source", "updated_at"])
+            drafted += 1
+        outbox_release(key)
+    return drafted
 
 
 def _account_onboard(actor: User | None, account: Account, data: Mapping[str, Any]) -> None:
@@ -298,9 +358,13 @@ def account_status_change(*, actor: User, account: Account, status: str, note: s
             changes["status"] = {"before": account.status, "after": status}
         if note:
             changes["note"] = {"before": None, "after": note}
+        before = account.status
         account.status = status
         account.save(update_fields=["status", "updated_at"])
         audit_record(actor=actor, action="account.status", obj=account, changes=changes)
+        # A customer who starts onboarding without the handoff form still gets their portal.
+        if before == AccountStatus.PENDING_HANDOFF and status == AccountStatus.ACTIVE:
+            portal_open(account=account, actor=actor)
     return account
 
 
@@ -496,8 +560,6 @@ def handoff_reminders_send() -> int:
 
     An AE is reminded at most MAX_REMINDERS times, HANDOFF_REMINDER_DAYS apart.
     """
-    from django.conf import settings
-
     due = timezone.now() - datetime.timedelta(days=settings.HANDOFF_REMINDER_DAYS)
     waiting = (
         Plan.objects.filter(

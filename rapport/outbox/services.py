@@ -25,16 +25,21 @@ DELIVER_BATCH = 50
 
 
 def outbox_add(
-    action: str, payload: dict[str, Any], *, key: str | None = None
+    action: str,
+    payload: dict[str, Any],
+    *,
+    key: str | None = None,
+    available_at: datetime.datetime | None = None,
 ) -> OutboxItem | None:
     """Queue an outside call in the current transaction; deliver it once that commits.
 
     With a *key*, a second call with the same key is dropped (returns None), so a
-    retried change never posts twice.
+    retried change never posts twice. With *available_at*, the call waits until then at
+    the latest (`outbox_release` sends it sooner).
     """
     if action not in HANDLERS:
         raise ValueError(f"No outbox handler is registered for {action!r}.")
-    now = timezone.now()
+    now = available_at or timezone.now()
     if key is None:
         item = OutboxItem.objects.create(action=action, payload=payload, available_at=now)
     else:
@@ -48,6 +53,16 @@ def outbox_add(
             return None
     on_commit_once(_enqueue_delivery)
     return item
+
+
+def outbox_release(key: str) -> bool:
+    """Make the waiting call with *key* due now; return whether one was waiting."""
+    released = OutboxItem.objects.filter(
+        key=key, status=OutboxStatus.PENDING, available_at__gt=timezone.now()
+    ).update(available_at=timezone.now())
+    if released:
+        on_commit_once(_enqueue_delivery)
+    return bool(released)
 
 
 def outbox_failed_requeue(action: str, **payload: Any) -> int:

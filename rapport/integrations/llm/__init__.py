@@ -1,0 +1,1 @@
+"""A language model behind an OpenAI-compatible chat completions API (optional)."""
