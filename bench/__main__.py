@@ -66,6 +66,7 @@ def main() -> None:
         print(json.dumps(line), flush=True)
     # The ingest benchmark has a database of its own, so it runs in a process of its own.
     subprocess.run([sys.executable, "-m", "bench.ingest"], check=True)  # noqa: S603
+    subprocess.run([sys.executable, "-m", "bench.imports"], check=True)  # noqa: S603
     # Load and faults on a real stack (`manage.py runstack`, as `make run` starts it).
     subprocess.run([sys.executable, "-m", "bench.load"], check=True)  # noqa: S603
     subprocess.run([sys.executable, "-m", "bench.faults"], check=True)  # noqa: S603

@@ -222,6 +222,7 @@ def _register_routers() -> None:
     from rapport.accounts.api import fields_router
     from rapport.accounts.api import router as accounts_router
     from rapport.directory.api import routes_add as directory_routes_add
+    from rapport.imports.api import router as imports_router
     from rapport.inbox.api import channels_router, conversations_router
     from rapport.integrations.api.api import router as tickets_router
     from rapport.integrations.email.api import router as inbound_email_router
@@ -242,6 +243,7 @@ def _register_routers() -> None:
     api.add_router("/channels", channels_router)
     api.add_router("/mapping", mapping_router)
     api.add_router("/onboarding", onboarding_router)
+    api.add_router("/imports", imports_router)
     api.add_router("/tasks", tasks_router)
     api.add_router("/requests", requests_router)
     api.add_router("/request-settings", request_settings_router)

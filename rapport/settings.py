@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "rapport.directory",
     "rapport.tasks",
     "rapport.onboarding",
+    "rapport.imports",
     "rapport.ops",
     "rapport.demo",
 ]

@@ -23,6 +23,7 @@ urlpatterns = [
     path("mapping/", include("rapport.mapping.urls")),
     path("requests/", include("rapport.requests.urls")),
     path("", include("rapport.onboarding.urls")),
+    path("imports/", include("rapport.imports.urls")),
     path("metrics/", include("rapport.metrics.urls")),
     path("integrations/slack/", include("rapport.integrations.slack.urls")),
     path("integrations/api/", include("rapport.integrations.api.urls")),

@@ -1,0 +1,276 @@
+"""Writes of bulk account uploads: preview a CSV, confirm it, run it on the worker, resume it.
+
+The preview stores every row with its cleaned values and outcome, and writes nothing
+else. Confirming hands the import to the worker, which writes the rows to create or
+update in chunks of CHUNK_ROWS, each in one short transaction that also records the
+rows it wrote (`ImportRow.written`) and the progress. So a run that fails or whose
+worker dies leaves whole chunks only, visible as accounts and listed on the import
+with their ids; `import_resume` carries on from the first row not written.
+"""
+
+import datetime
+import logging
+from collections.abc import Iterator
+from functools import partial
+from itertools import batched
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from rapport.core.errors import Conflict, InvalidInput, NotFound, ServiceError
+from rapport.imports.bulk import RunContext, VersionData, chunk_write
+from rapport.imports.inserts import RowsInsert, value_adapt
+from rapport.imports.models import Import, ImportRow, ImportStatus, RowOutcome
+from rapport.imports.preview import RowPlan, domain_public_check, rows_planned, rows_refine
+from rapport.onboarding.csv_rows import DateOrder, rows_parse
+from rapport.onboarding.models import Template, TemplateVersion
+from rapport.onboarding.services import member_require
+from rapport.onboarding.services_templates import template_find
+from rapport.users.models import User
+
+logger = logging.getLogger(__name__)
+
+CHUNK_ROWS = 2_000
+INSERT_BATCH = 5_000
+# A running import whose progress has not moved for this long has lost its worker.
+STALE_AFTER = datetime.timedelta(minutes=10)
+WRITTEN_OUTCOMES = (RowOutcome.CREATE, RowOutcome.UPDATE)
+
+
+class FileTooLarge(ServiceError):
+    """The upload is over UPLOAD_MAX_BYTES: 413, naming the limit."""
+
+    status = 413
+
+
+def import_max_rows() -> int:
+    """Return how many rows one upload may hold (`IMPORT_MAX_ROWS`, default 100,000)."""
+    return int(getattr(settings, "IMPORT_MAX_ROWS", 100_000))
+
+
+def _default_template(reference: str) -> Template | None:
+    if not reference.strip():
+        return None
+    try:
+        return template_find(reference)
+    except NotFound as exc:
+        raise InvalidInput(exc.message, field="template") from None
+
+
+def _date_order(value: str) -> DateOrder:
+    try:
+        return DateOrder(value or DateOrder.ISO)
+    except ValueError:
+        raise InvalidInput(
+            "Choose the date order iso, day_first or month_first.", field="date_order"
+        ) from None
+
+
+def _claims_check(planned: Iterator[tuple[Any, dict[str, Any], RowPlan]]) -> Iterator[Any]:
+    """Turn a second row that finds the same existing account into an error."""
+    claimed: dict[int, int] = {}
+    for row, values, plan in planned:
+        if plan.outcome in WRITTEN_OUTCOMES and plan.account_id is not None:
+            first = claimed.setdefault(plan.account_id, row.line)
+            if first != row.line:
+                column = "website" if values.get("website") else "primary_contact_email"
+                row.errors[column] = (
+                    f"Line {first} onboards the same account (id {plan.account_id}) already."
+                )
+                plan = RowPlan("error")
+        yield row, values, plan
+
+
+def import_preview(
+    *,
+    actor: User | None,
+    data: bytes,
+    filename: str = "",
+    date_order: str = DateOrder.ISO,
+    template: str = "",
+) -> Import:
+    """Read an uploaded CSV and store what confirming it would do, row by row.
+
+    Raise FileTooLarge over UPLOAD_MAX_BYTES, InvalidInput for a file that is not a
+    readable table of accounts (missing columns, more than `import_max_rows()` rows).
+    Nothing but the import and its rows is written.
+    """
+    actor = member_require(actor)
+    limit = int(settings.UPLOAD_MAX_BYTES)
+    if len(data) > limit:
+        raise FileTooLarge(
+            f"The file is over the limit of {limit // (1024 * 1024)} MB for an upload.",
+            field="file",
+        )
+    order = _date_order(date_order)
+    default = _default_template(template)
+    parsed = rows_parse(
+        data,
+        templates=list(Template.objects.order_by("name").values_list("id", "name")),
+        default_template_id=default.pk if default else None,
+        date_order=order,
+        max_rows=import_max_rows(),
+        domain_public=domain_public_check(),
+    )
+    if parsed.errors:
+        raise InvalidInput(" ".join(parsed.errors), field="file")
+    existing = rows_refine(parsed.rows, domain_public_check())
+    planned = _claims_check(rows_planned(parsed.rows, existing))
+    counts = dict.fromkeys(RowOutcome.values, 0)
+    now = timezone.now()
+    with transaction.atomic():
+        upload = Import.objects.create(
+            filename=filename[:255],
+            date_order=order.value,
+            default_template=default,
+            encoding=parsed.encoding,
+            warnings=parsed.warnings,
+            created_by=actor,
+        )
+        insert = RowsInsert(
+            ImportRow,
+            (
+                "upload",
+                "line",
+                "outcome",
+                "values",
+                "errors",
+                "fields",
+                "reason",
+                "domain",
+                "account",
+            ),
+            now=now,
+        )
+        for batch in batched(planned, INSERT_BATCH):
+            rows = []
+            for row, values, plan in batch:
+                counts[plan.outcome] += 1
+                rows.append(
+                    (
+                        upload.pk,
+                        row.line,
+                        plan.outcome,
+                        value_adapt(ImportRow, "values", values),
+                        value_adapt(ImportRow, "errors", row.errors),
+                        value_adapt(ImportRow, "fields", plan.fields),
+                        plan.reason,
+                        row.domain or "",
+                        plan.account_id,
+                    )
+                )
+            insert.run(rows)
+        upload.total = sum(counts.values())
+        upload.creates = counts[RowOutcome.CREATE]
+        upload.updates = counts[RowOutcome.UPDATE]
+        upload.skips = counts[RowOutcome.SKIP]
+        upload.errors = counts[RowOutcome.ERROR]
+        upload.rows_to_write = upload.creates + upload.updates
+        upload.save()
+    return upload
+
+
+def _run_enqueue(upload_id: int) -> None:
+    from rapport.imports.tasks import import_run_task
+
+    import_run_task.enqueue(upload_id)
+
+
+def import_confirm(*, actor: User | None, upload: Import) -> Import:
+    """Start writing a previewed import on the worker; a second confirm is refused (409)."""
+    actor = member_require(actor)
+    with transaction.atomic():
+        upload = Import.objects.select_for_update().get(pk=upload.pk)
+        if upload.status != ImportStatus.PREVIEWED:
+            raise Conflict(
+                f"This import was confirmed already; it is {upload.get_status_display().lower()}."
+            )
+        upload.status = ImportStatus.RUNNING
+        upload.confirmed_by = actor
+        upload.confirmed_at = timezone.now()
+        upload.rows_done = 0
+        upload.save()
+        transaction.on_commit(partial(_run_enqueue, upload.pk))
+    return upload
+
+
+def import_resume(*, actor: User | None, upload: Import) -> Import:
+    """Carry on a failed import, or one whose worker stopped, from its first unwritten row."""
+    member_require(actor)
+    with transaction.atomic():
+        upload = Import.objects.select_for_update().get(pk=upload.pk)
+        stale = timezone.now() - upload.updated_at > STALE_AFTER
+        if not (
+            upload.status == ImportStatus.FAILED
+            or (upload.status == ImportStatus.RUNNING and stale)
+        ):
+            raise Conflict(
+                f"Only a failed or stalled import can be resumed; this one is "
+                f"{upload.get_status_display().lower()}."
+            )
+        upload.status = ImportStatus.RUNNING
+        upload.error = ""
+        upload.save()
+        transaction.on_commit(partial(_run_enqueue, upload.pk))
+    return upload
+
+
+def _versions_load(ctx: RunContext, rows: list[ImportRow]) -> None:
+    wanted = {row.values["template_id"] for row in rows} - set(ctx.versions)
+    for template_id in sorted(wanted):
+        version = (
+            TemplateVersion.objects.select_related("template")
+            .filter(template_id=template_id)
+            .order_by("-number")
+            .first()
+        )
+        if version is None:
+            raise NotFound(
+                f"The template with id {template_id} was deleted after the preview; "
+                "upload the file again."
+            )
+        ctx.versions[template_id] = VersionData.of(version, ctx.today)
+
+
+def import_run(upload_id: int) -> Import:
+    """Write a confirmed import chunk by chunk (the worker's task); mark it done or failed.
+
+    A chunk that fails rolls back whole; the import is marked failed with the error, and
+    the chunks before it stay written and counted in its progress.
+    """
+    upload = Import.objects.select_related("confirmed_by").get(pk=upload_id)
+    if upload.status != ImportStatus.RUNNING:
+        return upload
+    now = timezone.now()
+    ctx = RunContext(
+        upload=upload,
+        actor=upload.confirmed_by,
+        versions={},
+        today=timezone.localdate(),
+        now=now,
+        link_days=int(settings.HANDOFF_LINK_DAYS),
+    )
+    pending = ImportRow.objects.filter(
+        upload=upload, written=False, outcome__in=WRITTEN_OUTCOMES
+    ).only("id", "line", "values", "domain", "outcome")
+    last = 0
+    try:
+        while chunk := list(pending.filter(pk__gt=last).order_by("pk")[:CHUNK_ROWS]):
+            last = chunk[-1].pk
+            _versions_load(ctx, chunk)
+            ctx.now = timezone.now()
+            chunk_write(ctx, chunk)
+    except Exception as exc:
+        logger.exception("Import %s failed", upload_id)
+        message = exc.message if isinstance(exc, ServiceError) else f"{type(exc).__name__}: {exc}"
+        Import.objects.filter(pk=upload_id).update(
+            status=ImportStatus.FAILED, error=message[:2000], updated_at=timezone.now()
+        )
+    else:
+        Import.objects.filter(pk=upload_id, status=ImportStatus.RUNNING).update(
+            status=ImportStatus.DONE, finished_at=timezone.now(), updated_at=timezone.now()
+        )
+    upload.refresh_from_db()
+    return upload
