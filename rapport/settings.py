@@ -163,6 +163,10 @@ if not 1 <= INVITATION_DAYS <= 90:
 
 # Onboarding: days an account executive's handoff link works, and days after which an AE
 # who has not submitted the handoff is reminded (then every as many days, three times).
+# The most rows one CSV import may hold.
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", 100_000)
+if not 1 <= IMPORT_MAX_ROWS <= 1_000_000:
+    raise ImproperlyConfigured(f"IMPORT_MAX_ROWS={IMPORT_MAX_ROWS} must be from 1 to 1,000,000.")
 HANDOFF_LINK_DAYS = env.int("HANDOFF_LINK_DAYS", 30)
 if not 1 <= HANDOFF_LINK_DAYS <= 365:
     raise ImproperlyConfigured(f"HANDOFF_LINK_DAYS={HANDOFF_LINK_DAYS} must be from 1 to 365.")
@@ -232,6 +236,7 @@ UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", 50 * _MB)
 REQUEST_BODY_LIMITS: list[tuple[str, int | str]] = [
     (r"^/api/v1/inbound/email$", 25 * _MB),  # raw RFC 822, as the SMTP listener takes
     (r"^/api/v1/imports$", "UPLOAD_MAX_BYTES"),
+    (r"^/imports/$", "UPLOAD_MAX_BYTES"),
     (r"^/api/v1/accounts/\d+/(logo|documents)$", "UPLOAD_MAX_BYTES"),
     (r"^/accounts/\d+/logo/edit/$", "UPLOAD_MAX_BYTES"),
 ]

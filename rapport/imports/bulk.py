@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 
@@ -46,10 +45,10 @@ from rapport.onboarding.models import (
     PlanSource,
     TemplateVersion,
 )
-from rapport.onboarding.services import _drafts, milestone_due_dates
-from rapport.ops.queue import on_commit_once
+from rapport.onboarding.notices import handoff_email_content
+from rapport.onboarding.services import answers_drafted, milestone_due_dates
 from rapport.outbox.models import OutboxItem
-from rapport.outbox.services import _enqueue_delivery
+from rapport.outbox.services import outbox_deliver_after_commit
 from rapport.tasks.models import Task, TaskSource
 from rapport.users.models import User
 
@@ -148,22 +147,17 @@ def _answers(version: VersionData, notes: str) -> list[tuple[str, str, str, str]
         return None
     return [
         (answer.key, answer.answer, answer.citation, str(answer.source))
-        for answer in _drafts(version.questions, notes)
+        for answer in answers_drafted(version.questions, notes)
     ]
 
 
 def _email(ctx: RunContext, company: str, template_name: str, raw: str) -> tuple[str, str]:
-    """Return the subject and body of the AE's handoff email (`notices.handoff_email_queue`)."""
-    company = " ".join(company.split())
-    body = (
-        f"Hello,\n\nThanks for closing {company}. Rapport drafted the handoff answers from the "
-        "deal notes; each cites the sentence it came from. Check them, fill in what is "
-        "missing, choose the CSM who takes the account over, and submit:\n\n"
-        f"{ctx.link_pattern.replace(_TOKEN_MARK, raw)}\n\n"
-        f"The link needs no login and works for {settings.HANDOFF_LINK_DAYS} days. "
-        f"Plan: {template_name}.\n"
+    """Return the subject and body of the AE's handoff email, as `onboarding_create` sends it."""
+    return handoff_email_content(
+        company=company,
+        template_name=template_name,
+        url=ctx.link_pattern.replace(_TOKEN_MARK, raw),
     )
-    return f"Handoff for {company}: review the answers and pick the CSM", body
 
 
 def _contact_email(email: str) -> str:
@@ -455,7 +449,7 @@ def _links_and_emails_write(ctx: RunContext, rows: list[_Row], tokens: dict[int,
         links
     )
     RowsInsert(OutboxItem, ("action", "payload", "key", "available_at"), now=ctx.now).run(emails)
-    on_commit_once(_enqueue_delivery)
+    outbox_deliver_after_commit()
 
 
 def _created_changes(row: _Row) -> dict[str, dict[str, Any]]:

@@ -47,7 +47,7 @@ class FileTooLarge(ServiceError):
 
 def import_max_rows() -> int:
     """Return how many rows one upload may hold (`IMPORT_MAX_ROWS`, default 100,000)."""
-    return int(getattr(settings, "IMPORT_MAX_ROWS", 100_000))
+    return int(settings.IMPORT_MAX_ROWS)
 
 
 def _default_template(reference: str) -> Template | None:

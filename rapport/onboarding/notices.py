@@ -20,6 +20,27 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def handoff_email_content(
+    *, company: str, template_name: str, url: str, reminder: int = 0
+) -> tuple[str, str]:
+    """Return the subject and body of the AE's handoff email (the bulk import's too)."""
+    company = _one_line(company)
+    subject = f"Handoff for {company}: review the answers and pick the CSM"
+    lead = "Thanks for closing"
+    if reminder:
+        subject = f"Reminder: the handoff for {company} is waiting for you"
+        lead = "A reminder: the handoff of"
+    body = (
+        f"Hello,\n\n{lead} {company}. Rapport drafted the handoff answers from the deal "
+        "notes; each cites the sentence it came from. Check them, fill in what is missing, "
+        "choose the CSM who takes the account over, and submit:\n\n"
+        f"{url}\n\n"
+        f"The link needs no login and works for {settings.HANDOFF_LINK_DAYS} days. "
+        f"Plan: {template_name}.\n"
+    )
+    return subject, body
+
+
 def handoff_email_key(plan: Plan, reminder: int = 0) -> str:
     return f"handoff:{plan.pk}:{reminder}"
 
@@ -36,19 +57,11 @@ def handoff_email_queue(
 
     With *available_at* it waits until then at the latest, for answers still being drafted.
     """
-    company = _one_line(account.name)
-    subject = f"Handoff for {company}: review the answers and pick the CSM"
-    lead = "Thanks for closing"
-    if reminder:
-        subject = f"Reminder: the handoff for {company} is waiting for you"
-        lead = "A reminder: the handoff of"
-    body = (
-        f"Hello,\n\n{lead} {company}. Rapport drafted the handoff answers from the deal "
-        "notes; each cites the sentence it came from. Check them, fill in what is missing, "
-        "choose the CSM who takes the account over, and submit:\n\n"
-        f"{link_url(LinkKind.HANDOFF, raw)}\n\n"
-        f"The link needs no login and works for {settings.HANDOFF_LINK_DAYS} days. "
-        f"Plan: {plan.template_name}.\n"
+    subject, body = handoff_email_content(
+        company=account.name,
+        template_name=plan.template_name,
+        url=link_url(LinkKind.HANDOFF, raw),
+        reminder=reminder,
     )
     outbox_add(
         "email.send",

@@ -109,7 +109,7 @@ def _account_for(domain: str | None) -> Account | None:
     return account
 
 
-def _drafts(questions: list[Question], notes: str) -> list[HandoffAnswer]:
+def answers_drafted(questions: list[Question], notes: str) -> list[HandoffAnswer]:
     drafted = answers_draft(questions, notes) if notes.strip() else {}
     answers = []
     for position, question in enumerate(questions):
@@ -214,7 +214,9 @@ def onboarding_create(
     new = onboarding_clean(values)
     data = new.values
     questions = questions_of(new.version.questions)
-    answers = _drafts(questions, data["raw_payload"])  # pure and offline: before the transaction
+    answers = answers_drafted(
+        questions, data["raw_payload"]
+    )  # pure and offline: before the transaction
     with transaction.atomic():
         account = _account_for(new.domain)
         if account is not None:

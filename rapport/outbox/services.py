@@ -81,6 +81,11 @@ def outbox_failed_requeue(action: str, **payload: Any) -> int:
     return count
 
 
+def outbox_deliver_after_commit() -> None:
+    """Have the items written in the current transaction delivered once it commits."""
+    on_commit_once(_enqueue_delivery)
+
+
 def _enqueue_delivery() -> None:
     from rapport.ops.queue import task_enqueue_coalesced
     from rapport.outbox.tasks import outbox_deliver
