@@ -94,7 +94,7 @@ class ContactsRead:
 def contacts_read(emails: Iterable[str]) -> ContactsRead:
     """Read the people with *emails* (normalized) and every account they are linked to."""
     read = ContactsRead(set(emails), {}, set())
-    read.found = _contacts_by_email(sorted(read.emails))
+    read.found = contacts_by_email(sorted(read.emails))
     ids = sorted(pk for pk, _ in read.found.values())
     for id_chunk in batched(ids, CONTACT_CHUNK):
         read.linked.update(
@@ -105,7 +105,7 @@ def contacts_read(emails: Iterable[str]) -> ContactsRead:
     return read
 
 
-def _contacts_by_email(emails: Sequence[str]) -> dict[str, tuple[int, str]]:
+def contacts_by_email(emails: Sequence[str]) -> dict[str, tuple[int, str]]:
     """Return (id, name) of the people with *emails* (normalized), by email."""
     found: dict[str, tuple[int, str]] = {}
     for chunk in batched(emails, CONTACT_CHUNK):
@@ -141,7 +141,7 @@ def contacts_add_to_accounts(
     known: dict[str, tuple[int, str]] = {}  # email -> (id, name)
     if read is not None:
         known.update((e, read.found[e]) for e in first if e in read.found)
-    known |= _contacts_by_email([e for e in first if read is None or e not in read.emails])
+    known |= contacts_by_email([e for e in first if read is None or e not in read.emails])
     # New rows go in in a fixed order, so two transactions adding the same people wait
     # for each other rather than each holding what the other needs.
     missing = sorted(email for email in first if email not in known)
@@ -225,7 +225,7 @@ def _contacts_create(links: Sequence[ContactLink], known: dict[str, tuple[int, s
             Contact.objects.bulk_create(rows, batch_size=CONTACT_CHUNK)
     except IntegrityError:
         Contact.objects.bulk_create(rows, batch_size=CONTACT_CHUNK, ignore_conflicts=True)
-        known |= _contacts_by_email([link.email for link in links])
+        known |= contacts_by_email([link.email for link in links])
         return set()
     known.update((row.email, (row.pk, row.name)) for row in rows)
     return {row.pk for row in rows}

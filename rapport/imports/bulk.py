@@ -21,13 +21,21 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F
+from django.utils import timezone
 
-from rapport.accounts.models import Account, AccountSource, AccountStatus, ContactKind
-from rapport.accounts.services import account_search_text
+from rapport.accounts.models import (
+    Account,
+    AccountContact,
+    AccountSource,
+    AccountStatus,
+    Contact,
+    ContactKind,
+)
+from rapport.accounts.services import account_contacts_counted, account_search_text
 from rapport.accounts.services_contacts import (
     ContactLink,
     contact_normalize_email,
-    contacts_add_to_accounts,
+    contacts_by_email,
 )
 from rapport.audit.models import AuditEntry
 from rapport.imports.inserts import RowsInsert, ids_reserve, value_adapt
@@ -46,6 +54,7 @@ from rapport.onboarding.models import (
     TemplateVersion,
 )
 from rapport.onboarding.notices import handoff_email_content
+from rapport.onboarding.questions import Draft, Question
 from rapport.onboarding.services import answers_drafted, milestone_due_dates
 from rapport.outbox.models import OutboxItem
 from rapport.outbox.services import outbox_deliver_after_commit
@@ -63,7 +72,7 @@ class VersionData:
     version: TemplateVersion
     milestones_json: Any
     questions_json: Any
-    questions: list[Any]
+    questions: list[Question]
     # (position, name, description, owner_role, due date)
     milestones: list[tuple[Any, ...]]
     # (milestone index, title, owner_role, due date, visible, completable, position)
@@ -137,18 +146,30 @@ class _Row:
     plan_id: int = 0
 
 
-def _answers(version: VersionData, notes: str) -> list[tuple[str, str, str, str]] | None:
+def _answers(
+    version: VersionData, notes: str, drafted: dict[str, Draft] | None
+) -> list[tuple[str, str, str, str]] | None:
     """Return the drafted (key, answer, citation, source) per question, None without notes.
 
-    Drafting costs about a millisecond a row, so rows without notes skip it: every
-    answer is empty, as `onboarding_create` leaves them.
+    *drafted* is the drafter's output when it ran elsewhere (`drafting_pool`); else the
+    row is drafted here. Rows without notes skip drafting: every answer is empty, as
+    `onboarding_create` leaves them.
     """
     if not notes.strip():
         return None
-    return [
-        (answer.key, answer.answer, answer.citation, str(answer.source))
-        for answer in answers_drafted(version.questions, notes)
-    ]
+    if drafted is None:
+        return [
+            (answer.key, answer.answer, answer.citation, str(answer.source))
+            for answer in answers_drafted(version.questions, notes)
+        ]
+    rows = []
+    for question in version.questions:
+        draft = drafted.get(question.key)
+        answer = draft.answer if draft else ""
+        citation = draft.citation if draft and answer else ""
+        source = AnswerSource.OFFLINE if answer else AnswerSource.NONE
+        rows.append((question.key, answer, citation, str(source)))
+    return rows
 
 
 def _email(ctx: RunContext, company: str, template_name: str, raw: str) -> tuple[str, str]:
@@ -168,8 +189,15 @@ def _contact_email(email: str) -> str:
     return contact_normalize_email(email)
 
 
-def chunk_write(ctx: RunContext, stored: Sequence[ImportRow]) -> dict[str, int]:
+def chunk_write(
+    ctx: RunContext,
+    stored: Sequence[ImportRow],
+    *,
+    drafted: dict[int, dict[str, Draft]] | None = None,
+) -> dict[str, int]:
     """Onboard the rows *stored* (creates and updates) in one transaction.
+
+    *drafted* holds the rows' drafted answers by row id when they were drafted ahead.
 
     Return how many rows ended as each outcome. The account each row finds is looked up
     again: one made or onboarded since the preview turns a create into an update, or an
@@ -178,7 +206,9 @@ def chunk_write(ctx: RunContext, stored: Sequence[ImportRow]) -> dict[str, int]:
     rows = [_Row(stored=row, values=row.values) for row in stored]
     drafts = {
         row.stored.pk: _answers(
-            ctx.versions[row.values["template_id"]], row.values.get("notes") or ""
+            ctx.versions[row.values["template_id"]],
+            row.values.get("notes") or "",
+            None if drafted is None else drafted.get(row.stored.pk, {}),
         )
         for row in rows
     }
@@ -298,20 +328,57 @@ def _accounts_onboard(ctx: RunContext, rows: list[_Row]) -> None:
 
 
 def _contacts_link(rows: list[_Row]) -> set[tuple[int, int]]:
+    """Make each row's primary contact a contact of its account; return the new links.
+
+    What `contacts_add_to_accounts` does, with prepared inserts: a chunk's people are
+    mostly new, and model instances cost more than the rows. People known already (a
+    contact of another account) are linked as they are; one without a name takes the
+    row's. SQLite's writers take turns, so nobody adds them meanwhile; elsewhere a
+    unique constraint would refuse the statement and the chunk is retried whole.
+    """
     links = [
         ContactLink(
             account_id=row.account_id,
             email=_contact_email(row.values["primary_contact_email"]),
-            name=row.values.get("primary_contact_name") or "",
+            name=(row.values.get("primary_contact_name") or "").strip()[:200],
             kind=ContactKind.CUSTOMER,
-            title=row.values.get("primary_contact_role") or "",
+            title=(row.values.get("primary_contact_role") or "")[:200],
         )
         for row in rows
     ]
-    ids, new_pairs = contacts_add_to_accounts(links)
+    first: dict[str, ContactLink] = {}
+    for link in links:
+        first.setdefault(link.email, link)
+    known = contacts_by_email(list(first))
+    missing = sorted(email for email in first if email not in known)
+    new_ids = ids_reserve(Contact, len(missing))
+    RowsInsert(Contact, ("id", "email", "name", "kind", "title"), now=timezone.now()).run(
+        (pk, email, first[email].name, first[email].kind, first[email].title)
+        for pk, email in zip(new_ids, missing, strict=True)
+    )
+    ids = {email: pk for email, (pk, _) in known.items()} | dict(zip(missing, new_ids, strict=True))
+    for email, (pk, name) in known.items():
+        if not name and first[email].name:
+            Contact.objects.filter(pk=pk).update(name=first[email].name)
+    pairs = list(dict.fromkeys((link.account_id, ids[link.email]) for link in links))
+    linked: set[tuple[int, int]] = set()
+    if known:
+        linked = set(
+            AccountContact.objects.filter(
+                contact_id__in=[pk for pk, _ in known.values()],
+                account_id__in=[account_id for account_id, _ in pairs],
+            ).values_list("account_id", "contact_id")
+        )
+    new_pairs = [pair for pair in pairs if pair not in linked]
+    RowsInsert(AccountContact, ("account", "contact"), now=timezone.now()).run(new_pairs)
+    emails = {pk: email for email, pk in ids.items()}
+    added: dict[int, list[str]] = {}
+    for account_id, contact_id in new_pairs:
+        added.setdefault(account_id, []).append(emails[contact_id])
+    account_contacts_counted(added)
     for row, link in zip(rows, links, strict=True):
         row.contact_id = ids[link.email]
-    return new_pairs
+    return set(new_pairs)
 
 
 def _plans_write(

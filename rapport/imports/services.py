@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from rapport.core.errors import Conflict, InvalidInput, NotFound, ServiceError
 from rapport.imports.bulk import RunContext, VersionData, chunk_write
+from rapport.imports.drafting_pool import DraftingPipeline, deals_of
 from rapport.imports.inserts import RowsInsert, value_adapt
 from rapport.imports.models import Import, ImportRow, ImportStatus, RowOutcome
 from rapport.imports.preview import RowPlan, domain_public_check, rows_planned, rows_refine
@@ -255,13 +256,24 @@ def import_run(upload_id: int) -> Import:
     pending = ImportRow.objects.filter(
         upload=upload, written=False, outcome__in=WRITTEN_OUTCOMES
     ).only("id", "line", "values", "domain", "outcome")
-    last = 0
+    pipeline = DraftingPipeline(pending.count())
+
+    def fetch(after: int) -> tuple[list[ImportRow], Any]:
+        chunk = list(pending.filter(pk__gt=after).order_by("pk")[:CHUNK_ROWS])
+        if not chunk:
+            return chunk, None
+        _versions_load(ctx, chunk)
+        questions = {key: data.questions for key, data in ctx.versions.items()}
+        return chunk, pipeline.submit(deals_of(chunk, questions))
+
     try:
-        while chunk := list(pending.filter(pk__gt=last).order_by("pk")[:CHUNK_ROWS]):
-            last = chunk[-1].pk
-            _versions_load(ctx, chunk)
+        # The next chunk is drafted (in the pool) while this one is written.
+        chunk, drafting = fetch(0)
+        while chunk:
+            following, following_drafts = fetch(chunk[-1].pk)
             ctx.now = timezone.now()
-            chunk_write(ctx, chunk)
+            chunk_write(ctx, chunk, drafted=drafting.result())
+            chunk, drafting = following, following_drafts
     except Exception as exc:
         logger.exception("Import %s failed", upload_id)
         message = exc.message if isinstance(exc, ServiceError) else f"{type(exc).__name__}: {exc}"
@@ -272,5 +284,7 @@ def import_run(upload_id: int) -> Import:
         Import.objects.filter(pk=upload_id, status=ImportStatus.RUNNING).update(
             status=ImportStatus.DONE, finished_at=timezone.now(), updated_at=timezone.now()
         )
+    finally:
+        pipeline.close()
     upload.refresh_from_db()
     return upload

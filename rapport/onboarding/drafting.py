@@ -7,6 +7,7 @@ answer cites the sentence it came from, verbatim. A wrong answer costs the accou
 executive more than an empty one, so each step prefers to leave a question empty.
 """
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -370,7 +371,9 @@ def _yes_no_answer(question: Question, sentence: Sentence) -> str | None:
 # --- choices ---------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=256)
 def _choice_patterns(question: Question) -> list[tuple[str, re.Pattern[str]]]:
+    """Return each choice's pattern; a question's choices are fixed, so built once."""
     patterns = []
     for choice in question.choices:
         synonym = CHOICE_SYNONYMS.get(choice.lower())
@@ -735,3 +738,13 @@ def answers_draft(questions: Sequence[Question], notes: str) -> dict[str, Draft]
     """
     sentences = sentences_split(notes or "")
     return {question.key: answer_draft(question, notes, sentences) for question in questions}
+
+
+def answers_draft_many(
+    deals: Sequence[tuple[int, Sequence[Question], str]],
+) -> dict[int, dict[str, Draft]]:
+    """Draft many deals at once, by the caller's id: the unit of work a process pool takes.
+
+    Pure and free of Django, so a spawned process imports nothing else to run it.
+    """
+    return {ident: answers_draft(questions, notes) for ident, questions, notes in deals}

@@ -106,7 +106,10 @@ class Plan(models.Model):
 class PlanMilestone(models.Model):
     """A milestone of a plan, with its due date worked out when the plan was made."""
 
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="plan_milestones")
+    # The unique (plan, position) index serves lookups by plan.
+    plan = models.ForeignKey(
+        Plan, on_delete=models.CASCADE, related_name="plan_milestones", db_index=False
+    )
     position = models.PositiveIntegerField()
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -134,7 +137,8 @@ class AnswerSource(models.TextChoices):
 class HandoffAnswer(models.Model):
     """The answer to one handoff question of a plan, with the sentence it was drafted from."""
 
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="answers")
+    # The unique (plan, key) index serves lookups by plan.
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="answers", db_index=False)
     position = models.PositiveIntegerField()
     key = models.CharField(max_length=64)
     answer = models.TextField(blank=True)
@@ -165,7 +169,7 @@ class AccessLink(models.Model):
 
     kind = models.CharField(max_length=8, choices=LinkKind.choices)
     account = models.ForeignKey(
-        "accounts.Account", on_delete=models.CASCADE, related_name="access_links"
+        "accounts.Account", on_delete=models.CASCADE, related_name="access_links", db_index=False
     )
     digest = models.CharField(max_length=64, unique=True)
     email = models.EmailField(blank=True)

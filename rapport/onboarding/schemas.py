@@ -41,7 +41,7 @@ class TemplateRefOut(Schema):
     version: int
 
 
-class ProgressOut(Schema):
+class PlanProgressOut(Schema):
     done: int
     total: int
     percent: int
@@ -96,7 +96,7 @@ class OnboardingOut(Schema):
     template: TemplateRefOut
     started_on: datetime.date
     handoff_submitted_at: datetime.datetime | None
-    progress: ProgressOut
+    progress: PlanProgressOut
     milestones: list[MilestoneOut]
     answers: list[AnswerOut]
 
@@ -110,7 +110,7 @@ class OnboardingListItemOut(Schema):
     template: str
     primary_contact_email: str | None
     csm: str | None
-    progress: ProgressOut
+    progress: PlanProgressOut
 
 
 class OnboardingListOut(Schema):

@@ -26,7 +26,11 @@ class Task(models.Model):
     portal, the customer, named in `completed_by_label` either way.
     """
 
-    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="tasks")
+    # The FK columns lead the composite indexes below, which serve their lookups; their own
+    # single-column indexes would only slow the bulk inserts of new plans.
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="tasks", db_index=False
+    )
     milestone = models.ForeignKey(
         "onboarding.PlanMilestone",
         null=True,
@@ -42,6 +46,7 @@ class Task(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="tasks",
+        db_index=False,
     )
     # Who does it when no member is named: "csm", "ae", "customer", ...
     owner_role = models.CharField(max_length=30, blank=True)
@@ -52,12 +57,14 @@ class Task(models.Model):
     source = models.CharField(max_length=16, choices=TaskSource.choices, default=TaskSource.MANUAL)
     position = models.PositiveIntegerField(default=0)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Looked up only when a member is deleted (rare): no index to keep up on every insert.
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     completed_by_label = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -66,7 +73,12 @@ class Task(models.Model):
         ordering = ("due_date", "position", "id")
         indexes = [
             models.Index(fields=["account", "status", "due_date"], name="task_account_idx"),
-            models.Index(fields=["owner", "status", "due_date"], name="task_owner_idx"),
+            # Plan tasks wait for an owner: only owned tasks are in the "my tasks" index.
+            models.Index(
+                fields=["owner", "status", "due_date"],
+                name="task_owner_idx",
+                condition=models.Q(owner__isnull=False),
+            ),
             models.Index(fields=["status", "due_date"], name="task_due_idx"),
         ]
         constraints = [

@@ -305,9 +305,9 @@ def test_progress_moves_chunk_by_chunk_and_ends_done(
     seen: list[int] = []
     real = bulk.chunk_write
 
-    def counting(ctx: Any, rows: Any) -> Any:
+    def counting(ctx: Any, rows: Any, **options: Any) -> Any:
         seen.append(ctx.upload.__class__.objects.get(pk=ctx.upload.pk).rows_done)
-        return real(ctx, rows)
+        return real(ctx, rows, **options)
 
     monkeypatch.setattr(services, "chunk_write", counting)
     upload = make_preview(member_user, [_company(n) for n in range(5)])
@@ -375,3 +375,32 @@ def test_a_running_import_is_resumed_only_once_it_stalled(member_user: User) -> 
     type(upload).objects.filter(pk=upload.pk).update(updated_at=stale)
     import_resume(actor=member_user, upload=upload)
     assert import_run(upload.pk).status == ImportStatus.DONE
+
+
+def test_a_large_run_drafts_in_a_second_process_with_the_same_answers(
+    member_user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool (a spawned process) drafts what drafting inline would, row for row."""
+    from rapport.imports import drafting_pool
+
+    notes = "They are replacing Legacy Desk. Go-live target is 2027-03-01. SSO is required."
+    rows = [{**_company(n), "notes": notes if n % 2 else ""} for n in range(6)]
+
+    def run(pool_min_rows: int) -> list[tuple[str, str, str, str]]:
+        monkeypatch.setattr(drafting_pool, "POOL_MIN_ROWS", pool_min_rows)
+        monkeypatch.setattr(services, "CHUNK_ROWS", 2)
+        upload = make_preview(member_user, rows)
+        import_confirm(actor=member_user, upload=upload)
+        assert import_run(upload.pk).status == ImportStatus.DONE
+        answers = HandoffAnswer.objects.filter(plan__account__name__startswith="Company ")
+        found = sorted(
+            (a.plan.account.name, a.key, a.answer, a.citation)
+            for a in answers.select_related("plan__account")
+        )
+        Account.objects.filter(name__startswith="Company ").delete()
+        return found
+
+    inline = run(pool_min_rows=10**9)
+    pooled = run(pool_min_rows=1)
+    assert pooled == inline
+    assert any(answer for _, _, answer, _ in pooled)
