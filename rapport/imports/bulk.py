@@ -437,7 +437,7 @@ def _plans_write(
     milestones: list[tuple[Any, ...]] = []
     tasks: list[tuple[Any, ...]] = []
     answers: list[tuple[Any, ...]] = []
-    none, onboarding = AnswerSource.NONE.value, TaskSource.ONBOARDING.value
+    onboarding = TaskSource.ONBOARDING.value
     for row in rows:
         version = ctx.versions[row.values["template_id"]]
         ids = [next(milestone_ids) for _ in version.milestones]
@@ -446,16 +446,11 @@ def _plans_write(
         )
         account_id = row.account_id
         tasks.extend((account_id, ids[index], *task, onboarding) for index, *task in version.tasks)
-        drafted = drafts[row.stored.pk]
-        if drafted is None:
-            answers.extend(
-                (row.plan_id, position, key, "", "", none)
-                for position, key in enumerate(version.keys)
-            )
-        else:
-            answers.extend(
-                (row.plan_id, position, *answer) for position, answer in enumerate(drafted)
-            )
+        # Only drafted answers are stored, as `onboarding_create` stores them.
+        drafted = drafts[row.stored.pk] or []
+        answers.extend(
+            (row.plan_id, position, *answer) for position, answer in enumerate(drafted) if answer[1]
+        )
     RowsInsert(
         PlanMilestone,
         ("id", "plan", "position", "name", "description", "owner_role", "due_date"),

@@ -135,7 +135,11 @@ class AnswerSource(models.TextChoices):
 
 
 class HandoffAnswer(models.Model):
-    """The answer to one handoff question of a plan, with the sentence it was drafted from."""
+    """The answer to one handoff question of a plan, with the sentence it was drafted from.
+
+    A row exists once the question is answered (drafted, or by the AE); an open question
+    has none.
+    """
 
     # The unique (plan, key) index serves lookups by plan.
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="answers", db_index=False)

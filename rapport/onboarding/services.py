@@ -110,6 +110,11 @@ def _account_for(domain: str | None) -> Account | None:
 
 
 def answers_drafted(questions: list[Question], notes: str) -> list[HandoffAnswer]:
+    """Return a plan's drafted answers, positioned as the questions; empty ones included.
+
+    A plan stores only the answered ones (`plan_write`): an unanswered question has no
+    row until someone answers it.
+    """
     drafted = answers_draft(questions, notes) if notes.strip() else {}
     answers = []
     for position, question in enumerate(questions):
@@ -197,9 +202,10 @@ def plan_write(
         for position, task in enumerate(data["tasks"])
     ]
     Task.objects.bulk_create(tasks)
-    for answer in answers:
+    answered = [answer for answer in answers if answer.answer]
+    for answer in answered:
         answer.plan = plan
-    HandoffAnswer.objects.bulk_create(answers)
+    HandoffAnswer.objects.bulk_create(answered)
     return plan
 
 
@@ -315,16 +321,31 @@ def handoff_llm_draft(plan_id: int) -> int:
             outbox_release(key)
         return 0
     drafted = 0
+    positions = {q.key: position for position, q in enumerate(questions_of(plan.questions))}
     with transaction.atomic():
-        rows = HandoffAnswer.objects.select_for_update().filter(
-            plan_id=plan_id,
-            key__in=list(drafts),
-            source__in=[AnswerSource.NONE, AnswerSource.OFFLINE],
-        )
-        for row in rows:
-            draft = drafts[row.key]
-            row.answer, row.citation, row.source = draft.answer, draft.citation, AnswerSource.LLM
-            row.save(update_fields=["answer", "citation", "source", "updated_at"])
+        stored = {
+            row.key: row
+            for row in HandoffAnswer.objects.select_for_update().filter(
+                plan_id=plan_id, key__in=list(drafts)
+            )
+        }
+        for answer_key, draft in drafts.items():
+            row = stored.get(answer_key)
+            if row is None:
+                HandoffAnswer.objects.create(
+                    plan_id=plan_id,
+                    position=positions[answer_key],
+                    key=answer_key,
+                    answer=draft.answer,
+                    citation=draft.citation,
+                    source=AnswerSource.LLM,
+                )
+            elif row.source in (AnswerSource.NONE, AnswerSource.OFFLINE):
+                row.answer, row.citation = draft.answer, draft.citation
+                row.source = AnswerSource.LLM
+                row.save(update_fields=["answer", "citation", "source", "updated_at"])
+            else:
+                continue  # the AE's own answer stays
             drafted += 1
         outbox_release(key)
     return drafted
@@ -462,11 +483,27 @@ def handoff_answers_save(*, plan: Plan, answers: Mapping[str, Any]) -> None:
     if unknown:
         raise InvalidInput(f"Unknown questions: {', '.join(unknown)}.")
     cleaned = {key: _answer_clean(questions[key], value) for key, value in answers.items()}
+    positions = {key: position for position, key in enumerate(questions)}
     with transaction.atomic():
-        for row in HandoffAnswer.objects.select_for_update().filter(plan=plan, key__in=cleaned):
-            if row.answer == cleaned[row.key]:
+        stored = {
+            row.key: row
+            for row in HandoffAnswer.objects.select_for_update().filter(plan=plan, key__in=cleaned)
+        }
+        for key, answer in cleaned.items():
+            row = stored.get(key)
+            if row is None:
+                if answer:  # a question the draft left open, answered now
+                    HandoffAnswer.objects.create(
+                        plan=plan,
+                        position=positions[key],
+                        key=key,
+                        answer=answer,
+                        source=AnswerSource.AE,
+                    )
                 continue
-            row.answer = cleaned[row.key]
+            if row.answer == answer:
+                continue
+            row.answer = answer
             row.citation = ""
             row.source = AnswerSource.AE if row.answer else AnswerSource.NONE
             row.save(update_fields=["answer", "citation", "source", "updated_at"])

@@ -230,3 +230,18 @@ def test_an_ae_who_has_not_submitted_is_reminded_with_a_new_link(settings: objec
         link_open(_token_in(str(emails[1]["body"]), "handoff"), LinkKind.HANDOFF).account_id
         == plan.account_id
     )
+
+
+def test_an_answer_to_a_question_the_notes_left_open_is_stored_as_the_aes() -> None:
+    from rapport.onboarding.services import handoff_answers_save
+
+    plan = make_onboarding(raw_payload="")
+    assert not plan.answers.exists()  # nothing drafted, nothing stored
+    handoff_answers_save(plan=plan, answers={"go_live_date": "2027-05-01", "primary_use_case": ""})
+    [answer] = plan.answers.all()
+    assert (answer.key, answer.answer, answer.source, answer.citation) == (
+        "go_live_date",
+        "2027-05-01",
+        AnswerSource.AE,
+        "",
+    )
