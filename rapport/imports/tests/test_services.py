@@ -404,3 +404,19 @@ def test_a_large_run_drafts_in_a_second_process_with_the_same_answers(
     pooled = run(pool_min_rows=1)
     assert pooled == inline
     assert any(answer for _, _, answer, _ in pooled)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_outside_a_transaction_leaves_foreign_key_checks_on(member_user: User) -> None:
+    """The worker runs an import outside any transaction: SQLite skips the per-row checks
+    for each chunk, and the connection checks again afterwards."""
+    from django.db import connection
+
+    upload = make_preview(member_user, [_company(n) for n in range(3)])
+    import_confirm(actor=member_user, upload=upload)
+    assert import_run(upload.pk).status == ImportStatus.DONE
+    assert Plan.objects.count() == 3
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA foreign_keys")
+            assert cursor.fetchone()[0] == 1
