@@ -214,3 +214,16 @@ def test_anonymous_visitors_are_sent_to_log_in(client: Client) -> None:
     for name in ("onboarding:list", "onboarding:create", "onboarding:templates"):
         response = client.get(reverse(name))
         assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_the_account_page_links_its_onboarding_plan_and_names_its_csm(
+    member_client: Client, member_user: User
+) -> None:
+    plan = make_onboarding(member_user)
+    cleo = User.objects.create_user("cleo@rapport.example", name="Cleo", is_csm=True)
+    from rapport.onboarding.services import account_csm_assign
+
+    account_csm_assign(account=plan.account, csm=cleo, actor=member_user)
+    text = _text(member_client.get(plan.account.get_absolute_url()))
+    assert "CSM: Cleo" in text
+    assert f'href="/onboarding/{plan.account_id}/">Onboarding plan: Standard SaaS Onboarding' in text
