@@ -9,23 +9,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rapport.core.errors import InvalidInput
-from rapport.onboarding.csv_rows import (
-    REQUIRED_COLUMNS,
-    ROW,
+from rapport.onboarding.csv_cells import (
     CellInvalid,
-    CsvUnreadable,
     DateOrder,
-    ParsedFile,
     amount_parse,
     company_size_normalize,
-    csv_decode,
     date_parse,
     email_normalize,
     mail_domain_is_public,
-    rows_parse,
     template_match,
     website_normalize,
 )
+from rapport.onboarding.csv_decoding import REQUIRED_COLUMNS, CsvUnreadable, csv_decode
+from rapport.onboarding.csv_rows import ROW, ParsedFile, rows_parse
 
 TEMPLATES = [(1, "Standard SaaS Onboarding"), (2, "Standard Enterprise"), (3, "Quick Start")]
 HEADER = ",".join(REQUIRED_COLUMNS)

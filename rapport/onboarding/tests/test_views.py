@@ -226,4 +226,6 @@ def test_the_account_page_links_its_onboarding_plan_and_names_its_csm(
     account_csm_assign(account=plan.account, csm=cleo, actor=member_user)
     text = _text(member_client.get(plan.account.get_absolute_url()))
     assert "CSM: Cleo" in text
-    assert f'href="/onboarding/{plan.account_id}/">Onboarding plan: Standard SaaS Onboarding' in text
+    assert (
+        f'href="/onboarding/{plan.account_id}/">Onboarding plan: Standard SaaS Onboarding' in text
+    )
