@@ -11,6 +11,7 @@ from django.utils import timezone
 from rapport.accounts.models import Account, AccountStatus
 from rapport.audit.selectors import audit_entries_for
 from rapport.core.errors import ServiceError
+from rapport.core.pagination import Page, page_number_parse
 from rapport.core.web import HtmxLoginRequiredMixin, form_add_service_error, next_url
 from rapport.onboarding import selectors, services
 from rapport.onboarding.forms import CsmForm, OnboardingCreateForm, OnboardingFilterForm, StatusForm
@@ -27,7 +28,13 @@ class OnboardingListView(HtmxLoginRequiredMixin):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         form = OnboardingFilterForm(request.GET)
-        data = form.cleaned_data if form.is_valid() else {}
+        valid = form.is_valid()
+        data = form.cleaned_data if valid else {}
+        try:
+            page_number = page_number_parse(request.GET)
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+            valid, page_number = False, 1
         statuses = tuple(s for s in request.GET.getlist("status") if s in AccountStatus.values)
         filters = selectors.OnboardingFilters(
             statuses=statuses,
@@ -40,11 +47,30 @@ class OnboardingListView(HtmxLoginRequiredMixin):
         plans = selectors.onboarding_plans(filters)
         params = request.GET.copy()
         params.pop("sort", None)
+        params.pop("page", None)
         counts = selectors.onboarding_counts()
+        offset = (page_number - 1) * PAGE_SIZE
+        page = Page(
+            items=list(plans[offset : offset + PAGE_SIZE]),
+            count=plans.count(),
+            limit=PAGE_SIZE,
+            offset=offset,
+        )
+        here = params.copy()
+        here["sort"] = filters.sort
+
+        def page_url(number: int) -> str:
+            query = here.copy()
+            query["page"] = str(number)
+            return f"?{query.urlencode()}"
+
         context = {
             "form": form,
-            "plans": list(plans[:PAGE_SIZE]),
-            "count": plans.count(),
+            "page": page,
+            "plans": page.items,
+            "count": page.count,
+            "previous_url": page_url(page_number - 1) if page_number > 1 else "",
+            "next_url": page_url(page_number + 1) if page.has_next else "",
             "counts": [
                 (status, AccountStatus(status).label, counts.get(status, 0))
                 for status in selectors.LIST_STATUSES
@@ -54,9 +80,7 @@ class OnboardingListView(HtmxLoginRequiredMixin):
             "sort": filters.sort,
             "query": params.urlencode(),
         }
-        return render(
-            request, "onboarding/list.html", context, status=200 if form.is_valid() else 400
-        )
+        return render(request, "onboarding/list.html", context, status=200 if valid else 400)
 
 
 class OnboardingCreateView(HtmxLoginRequiredMixin):

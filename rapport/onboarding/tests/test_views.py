@@ -229,3 +229,54 @@ def test_the_account_page_links_its_onboarding_plan_and_names_its_csm(
     assert (
         f'href="/onboarding/{plan.account_id}/">Onboarding plan: Standard SaaS Onboarding' in text
     )
+
+
+def test_the_onboarding_list_pages_and_its_queries_do_not_grow_with_the_rows(
+    member_client: Client, django_assert_max_num_queries: object, settings: object
+) -> None:
+    from rapport.onboarding import views
+
+    for n in range(7):
+        make_onboarding(company_name=f"Company {n}", primary_contact_email=f"p@c{n}.example")
+    url = reverse("onboarding:list")
+    views_page = views.PAGE_SIZE
+    try:
+        views.PAGE_SIZE = 3
+        with django_assert_max_num_queries(8):  # type: ignore[operator]
+            first = member_client.get(url, {"sort": "name"})
+        text = _text(first)
+        assert "Page 1 of 3" in text and "Company 0" in text and "Company 3" not in text
+        third = _text(member_client.get(url, {"sort": "name", "page": "3"}))
+        assert "Company 6" in third and "Company 5" not in third
+        assert member_client.get(url, {"page": "0"}).status_code == 400
+    finally:
+        views.PAGE_SIZE = views_page
+
+
+def test_a_plan_page_and_its_api_answer_take_a_fixed_number_of_queries(
+    member_client: Client, member_api: Client
+) -> None:
+    small = make_onboarding(template="Quick Start")
+    large = make_onboarding(
+        company_name="Globex",
+        primary_contact_email="g@globex.example",
+        template="Enterprise Implementation",
+    )
+    counts = []
+    member_api.get("/api/v1/onboarding/templates")  # the token's first use is recorded once
+    for plan in (small, large):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as page:
+            assert (
+                member_client.get(reverse("onboarding:plan", args=[plan.account_id])).status_code
+                == 200
+            )
+        with CaptureQueriesContext(connection) as api:
+            assert (
+                member_api.get(f"/api/v1/onboarding/accounts/{plan.account_id}").status_code == 200
+            )
+        counts.append((len(page), len(api)))
+    assert counts[0] == counts[1]  # 3 milestones or 8: the same queries
+    assert counts[0][0] <= 14 and counts[0][1] <= 8
