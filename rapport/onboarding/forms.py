@@ -26,6 +26,30 @@ class OnboardingCreateForm(SpecForm):
     )
 
 
+class TemplateForm(forms.Form):
+    """A template's name, description, milestones and questions, as text."""
+
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    milestones = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 18, "class": "mono"}),
+        help_text=(
+            "“# Name | owner role | due in days | from” starts a milestone (owner role: csm, "
+            "ae, customer, implementation or support; from: start or previous); “> text” "
+            "describes it; “- Task” adds a task under it, “- [customer] Task” one the "
+            "customer completes, “- [visible] Task” one the customer only sees."
+        ),
+    )
+    questions = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 10, "class": "mono"}),
+        help_text=(
+            "One a line: “text: Question”, also long_text, yes_no, or "
+            "“choice: Question | First, Second”."
+        ),
+    )
+
+
 class StatusForm(forms.Form):
     status = form_field(STATUS)
     note = form_field(specs.STATUS_NOTE, widget=forms.Textarea(attrs={"rows": 2}))

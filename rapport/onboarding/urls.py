@@ -8,6 +8,12 @@ urlpatterns = [
     path("onboarding/", views.OnboardingListView.as_view(), name="list"),
     path("onboarding/new/", views.OnboardingCreateView.as_view(), name="create"),
     path("onboarding/templates/", views.TemplateListView.as_view(), name="templates"),
+    path("onboarding/templates/new/", views.TemplateEditView.as_view(), name="template_create"),
+    path(
+        "onboarding/templates/<int:template_id>/edit/",
+        views.TemplateEditView.as_view(),
+        name="template_edit",
+    ),
     path(
         "onboarding/templates/<int:template_id>/",
         views.TemplateDetailView.as_view(),

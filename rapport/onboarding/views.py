@@ -13,8 +13,14 @@ from rapport.audit.selectors import audit_entries_for
 from rapport.core.errors import ServiceError
 from rapport.core.pagination import Page, page_number_parse
 from rapport.core.web import HtmxLoginRequiredMixin, form_add_service_error, next_url
-from rapport.onboarding import selectors, services
-from rapport.onboarding.forms import CsmForm, OnboardingCreateForm, OnboardingFilterForm, StatusForm
+from rapport.onboarding import selectors, services, services_templates, template_text
+from rapport.onboarding.forms import (
+    CsmForm,
+    OnboardingCreateForm,
+    OnboardingFilterForm,
+    StatusForm,
+    TemplateForm,
+)
 from rapport.onboarding.models import LinkKind, Plan, PlanSource, Template
 from rapport.tasks.models import Task, TaskStatus
 from rapport.tasks.services import task_complete, task_reopen
@@ -227,6 +233,72 @@ class TemplateListView(HtmxLoginRequiredMixin):
         return render(
             request, "onboarding/templates.html", {"templates": selectors.templates_list()}
         )
+
+
+class TemplateEditView(HtmxLoginRequiredMixin):
+    """Create a template, or edit one: saving new milestones or questions makes a version."""
+
+    template_name = "onboarding/template_edit.html"
+
+    def _template(self, template_id: int | None) -> Template | None:
+        return get_object_or_404(Template, pk=template_id) if template_id else None
+
+    def get(self, request: HttpRequest, template_id: int | None = None) -> HttpResponse:
+        template = self._template(template_id)
+        initial = {}
+        if template is not None:
+            current = services_templates.template_current_version(template)
+            initial = {
+                "name": template.name,
+                "description": template.description,
+                "milestones": template_text.milestones_text(current.milestones),
+                "questions": template_text.questions_text(current.questions),
+            }
+        form = TemplateForm(initial=initial)
+        return render(request, self.template_name, {"form": form, "template": template})
+
+    def post(self, request: HttpRequest, template_id: int | None = None) -> HttpResponse:
+        template = self._template(template_id)
+        form = TemplateForm(request.POST)
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            previous = (
+                services_templates.template_current_version(template).questions if template else []
+            )
+            try:
+                milestones = template_text.milestones_parse(data["milestones"])
+                questions = template_text.questions_parse(data["questions"], previous)
+                if template is None:
+                    template = services_templates.template_create(
+                        actor=actor_get(request),
+                        name=data["name"],
+                        description=data["description"],
+                        milestones=milestones,
+                        questions=questions,
+                    )
+                    messages.success(request, f"Created the template “{template.name}”.")
+                else:
+                    version = services_templates.template_edit(
+                        actor=actor_get(request),
+                        template=template,
+                        name=data["name"],
+                        description=data["description"],
+                        milestones=milestones,
+                        questions=questions,
+                    )
+                    messages.success(
+                        request,
+                        f"Saved “{template.name}” as version {version.number}; plans made "
+                        "before keep theirs.",
+                    )
+            except ServiceError as exc:
+                form_add_service_error(form, exc)
+                status = exc.status
+            else:
+                return redirect("onboarding:template", template_id=template.pk)
+        context = {"form": form, "template": template}
+        return render(request, self.template_name, context, status=status)
 
 
 class TemplateDetailView(HtmxLoginRequiredMixin):
