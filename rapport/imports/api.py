@@ -46,7 +46,9 @@ class ProgressOut(Schema):
 class ImportOut(Schema):
     id: int
     filename: str
-    status: str = Field(description="previewed, running, done or failed.")
+    status: str = Field(
+        description="reading (the preview is being stored), previewed, running, done or failed."
+    )
     encoding: str
     warnings: list[str]
     error: str | None

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 
 class ImportStatus(models.TextChoices):
+    READING = "reading", "Reading the file"
     PREVIEWED = "previewed", "Previewed"
     RUNNING = "running", "Running"
     DONE = "done", "Done"

@@ -11,7 +11,7 @@ with their ids; `import_resume` carries on from the first row not written.
 import contextlib
 import datetime
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from itertools import batched
 from typing import Any
@@ -26,7 +26,7 @@ from rapport.imports.drafting_pool import DraftingPipeline, deals_of
 from rapport.imports.inserts import RowsInsert, value_adapt
 from rapport.imports.models import Import, ImportRow, ImportStatus, RowOutcome
 from rapport.imports.preview import RowPlan, domain_public_check, rows_planned, rows_refine
-from rapport.onboarding.csv_rows import DateOrder, rows_parse
+from rapport.onboarding.csv_rows import DateOrder, ParsedRow, rows_stream
 from rapport.onboarding.models import Template, TemplateVersion
 from rapport.onboarding.services import member_require
 from rapport.onboarding.services_templates import template_find
@@ -98,6 +98,11 @@ def import_preview(
     Raise FileTooLarge over UPLOAD_MAX_BYTES, InvalidInput for a file that is not a
     readable table of accounts (missing columns, more than `import_max_rows()` rows).
     Nothing but the import and its rows is written.
+
+    The rows are read, looked up and stored a chunk at a time, each chunk in a short
+    transaction, so memory stays the same for any size of file and other writers wait
+    for no more than a chunk. Until the last is stored the import is `reading`; a file
+    refused at the end (too many rows) or a failure takes its rows away again.
     """
     actor = member_require(actor)
     limit = int(settings.UPLOAD_MAX_BYTES)
@@ -108,70 +113,84 @@ def import_preview(
         )
     order = _date_order(date_order)
     default = _default_template(template)
-    parsed = rows_parse(
+    public = domain_public_check()
+    parsed, rows = rows_stream(
         data,
         templates=list(Template.objects.order_by("name").values_list("id", "name")),
         default_template_id=default.pk if default else None,
         date_order=order,
         max_rows=import_max_rows(),
-        domain_public=domain_public_check(),
+        domain_public=public,
     )
     if parsed.errors:
         raise InvalidInput(" ".join(parsed.errors), field="file")
-    existing = rows_refine(parsed.rows, domain_public_check())
-    planned = _claims_check(rows_planned(parsed.rows, existing))
-    counts = dict.fromkeys(RowOutcome.values, 0)
-    now = timezone.now()
-    with transaction.atomic():
-        upload = Import.objects.create(
-            filename=filename[:255],
-            date_order=order.value,
-            default_template=default,
-            encoding=parsed.encoding,
-            warnings=parsed.warnings,
-            created_by=actor,
-        )
-        insert = RowsInsert(
-            ImportRow,
-            (
-                "upload",
-                "line",
-                "outcome",
-                "values",
-                "errors",
-                "fields",
-                "reason",
-                "domain",
-                "account",
-            ),
-            now=now,
-        )
-        for batch in batched(planned, INSERT_BATCH):
-            rows = []
-            for row, values, plan in batch:
-                counts[plan.outcome] += 1
-                rows.append(
-                    (
-                        upload.pk,
-                        row.line,
-                        plan.outcome,
-                        value_adapt(ImportRow, "values", values),
-                        value_adapt(ImportRow, "errors", row.errors),
-                        value_adapt(ImportRow, "fields", plan.fields),
-                        plan.reason,
-                        row.domain or "",
-                        plan.account_id,
-                    )
-                )
-            insert.run(rows)
-        upload.total = sum(counts.values())
-        upload.creates = counts[RowOutcome.CREATE]
-        upload.updates = counts[RowOutcome.UPDATE]
-        upload.skips = counts[RowOutcome.SKIP]
-        upload.errors = counts[RowOutcome.ERROR]
-        upload.rows_to_write = upload.creates + upload.updates
-        upload.save()
+    upload = Import.objects.create(
+        filename=filename[:255],
+        date_order=order.value,
+        default_template=default,
+        encoding=parsed.encoding,
+        warnings=parsed.warnings,
+        created_by=actor,
+        status=ImportStatus.READING,
+    )
+    try:
+        counts = _rows_store(upload, _claims_check(_rows_planned_by_chunk(rows, public)))
+        if parsed.errors:
+            raise InvalidInput(" ".join(parsed.errors), field="file")
+    except BaseException:
+        Import.objects.filter(pk=upload.pk).delete()
+        raise
+    upload.total = sum(counts.values())
+    upload.creates = counts[RowOutcome.CREATE]
+    upload.updates = counts[RowOutcome.UPDATE]
+    upload.skips = counts[RowOutcome.SKIP]
+    upload.errors = counts[RowOutcome.ERROR]
+    upload.rows_to_write = upload.creates + upload.updates
+    upload.warnings = parsed.warnings
+    upload.status = ImportStatus.PREVIEWED
+    upload.save()
     return upload
+
+
+def _rows_planned_by_chunk(
+    rows: Iterator[ParsedRow], public: Callable[[str], bool]
+) -> Iterator[tuple[ParsedRow, dict[str, Any], RowPlan]]:
+    """Refine and plan the rows a chunk at a time: one lookup of existing accounts each."""
+    for chunk in batched(rows, INSERT_BATCH):
+        existing = rows_refine(chunk, public)
+        yield from rows_planned(chunk, existing)
+
+
+def _rows_store(
+    upload: Import, planned: Iterator[tuple[ParsedRow, dict[str, Any], RowPlan]]
+) -> dict[str, int]:
+    """Store the planned rows of *upload*, a short transaction a chunk; return the counts."""
+    counts = dict.fromkeys(RowOutcome.values, 0)
+    insert = RowsInsert(
+        ImportRow,
+        ("upload", "line", "outcome", "values", "errors", "fields", "reason", "domain", "account"),
+        now=timezone.now(),
+    )
+    for batch in batched(planned, INSERT_BATCH):
+        stored = []
+        for row, values, plan in batch:
+            counts[plan.outcome] += 1
+            stored.append(
+                (
+                    upload.pk,
+                    row.line,
+                    plan.outcome,
+                    value_adapt(ImportRow, "values", values),
+                    value_adapt(ImportRow, "errors", row.errors),
+                    value_adapt(ImportRow, "fields", plan.fields),
+                    plan.reason,
+                    row.domain or "",
+                    plan.account_id,
+                )
+            )
+        with transaction.atomic():
+            insert.run(stored)
+    return counts
 
 
 def _run_enqueue(upload_id: int) -> None:

@@ -53,6 +53,7 @@ __all__ = [
     "ParsedRow",
     "RowValues",
     "rows_parse",
+    "rows_stream",
 ]
 
 
@@ -328,6 +329,33 @@ def rows_parse(
     kept. *domain_public* says which mail domains cannot identify a company; the
     default is Rapport's packaged list, the caller may pass one with the admin's changes.
     """
+    parsed, rows = rows_stream(
+        data,
+        templates=templates,
+        default_template_id=default_template_id,
+        date_order=date_order,
+        max_rows=max_rows,
+        domain_public=domain_public,
+    )
+    parsed.rows.extend(rows)
+    return parsed
+
+
+def rows_stream(
+    data: bytes,
+    *,
+    templates: Sequence[tuple[int, str]],
+    default_template_id: int | None = None,
+    date_order: DateOrder = DateOrder.ISO,
+    max_rows: int,
+    domain_public: Callable[[str], bool] = mail_domain_is_public,
+) -> tuple[ParsedFile, Iterator[ParsedRow]]:
+    """Return the file's header facts and its rows one by one, as `rows_parse` reads them.
+
+    Nothing holds the rows: a caller that writes them as they come keeps its memory the
+    same for any size of file. The file's row errors (none, or too many) are in the
+    ParsedFile's `errors` once the rows are all read.
+    """
     text, encoding, repaired = _decode(data)
     delimiter = None
     first_line, _, rest = text.partition("\n")
@@ -348,7 +376,7 @@ def rows_parse(
         raise CsvUnreadable("The file is empty.")
     columns = _header_map(header[1], parsed)
     if parsed.errors:
-        return parsed
+        return parsed, iter(())
 
     reader = _RowReader(
         columns=columns,
@@ -359,17 +387,19 @@ def rows_parse(
         date_order=date_order,
         domain_public=domain_public,
     )
-    rows = parsed.rows
-    count = 0
-    for line, record in records:
-        count += 1
-        if count <= max_rows:
-            rows.append(reader.read(line, [cell.strip() for cell in record]))
-    if count == 0:
-        parsed.errors.append("The file has a header but no accounts below it.")
-    elif count > max_rows:
-        parsed.errors.append(
-            f"The file has {count:,} accounts; Rapport imports at most {max_rows:,} at a time. "
-            "Split the file."
-        )
-    return parsed
+
+    def rows() -> Iterator[ParsedRow]:
+        count = 0
+        for line, record in records:
+            count += 1
+            if count <= max_rows:
+                yield reader.read(line, [cell.strip() for cell in record])
+        if count == 0:
+            parsed.errors.append("The file has a header but no accounts below it.")
+        elif count > max_rows:
+            parsed.errors.append(
+                f"The file has {count:,} accounts; Rapport imports at most {max_rows:,} at a "
+                "time. Split the file."
+            )
+
+    return parsed, rows()

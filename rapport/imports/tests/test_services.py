@@ -12,7 +12,7 @@ from rapport.accounts.tests.factories import make_account
 from rapport.audit.models import AuditEntry
 from rapport.core.errors import Conflict, InvalidInput
 from rapport.imports import bulk, services
-from rapport.imports.models import ImportRow, ImportStatus
+from rapport.imports.models import Import, ImportRow, ImportStatus
 from rapport.imports.services import import_confirm, import_resume, import_run
 from rapport.imports.tests.factories import csv_bytes, csv_row, make_import, make_preview
 from rapport.onboarding.links import link_open
@@ -126,10 +126,31 @@ def test_a_file_without_the_columns_is_refused_and_nothing_stored(member_user: U
     assert ImportRow.objects.count() == before
 
 
-def test_a_file_over_the_row_limit_is_refused(member_user: User, settings: Any) -> None:
+def test_a_file_over_the_row_limit_is_refused_and_leaves_nothing(
+    member_user: User, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Rows are stored a chunk at a time as they are read: the refusal, known only at the
+    # end, takes the chunks already stored away again.
+    monkeypatch.setattr(services, "INSERT_BATCH", 1)
     settings.IMPORT_MAX_ROWS = 2
     with pytest.raises(InvalidInput, match="at most 2"):
         make_preview(member_user, [_company(n) for n in range(3)])
+    assert not Import.objects.exists() and not ImportRow.objects.exists()
+
+
+def test_a_preview_stored_in_chunks_counts_and_plans_every_row(
+    member_user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "INSERT_BATCH", 2)
+    make_account("Known Ltd", domain="company3.example")
+    rows = [_company(n) for n in range(5)] + [
+        _company(9, primary_contact_email="x@company0.example")
+    ]
+    upload = make_preview(member_user, rows)
+    assert upload.status == ImportStatus.PREVIEWED
+    assert (upload.total, upload.creates, upload.updates, upload.errors) == (6, 4, 1, 1)
+    # The duplicate of line 2 is found across chunks, and so is the known account.
+    assert _outcomes(upload)[-1] == (7, "error")
 
 
 def test_only_members_can_import() -> None:
