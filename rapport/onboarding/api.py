@@ -13,7 +13,7 @@ from rapport.accounts.models import Account
 from rapport.core.api_errors import ID_MAX, RowId, error_responses
 from rapport.core.errors import NotFound
 from rapport.onboarding import selectors, services, services_templates
-from rapport.onboarding.models import PlanSource, Template
+from rapport.onboarding.models import PlanSource, Template, TemplateVersion
 from rapport.onboarding.schemas import (
     CsmIn,
     OnboardingCreateIn,
@@ -73,9 +73,7 @@ class OnboardingListQuery(Schema):
     arr_min: Decimal | None = Field(None, ge=0)
     arr_max: Decimal | None = Field(None, ge=0)
     template: str = Field("", max_length=200)
-    sort: str = Field(
-        "-created", pattern=r"^-?(name|arr|close_date|status|created|template|progress)$"
-    )
+    sort: str = Field("-created", pattern=rf"^-?({'|'.join(selectors.SORTS)})$")
     limit: int = Field(50, ge=1, le=500)
     offset: int = Field(0, ge=0, le=ID_MAX)
 
@@ -171,8 +169,14 @@ def _template(template_id: int) -> Template:
     return template
 
 
-def _template_out(template: Template) -> dict[str, Any]:
-    version = services_templates.template_current_version(template)
+def _template_out(template_id: int) -> dict[str, Any]:
+    found = selectors.templates_current([template_id])
+    if not found:
+        raise NotFound(f"No onboarding template has the id {template_id}.")
+    return _template_json(*found[0])
+
+
+def _template_json(template: Template, version: TemplateVersion) -> dict[str, Any]:
     return {
         "id": template.pk,
         "name": template.name,
@@ -180,7 +184,7 @@ def _template_out(template: Template) -> dict[str, Any]:
         "version": version.number,
         "milestones": version.milestones,
         "questions": version.questions,
-        "plan_count": template.plans.count(),
+        "plan_count": getattr(template, "plan_count", 0),
         "created_at": template.created_at,
         "updated_at": template.updated_at,
     }
@@ -188,8 +192,8 @@ def _template_out(template: Template) -> dict[str, Any]:
 
 @router.get("/templates", response=TemplateListOut, summary="List onboarding templates")
 def template_list_api(request: HttpRequest) -> dict[str, Any]:
-    templates = list(Template.objects.all())
-    return {"items": [_template_out(t) for t in templates], "count": len(templates)}
+    found = selectors.templates_current()
+    return {"items": [_template_json(t, v) for t, v in found], "count": len(found)}
 
 
 @router.post(
@@ -206,7 +210,7 @@ def template_create_api(request: HttpRequest, payload: TemplateCreateIn) -> Stat
         milestones=data["milestones"],
         questions=data["questions"],
     )
-    return Status(201, _template_out(template))
+    return Status(201, _template_out(template.pk))
 
 
 @router.get(
@@ -215,7 +219,7 @@ def template_create_api(request: HttpRequest, payload: TemplateCreateIn) -> Stat
     summary="Get an onboarding template, with its milestones and questions",
 )
 def template_get_api(request: HttpRequest, template_id: RowId) -> dict[str, Any]:
-    return _template_out(_template(template_id))
+    return _template_out(template_id)
 
 
 @router.patch(
@@ -236,8 +240,7 @@ def template_patch_api(
         milestones=data.get("milestones"),
         questions=data.get("questions"),
     )
-    template.refresh_from_db()
-    return _template_out(template)
+    return _template_out(template.pk)
 
 
 @router.get(

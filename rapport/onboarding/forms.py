@@ -6,6 +6,7 @@ from rapport.accounts.specs import STATUS
 from rapport.core.spec_forms import SpecForm, form_field
 from rapport.onboarding import specs
 from rapport.onboarding.models import Template
+from rapport.onboarding.selectors import SORTS
 from rapport.users.models import User
 
 
@@ -61,12 +62,7 @@ class CsmForm(forms.Form):
     )
     notify_csm = forms.BooleanField(label="Notify the new CSM", required=False, initial=True)
     notify_customer = forms.BooleanField(label="Notify the customer", required=False)
-    note = form_field(
-        specs.STATUS_NOTE.__class__(
-            "note", "Transition note", specs.STATUS_NOTE.kind, max_length=2000
-        ),
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    note = form_field(specs.TRANSITION_NOTE, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class OnboardingFilterForm(forms.Form):
@@ -80,9 +76,5 @@ class OnboardingFilterForm(forms.Form):
     )
     sort = forms.ChoiceField(
         required=False,
-        choices=[
-            (f"{sign}{key}", key)
-            for key in ("created", "name", "arr", "close_date", "status", "template", "progress")
-            for sign in ("", "-")
-        ],
+        choices=[(f"{sign}{key}", key) for key in SORTS for sign in ("", "-")],
     )

@@ -27,12 +27,15 @@ def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def link_create(
-    *, account: Account, kind: LinkKind, email: str = "", days: int | None = None
-) -> tuple[AccessLink, str]:
-    """Write a new link (in the caller's transaction); return it and its token."""
+def link_create(*, account: Account, kind: LinkKind, email: str = "") -> tuple[AccessLink, str]:
+    """Write a new link (in the caller's transaction); return it and its token.
+
+    A handoff link expires after HANDOFF_LINK_DAYS; a portal link lasts until revoked.
+    """
     raw = secrets.token_urlsafe(32)
-    expires = timezone.now() + datetime.timedelta(days=days) if days else None
+    expires = None
+    if kind == LinkKind.HANDOFF:
+        expires = timezone.now() + datetime.timedelta(days=settings.HANDOFF_LINK_DAYS)
     link = AccessLink.objects.create(
         kind=kind, account=account, digest=_digest(raw), email=email, expires_at=expires
     )

@@ -1,11 +1,13 @@
 """Reads of onboarding: an account's plan with its progress, and the onboarding list."""
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, ExpressionWrapper, F, FloatField, Max, Q, QuerySet
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from rapport.accounts.models import Account, AccountStatus
@@ -159,9 +161,6 @@ def onboarding_plans(filters: OnboardingFilters) -> QuerySet[Plan]:
     key = filters.sort.lstrip("-")
     descending = filters.sort.startswith("-")
     if key == "progress":
-        from django.db.models import ExpressionWrapper, F, FloatField
-        from django.db.models.functions import Greatest
-
         plans = plans.annotate(
             tasks_done_ratio=ExpressionWrapper(
                 F("tasks_done") * 1.0 / Greatest(F("tasks_total"), 1), output_field=FloatField()
@@ -188,11 +187,27 @@ def onboarding_counts() -> dict[str, int]:
 
 def templates_list() -> QuerySet[Template]:
     """Return the templates with their newest version number and how many plans use them."""
-    from django.db.models import Max
-
     return Template.objects.annotate(
         version_number=Max("versions__number"), plan_count=Count("plans", distinct=True)
     )
+
+
+def templates_current(ids: Sequence[int] | None = None) -> list[tuple[Template, TemplateVersion]]:
+    """Return the templates (all, or those of *ids*) with their current version, in two queries.
+
+    Each template carries `plan_count`, as `templates_list` annotates it.
+    """
+    found = templates_list()
+    if ids is not None:
+        found = found.filter(pk__in=list(ids))
+    templates = list(found)
+    if not templates:
+        return []
+    wanted = Q(pk__in=[])
+    for template in templates:
+        wanted |= Q(template_id=template.pk, number=getattr(template, "version_number", 0))
+    versions = {version.template_id: version for version in TemplateVersion.objects.filter(wanted)}
+    return [(template, versions[template.pk]) for template in templates if template.pk in versions]
 
 
 def template_version(template: Template, number: int) -> TemplateVersion | None:

@@ -28,8 +28,9 @@ from rapport.onboarding import notices
 from rapport.onboarding.content import DueFrom, questions_of
 from rapport.onboarding.drafting import answers_draft
 from rapport.onboarding.drafting_llm import answers_draft_llm
-from rapport.onboarding.links import link_create, links_revoke
+from rapport.onboarding.links import LinkClosed, link_create, link_lookup, link_open, links_revoke
 from rapport.onboarding.models import (
+    AccessLink,
     AnswerSource,
     HandoffAnswer,
     LinkKind,
@@ -40,9 +41,10 @@ from rapport.onboarding.models import (
 )
 from rapport.onboarding.questions import NO, YES, Question, QuestionKind
 from rapport.onboarding.services_templates import template_current_version, template_find
-from rapport.onboarding.specs import CREATE, STATUS_NOTE
+from rapport.onboarding.specs import CREATE, STATUS_NOTE, TRANSITION_NOTE
 from rapport.outbox.services import outbox_release
 from rapport.tasks.models import Task, TaskSource
+from rapport.tasks.services import task_complete
 from rapport.users.models import User
 
 logger = logging.getLogger(__name__)
@@ -262,9 +264,7 @@ def onboarding_create(
             contact_role=data["primary_contact_role"],
             answers=answers,
         )
-        _, raw = link_create(
-            account=account, kind=LinkKind.HANDOFF, email=plan.ae_email, days=_link_days()
-        )
+        _, raw = link_create(account=account, kind=LinkKind.HANDOFF, email=plan.ae_email)
         # With a language model set up, the AE's email waits for its drafts, a bounded time.
         wait = None
         if llm_configured() and plan.raw_payload.strip():
@@ -282,10 +282,6 @@ def onboarding_create(
             },
         )
     return plan
-
-
-def _link_days() -> int:
-    return int(settings.HANDOFF_LINK_DAYS)
 
 
 def _llm_draft_enqueue(plan_id: int) -> None:
@@ -414,7 +410,7 @@ def account_csm_assign(
     """
     if not (csm.is_active and csm.is_csm):
         raise InvalidInput(f"{csm.display_name} is not a CSM of this workspace.", field="csm")
-    note = STATUS_NOTE.validate(note)
+    note = TRANSITION_NOTE.validate(note)
     with transaction.atomic():
         account = (
             Account.objects.select_for_update(of=("self",)).select_related("csm").get(pk=account.pk)
@@ -572,9 +568,7 @@ def handoff_link_renew(*, plan: Plan, actor: User | None) -> str:
         raise Conflict("This handoff was submitted already.")
     with transaction.atomic():
         links_revoke(account=plan.account, kind=LinkKind.HANDOFF)
-        _, raw = link_create(
-            account=plan.account, kind=LinkKind.HANDOFF, email=plan.ae_email, days=_link_days()
-        )
+        _, raw = link_create(account=plan.account, kind=LinkKind.HANDOFF, email=plan.ae_email)
         plan.handoff_reminders += 1
         plan.handoff_reminded_at = timezone.now()
         plan.save(update_fields=["handoff_reminders", "handoff_reminded_at"])
@@ -618,12 +612,63 @@ def handoff_reminders_send() -> int:
     return sent
 
 
-def plan_for_member(account: Account) -> Plan:
-    """Return the account's plan or raise NotFound."""
-    plan = Plan.objects.filter(account=account).first()
-    if plan is None:
-        raise NotFound(f"The account “{account.name}” has no onboarding plan.")
-    return plan
+# --- the pages reached by a signed link ------------------------------------------------------
+
+# What the customer's portal calls each status it shows; it never says "at risk", and a
+# churned customer's portal is closed.
+PORTAL_STAGES = {
+    AccountStatus.PENDING_HANDOFF: "Getting started",
+    AccountStatus.ACTIVE: "Onboarding in progress",
+    AccountStatus.AT_RISK: "Onboarding in progress",
+    AccountStatus.COMPLETED: "Launched",
+}
+
+
+def handoff_link_open(raw: str) -> AccessLink:
+    """Return the open handoff link with token *raw*, or raise NotFound or LinkClosed.
+
+    A link spent by submitting the handoff says so, rather than that it was withdrawn.
+    """
+    try:
+        return link_open(raw, LinkKind.HANDOFF)
+    except LinkClosed:
+        spent = link_lookup(raw, LinkKind.HANDOFF)
+        plan = Plan.objects.filter(account_id=spent.account_id).first() if spent else None
+        if plan is not None and plan.handoff_submitted_at is not None:
+            raise LinkClosed(
+                f"This handoff was submitted on {plan.handoff_submitted_at:%Y-%m-%d}. Thank you."
+            ) from None
+        raise
+
+
+def handoff_csm(csm_id: str | None) -> User:
+    """Return the CSM the AE picked by id, or raise NotFound asking for one."""
+    digits = csm_id if csm_id and csm_id.isdigit() and len(csm_id) < 19 else ""
+    csm = User.objects.filter(pk=int(digits or 0), is_active=True, is_csm=True).first()
+    if csm is None:
+        raise NotFound("Choose the CSM who takes the account over.", field="csm")
+    return csm
+
+
+def portal_link_open(raw: str) -> AccessLink:
+    """Return the open portal link with token *raw*, or raise NotFound or LinkClosed."""
+    link = link_open(raw, LinkKind.PORTAL)
+    if link.account.status not in PORTAL_STAGES:
+        raise LinkClosed("This page is no longer available.")
+    return link
+
+
+def portal_task_complete(*, link: AccessLink, task_id: int) -> Task:
+    """Check off one of the customer's own tasks from their portal, or raise NotFound.
+
+    Only a task of the link's account that the customer may complete is found.
+    """
+    task = Task.objects.filter(
+        pk=task_id, account=link.account, customer_visible=True, customer_completable=True
+    ).first()
+    if task is None:
+        raise NotFound("No such task.")
+    return task_complete(task=task, customer_label=f"{link.email or 'the customer'} (customer)")
 
 
 def member_require(actor: User | None) -> User:

@@ -81,3 +81,10 @@ CREATE_SPECS = (
 CREATE = specs_by_name(CREATE_SPECS)
 
 STATUS_NOTE = FieldSpec("note", "Note", Kind.TEXT, max_length=2000, help="Why the status changed.")
+TRANSITION_NOTE = FieldSpec(
+    "note",
+    "Transition note",
+    Kind.TEXT,
+    max_length=2000,
+    help="For the account's history, and for the customer when they are told.",
+)

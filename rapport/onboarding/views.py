@@ -22,8 +22,8 @@ from rapport.onboarding.forms import (
     TemplateForm,
 )
 from rapport.onboarding.models import LinkKind, Plan, PlanSource, Template
-from rapport.tasks.models import Task, TaskStatus
-from rapport.tasks.services import task_complete, task_reopen
+from rapport.tasks.models import Task
+from rapport.tasks.services import task_toggle
 from rapport.users.selectors import actor_get
 
 PAGE_SIZE = 50
@@ -220,11 +220,7 @@ class TaskToggleView(HtmxLoginRequiredMixin):
 
     def post(self, request: HttpRequest, task_id: int) -> HttpResponse:
         task = get_object_or_404(Task.objects.select_related("account"), pk=task_id)
-        actor = actor_get(request)
-        if task.status == TaskStatus.OPEN:
-            task_complete(task=task, actor=actor)
-        else:
-            task_reopen(task=task, actor=actor)
+        task_toggle(task=task, actor=actor_get(request))
         return redirect(next_url(request, reverse("onboarding:plan", args=[task.account_id])))
 
 

@@ -4,6 +4,7 @@ Each page shows one account only, the one its link is for. The portal never show
 internal notes, the handoff answers, or that an account is at risk.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,13 +13,19 @@ from django.views import View
 
 from rapport.accounts.models import AccountStatus
 from rapport.core.errors import NotFound, ServiceError
-from rapport.onboarding.links import LinkClosed, link_lookup, link_open
-from rapport.onboarding.models import AccessLink, LinkKind, Plan
+from rapport.onboarding.links import LinkClosed
+from rapport.onboarding.models import AccessLink
 from rapport.onboarding.selectors import plan_view
-from rapport.onboarding.services import csm_candidates, handoff_answers_save, handoff_submit
-from rapport.tasks.models import Task
-from rapport.tasks.services import task_complete
-from rapport.users.models import User
+from rapport.onboarding.services import (
+    PORTAL_STAGES,
+    csm_candidates,
+    handoff_answers_save,
+    handoff_csm,
+    handoff_link_open,
+    handoff_submit,
+    portal_link_open,
+    portal_task_complete,
+)
 
 
 def _closed(request: HttpRequest, exc: ServiceError) -> HttpResponse:
@@ -27,9 +34,9 @@ def _closed(request: HttpRequest, exc: ServiceError) -> HttpResponse:
     )
 
 
-def _open(raw: str, kind: LinkKind) -> AccessLink:
+def _opened(open_link: Callable[[str], AccessLink], raw: str) -> AccessLink:
     try:
-        return link_open(raw, kind)
+        return open_link(raw)
     except NotFound as exc:
         raise Http404(exc.message) from None
 
@@ -47,15 +54,8 @@ class HandoffView(View):
 
     def get(self, request: HttpRequest, token: str) -> HttpResponse:
         try:
-            link = _open(token, LinkKind.HANDOFF)
-        except LinkClosed:
-            spent = link_lookup(token, LinkKind.HANDOFF)
-            plan = Plan.objects.filter(account_id=spent.account_id).first() if spent else None
-            if plan is not None and plan.handoff_submitted_at is not None:
-                exc = LinkClosed(
-                    f"This handoff was submitted on {plan.handoff_submitted_at:%Y-%m-%d}. "
-                    "Thank you."
-                )
+            link = _opened(handoff_link_open, token)
+        except LinkClosed as exc:
             return _closed(request, exc)
         context = self._context(link)
         if context["view"].plan.handoff_submitted_at is not None:
@@ -64,7 +64,7 @@ class HandoffView(View):
 
     def post(self, request: HttpRequest, token: str) -> HttpResponse:
         try:
-            link = _open(token, LinkKind.HANDOFF)
+            link = _opened(handoff_link_open, token)
         except LinkClosed as exc:
             return _closed(request, exc)
         context = self._context(link)
@@ -75,11 +75,7 @@ class HandoffView(View):
         }
         try:
             if request.POST.get("action") == "submit":
-                csm = User.objects.filter(
-                    pk=_whole(request.POST.get("csm")), is_active=True, is_csm=True
-                ).first()
-                if csm is None:
-                    raise NotFound("Choose the CSM who takes the account over.", field="csm")
+                csm = handoff_csm(request.POST.get("csm"))
                 handoff_submit(plan=plan, answers=answers, csm=csm)
                 link.account.refresh_from_db()
                 return render(request, "onboarding/handoff_done.html", self._context(link))
@@ -91,30 +87,12 @@ class HandoffView(View):
         return render(request, self.template_name, context)
 
 
-def _whole(value: str | None) -> int:
-    return int(value) if value and value.isdigit() and len(value) < 19 else 0
-
-
-CUSTOMER_STAGES = {
-    AccountStatus.PENDING_HANDOFF: "Getting started",
-    AccountStatus.ACTIVE: "Onboarding in progress",
-    AccountStatus.AT_RISK: "Onboarding in progress",
-    AccountStatus.COMPLETED: "Launched",
-}
-
-
 class PortalView(View):
     """The customer's page: their plan, its progress, their CSM and their own tasks."""
 
-    def _link(self, token: str) -> AccessLink:
-        link = _open(token, LinkKind.PORTAL)
-        if link.account.status not in CUSTOMER_STAGES:
-            raise LinkClosed("This page is no longer available.")
-        return link
-
     def get(self, request: HttpRequest, token: str) -> HttpResponse:
         try:
-            link = self._link(token)
+            link = _opened(portal_link_open, token)
         except LinkClosed as exc:
             return _closed(request, exc)
         view = plan_view(link.account)
@@ -123,7 +101,7 @@ class PortalView(View):
         context = {
             "account": link.account,
             "view": view,
-            "stage": CUSTOMER_STAGES[AccountStatus(link.account.status)],
+            "stage": PORTAL_STAGES[AccountStatus(link.account.status)],
             "tasks": view.customer_tasks(),
             "token": token,
         }
@@ -135,15 +113,10 @@ class PortalTaskCompleteView(View):
 
     def post(self, request: HttpRequest, token: str, task_id: int) -> HttpResponse:
         try:
-            link = PortalView()._link(token)
+            link = _opened(portal_link_open, token)
+            portal_task_complete(link=link, task_id=task_id)
         except LinkClosed as exc:
             return _closed(request, exc)
-        # Only this account's tasks that the customer may complete exist here.
-        task = Task.objects.filter(
-            pk=task_id, account=link.account, customer_visible=True, customer_completable=True
-        ).first()
-        if task is None:
-            raise Http404("No such task.")
-        contact = link.email or "the customer"
-        task_complete(task=task, customer_label=f"{contact} (customer)")
+        except NotFound as exc:
+            raise Http404(exc.message) from None
         return redirect("onboarding:portal", token=token)

@@ -1,55 +1,17 @@
-"""Writes of account tasks: create, complete and reopen, by a member or by the customer."""
+"""Writes of account tasks: complete and reopen, by a member or by the customer.
+
+Tasks are created with the plan they belong to (`rapport.onboarding.services.plan_write`).
+"""
 
 import datetime
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from rapport.accounts.models import Account
 from rapport.audit.services import audit_record
-from rapport.core.errors import InvalidInput, PermissionDenied
-from rapport.core.specs import FieldSpec, Kind
-from rapport.tasks.models import Task, TaskSource, TaskStatus
+from rapport.core.errors import PermissionDenied
+from rapport.tasks.models import Task, TaskStatus
 from rapport.users.models import User
-
-TITLE = FieldSpec("title", "Title", Kind.TEXT, required=True, max_length=300)
-DESCRIPTION = FieldSpec("description", "Description", Kind.TEXT, max_length=5000)
-DUE_DATE = FieldSpec("due_date", "Due date", Kind.DATE)
-
-
-def task_create(
-    *,
-    actor: User | None,
-    account: Account,
-    title: str,
-    description: str = "",
-    owner: User | None = None,
-    due_date: datetime.date | str | None = None,
-    customer_visible: bool = False,
-    customer_completable: bool = False,
-    source: str = TaskSource.MANUAL,
-) -> Task:
-    """Add a task to *account*. A task the customer completes is one they can see."""
-    if owner is not None and not owner.is_active:
-        raise InvalidInput("The owner must be an active member.", field="owner")
-    task = Task.objects.create(
-        account=account,
-        title=TITLE.validate(title),
-        description=DESCRIPTION.validate(description),
-        owner=owner,
-        due_date=DUE_DATE.validate(due_date),
-        customer_visible=customer_visible or customer_completable,
-        customer_completable=customer_completable,
-        source=source,
-    )
-    audit_record(
-        actor=actor,
-        action="task.create",
-        obj=account,
-        changes={"task": {"before": None, "after": task.title}},
-    )
-    return task
 
 
 def _milestone_settle(task: Task, now: datetime.datetime) -> None:
@@ -116,6 +78,8 @@ def task_reopen(*, task: Task, actor: User) -> Task:
     return task
 
 
-def tasks_bulk_create(rows: list[dict[str, Any]]) -> list[Task]:
-    """Write many tasks at once (a new plan's); *rows* are Task field values."""
-    return Task.objects.bulk_create([Task(**row) for row in rows])
+def task_toggle(*, task: Task, actor: User) -> Task:
+    """Complete an open task, or reopen a done one, as a member's checkbox does."""
+    if task.status == TaskStatus.OPEN:
+        return task_complete(task=task, actor=actor)
+    return task_reopen(task=task, actor=actor)
