@@ -3,7 +3,8 @@
 Every function here issues a fixed number of queries, whatever the page size.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from itertools import batched
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -127,6 +128,37 @@ def account_with_primary_domain(value: str) -> Account | None:
     except InvalidInput:
         return None
     return Account.objects.filter(primary_domain=domain).first()
+
+
+DOMAIN_LOOKUP_CHUNK = 500  # values per IN (...), well under SQLite's limit on parameters
+
+
+def account_ids_for_domains(domains: Iterable[str]) -> dict[str, int]:
+    """Return the account each (normalized) domain finds, by id.
+
+    The account with it as primary domain, else the first (by id) with it as a secondary
+    domain: the account a new customer of that domain is onboarded into.
+    """
+    wanted = sorted(set(domains))
+    found: dict[str, int] = {}
+    for chunk in batched(wanted, DOMAIN_LOOKUP_CHUNK):
+        for domain, account_id in (
+            Account.objects.filter(primary_domain__in=chunk)
+            .order_by()
+            .values_list("primary_domain", "id")
+        ):
+            if domain:
+                found[domain] = account_id
+    secondary = [domain for domain in wanted if domain not in found]
+    for chunk in batched(secondary, DOMAIN_LOOKUP_CHUNK):
+        pairs = (
+            AccountDomain.objects.filter(domain__in=chunk)
+            .order_by("account_id")
+            .values_list("domain", "account_id")
+        )
+        for domain, account_id in pairs:
+            found.setdefault(domain, account_id)
+    return found
 
 
 def account_owner_choices() -> QuerySet[User]:

@@ -16,7 +16,8 @@ from functools import cache
 from itertools import batched
 from typing import Any
 
-from rapport.accounts.models import Account, AccountDomain
+from rapport.accounts.models import Account
+from rapport.accounts.selectors import account_ids_for_domains
 from rapport.mapping.public_domains import domain_is_public
 from rapport.mapping.selectors import mapping_settings_get
 from rapport.onboarding.csv_rows import ParsedRow, RowValues
@@ -108,28 +109,10 @@ def row_refine(row: ParsedRow, public: Callable[[str], bool]) -> None:
 def accounts_existing(domains: Iterable[str]) -> dict[str, Existing]:
     """Return the account each domain finds: the one with it as primary domain, else the
     first (by id) with it as a secondary domain, as `onboarding_create` finds it."""
-    wanted = sorted(set(domains))
-    found: dict[str, int] = {}
+    found = account_ids_for_domains(domains)
     rows: dict[int, tuple[Any, ...]] = {}
-    row: tuple[Any, ...]
     columns = ("id", "primary_domain", "name", *FILLED_FIELDS)
-    for chunk in batched(wanted, LOOKUP_CHUNK):
-        for row in (
-            Account.objects.filter(primary_domain__in=chunk).order_by().values_list(*columns)
-        ):
-            found[row[1]] = row[0]
-            rows[row[0]] = row
-    secondary = [d for d in wanted if d not in found]
-    for chunk in batched(secondary, LOOKUP_CHUNK):
-        pairs = (
-            AccountDomain.objects.filter(domain__in=chunk)
-            .order_by("account_id")
-            .values_list("domain", "account_id")
-        )
-        for domain, account_id in pairs:
-            found.setdefault(domain, account_id)
-    missing = sorted({pk for pk in found.values() if pk not in rows})
-    for ids in batched(missing, LOOKUP_CHUNK):
+    for ids in batched(sorted(set(found.values())), LOOKUP_CHUNK):
         for row in Account.objects.filter(pk__in=ids).order_by().values_list(*columns):
             rows[row[0]] = row
     planned: set[int] = set()

@@ -16,7 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from rapport.accounts.domains import domain_normalize, primary_domain_refusal
-from rapport.accounts.models import Account, AccountDomain, AccountSource, AccountStatus, Contact
+from rapport.accounts.models import Account, AccountSource, AccountStatus, Contact
+from rapport.accounts.selectors import account_ids_for_domains
 from rapport.accounts.services import account_create
 from rapport.accounts.services_contacts import contact_add_to_account
 from rapport.accounts.specs import STATUS
@@ -102,13 +103,8 @@ def onboarding_clean(values: Mapping[str, Any]) -> NewOnboarding:
 
 
 def _account_for(domain: str | None) -> Account | None:
-    if domain is None:
-        return None
-    account = Account.objects.filter(primary_domain=domain).first()
-    if account is None:
-        holder = AccountDomain.objects.filter(domain=domain).order_by("account_id").first()
-        account = holder.account if holder else None
-    return account
+    account_id = account_ids_for_domains([domain]).get(domain) if domain else None
+    return Account.objects.filter(pk=account_id).first() if account_id else None
 
 
 def answers_drafted(questions: list[Question], notes: str) -> list[HandoffAnswer]:
